@@ -1,0 +1,30 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 overblik
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY kle ./kle
+COPY indexes ./indexes
+COPY borgerblikket ./borgerblikket
+COPY overblik ./overblik
+COPY templates ./templates
+COPY manage.py ./
+RUN pip install . \
+ && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost \
+    DATABASE_URL=postgres://build@localhost/build CELERY_BROKER_URL=redis://localhost \
+    python manage.py collectstatic --no-input
+
+USER overblik
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

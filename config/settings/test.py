@@ -1,0 +1,63 @@
+"""Test settings: the real PostgreSQL and Redis when they answer.
+
+Locally the suite falls back to SQLite (and skips what needs the services) when
+they do not answer; under CI=true it refuses to run without them.
+"""
+
+import socket
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+IN_CI = env.bool("CI", default=False)
+DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/overblik"
+DEFAULT_TEST_BROKER_URL = "redis://127.0.0.1:6379/15"
+
+
+def _answers(url: str) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+_database_url = env("DATABASE_URL", default=DEFAULT_TEST_DATABASE_URL)
+_broker_url = env("CELERY_BROKER_URL", default=DEFAULT_TEST_BROKER_URL)
+POSTGRES_AVAILABLE = _database_url.startswith("postgres") and _answers(_database_url)
+REDIS_AVAILABLE = _broker_url.startswith("redis") and _answers(_broker_url)
+
+if IN_CI and not POSTGRES_AVAILABLE:
+    raise ImproperlyConfigured(
+        f"CI=true but PostgreSQL does not answer at {urlparse(_database_url).netloc}; "
+        "the suite must run against the real database."
+    )
+if IN_CI and not REDIS_AVAILABLE:
+    raise ImproperlyConfigured(
+        f"CI=true but Redis does not answer at {urlparse(_broker_url).netloc}; "
+        "the suite must run against the real broker."
+    )
+
+if POSTGRES_AVAILABLE:
+    DATABASES = {"default": env.db_url_config(_database_url)}  # type: ignore[attr-defined]
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+# Tests drive a real worker where they need one; nothing runs eagerly by default.
+CELERY_BROKER_URL = _broker_url
+CELERY_TASK_ALWAYS_EAGER = False
+
+# Serve static files from the app folders without a collectstatic run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT = BASE_DIR / "var" / "test-static"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

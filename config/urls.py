@@ -1,0 +1,13 @@
+"""URL configuration: citizen portal at /, admin at /admin/, API at /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from config import health
+
+urlpatterns = [
+    path("healthz/live", health.live, name="health-live"),
+    path("healthz/ready", health.ready, name="health-ready"),
+    path("admin/", admin.site.urls),
+    path("", include("overblik.urls")),
+]

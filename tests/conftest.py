@@ -1,0 +1,150 @@
+"""Shared fixtures: the real services and a real Celery worker.
+
+PostgreSQL and Redis are used when they answer (config/settings/test.py decides
+and refuses to run under CI=true without them). Tests that need a service are
+marked; outside CI they are skipped on a machine that lacks it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def pytest_report_header(config):
+    database = settings.DATABASES["default"]
+    return [
+        f"database: {database['ENGINE'].rsplit('.', 1)[-1]} "
+        f"{database.get('HOST') or ''}:{database.get('PORT') or ''} "
+        f"(postgres available: {settings.POSTGRES_AVAILABLE})",
+        f"broker: {settings.CELERY_BROKER_URL} (redis available: {settings.REDIS_AVAILABLE})",
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    reasons = {
+        "postgres": None if settings.POSTGRES_AVAILABLE else "PostgreSQL does not answer",
+        "integration": None
+        if settings.POSTGRES_AVAILABLE and settings.REDIS_AVAILABLE
+        else "PostgreSQL and Redis are both needed",
+    }
+    for item in items:
+        for marker, reason in reasons.items():
+            if reason and item.get_closest_marker(marker):
+                # settings/test.py already refused to start under CI, so this is local only.
+                item.add_marker(pytest.mark.skip(reason=f"{reason} (outside CI)"))
+
+
+def _database_url_for(settings_dict) -> str:
+    user = settings_dict.get("USER") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess bound to the test database and its own queue."""
+
+    def __init__(self, database_url: str, queue: str, log_path: Path):
+        self.database_url = database_url
+        self.queue = queue
+        self.log_path = log_path
+        self.hostname = f"test-{queue}@%h"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = os.environ | {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        }
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--pool=prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "-Q",
+                self.queue,
+                "-n",
+                self.hostname,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
+            if celery_app.control.ping(timeout=0.5):
+                return
+        raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the worker and its pool children, as a crash or OOM kill would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_queue():
+    """A queue of this test session's own, so no stray worker takes its tasks."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_default_queue = queue
+    return queue
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, celery_queue):
+    """A real Celery worker process on Redis and the test PostgreSQL database.
+
+    Tests using it must commit their data (``transactional_db``) so the worker
+    sees it.
+    """
+    if not (settings.POSTGRES_AVAILABLE and settings.REDIS_AVAILABLE):
+        pytest.skip("a real worker needs PostgreSQL and Redis (outside CI)")
+    from django.db import connection
+
+    worker = WorkerProcess(
+        _database_url_for(connection.settings_dict),
+        celery_queue,
+        ARTIFACTS / f"celery-worker-{celery_queue}.log",
+    )
+    worker.start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,77 @@
+"""Settings: the environment decides, production fails fast."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "k7#Qx9!vLm2@Zr5$Tp8^Wn3&Yb6*Hc4(Jd1)Fg0-Ks7_Ua9+Ve2=Xi5",
+    "DJANGO_ALLOWED_HOSTS": "overblik.example.dk",
+    "DATABASE_URL": "postgres://overblik@127.0.0.1:5432/overblik",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def _manage(*args, env):
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "da"
+    assert settings.TIME_ZONE == "Europe/Copenhagen"
+    assert settings.USE_TZ is True
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_refuses_sqlite():
+    result = _manage("check", env=PRODUCTION_ENV | {"DATABASE_URL": "sqlite:///tmp.db"})
+    assert result.returncode != 0
+    assert "PostgreSQL" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_suite_uses_postgres_and_redis_under_ci():
+    """Under CI=true the settings refuse to load without the real services."""
+    if not settings.IN_CI:
+        pytest.skip("only meaningful under CI=true")
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.REDIS_AVAILABLE
+
+
+def test_ci_fails_clearly_when_postgres_does_not_answer():
+    env = {
+        "CI": "true",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:9/overblik",
+    }
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "PostgreSQL does not answer" in result.stderr
