@@ -1,0 +1,61 @@
+"""The registry and the two indexes.
+
+- registry: municipalities, source systems and their API credentials
+- cases: the case and document index (KOMBIT SF1470 v6)
+- benefits: the benefit index (KOMBIT YI v6)
+- history: every change to an indexed record
+- inbox: accepted bulk deliveries waiting for a worker
+"""
+
+from indexes.models.benefits import (
+    BenefitKind,
+    BenefitStatus,
+    Grant,
+    GrantedBenefit,
+    Payment,
+    PaymentPlan,
+    PaymentTiming,
+)
+from indexes.models.cases import (
+    Case,
+    CaseDocument,
+    CaseProgress,
+    CaseRelation,
+    Document,
+    DocumentRole,
+    DocumentStatus,
+    DocumentType,
+    ProgressStatus,
+)
+from indexes.models.common import IndexedRecord, Sensitivity
+from indexes.models.history import Change
+from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
+from indexes.models.registry import ApiCredential, Municipality, SourceSystem
+
+__all__ = [
+    "ApiCredential",
+    "BenefitKind",
+    "BenefitStatus",
+    "Case",
+    "CaseDocument",
+    "CaseProgress",
+    "CaseRelation",
+    "Change",
+    "Document",
+    "DocumentRole",
+    "DocumentStatus",
+    "DocumentType",
+    "Grant",
+    "GrantedBenefit",
+    "IdempotencyKey",
+    "InboxBatch",
+    "InboxRecord",
+    "IndexedRecord",
+    "Municipality",
+    "Payment",
+    "PaymentPlan",
+    "PaymentTiming",
+    "ProgressStatus",
+    "Sensitivity",
+    "SourceSystem",
+]

@@ -1,0 +1,229 @@
+"""The case and document index (Sags- og Dokumentindeks, KOMBIT SF1470 v6).
+
+Simplified where it does not matter to citizens; the field comments name the
+SF1470 attribute each one carries.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from indexes.models.common import IndexedRecord, Sensitivity
+
+
+class ProgressStatus(models.TextChoices):
+    """SF1470 ``Fremdrift``: Opstaaet → Oplyst → Afgjort → Afsluttet."""
+
+    OPENED = "Opstaaet", _("Opstået")
+    INFORMED = "Oplyst", _("Oplyst")
+    DECIDED = "Afgjort", _("Afgjort")
+    CLOSED = "Afsluttet", _("Afsluttet")
+
+
+class Case(IndexedRecord):
+    """A case (Sag). The citizen is its primary party (``party_cpr``)."""
+
+    case_number = models.CharField(_("sagsnummer"), max_length=100)  # BrugervendtNoegle
+    title = models.CharField(_("titel"), max_length=255)  # Titel
+    alternative_title = models.CharField(  # AlternativTitel, never public
+        _("alternativ titel"), max_length=255, blank=True
+    )
+    description = models.TextField(_("beskrivelse"), blank=True)  # Beskrivelse
+    source_status_text = models.CharField(  # KommuneFagsystemStatus (free text)
+        _("fagsystemets status"), max_length=255, blank=True
+    )
+    sensitivity = models.CharField(
+        _("følsomhed"),
+        max_length=30,
+        choices=Sensitivity.choices,
+        default=Sensitivity.CONFIDENTIAL,
+    )
+    hidden_from_citizen = models.BooleanField(  # "Visning undtaget for borger"
+        _("visning undtaget for borger"), default=False
+    )
+    kle_subject = models.ForeignKey(  # Primaerklasse: a KLE emne
+        "kle.Subject", on_delete=models.PROTECT, related_name="+", verbose_name=_("KLE-emne")
+    )
+    facet = models.ForeignKey(  # Handlingsfacet
+        "kle.Facet", on_delete=models.PROTECT, related_name="+", verbose_name=_("handlingsfacet")
+    )
+    responsible_unit = models.CharField(  # Ansvarlig organisationsenhed
+        _("ansvarlig enhed"), max_length=255, blank=True
+    )
+    # Primaer sagsbehandler: for data quality only, never shown to citizens.
+    primary_caseworker = models.CharField(_("primær sagsbehandler"), max_length=255, blank=True)
+    # Primaer part: a CPR number (10 digits, no dash) or a CVR number, or none.
+    party_cpr = models.CharField(_("primær part (CPR)"), max_length=10, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    party_cvr = models.CharField(_("primær part (CVR)"), max_length=8, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    decision_class = models.CharField(  # Afgoerelsesklasse
+        _("afgørelsesklasse"), max_length=100, blank=True
+    )
+    created_on = models.DateField(_("oprettet"))  # the case's own creation date
+    # Derived from the progress history by the ingestion service; stored for queries.
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProgressStatus.choices, default=ProgressStatus.OPENED
+    )
+    last_changed_at = models.DateTimeField(_("senest ændret"))
+    related_cases = models.ManyToManyField(
+        "self", through="CaseRelation", symmetrical=False, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("sag")
+        verbose_name_plural = _("sager")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "external_id"], name="case_external_id_unique_per_system"
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "case_number"], name="case_number_unique_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=Q(party_cpr__isnull=True) | Q(party_cpr__regex=r"^[0-9]{10}$"),
+                name="case_party_cpr_ten_digits",
+            ),
+        ]
+        indexes = [
+            # The citizen's overview: their cases, newest change first.
+            models.Index(
+                fields=["party_cpr", "-last_changed_at"],
+                name="case_party_recent_idx",
+                condition=Q(party_cpr__isnull=False),
+            ),
+            models.Index(fields=["municipality", "kle_subject"], name="case_municipality_kle_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_number} {self.title}"
+
+
+class CaseRelation(models.Model):
+    """A related case (Sagsrelation)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    related = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "related"], name="case_relation_unique"),
+            models.CheckConstraint(condition=~Q(case=F("related")), name="case_relation_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.related_id}"
+
+
+class CaseProgress(models.Model):
+    """One period of the progress history, valid [valid_from, valid_to)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="progress")
+    status = models.CharField(_("status"), max_length=10, choices=ProgressStatus.choices)
+    valid_from = models.DateTimeField(_("fra"))
+    valid_to = models.DateTimeField(_("til"), null=True, blank=True)  # open end = infinity
+
+    class Meta:
+        ordering = ["case", "valid_from"]
+        verbose_name = _("fremdrift")
+        verbose_name_plural = _("fremdrift")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="case_progress_period_forward",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "valid_from"], name="case_progress_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} [{self.valid_from:%Y-%m-%d}, {self.valid_to or '∞'})"
+
+
+class DocumentType(models.TextChoices):
+    """The nine SF1470 document types."""
+
+    INCOMING_LETTER = "Brev, indgaaende", _("Brev, indgående")
+    OUTGOING_LETTER = "Brev, udgaaende", _("Brev, udgående")
+    INTERNAL_NOTE = "Internt Notat", _("Internt notat")
+    EXTERNAL_NOTE = "Eksternt Notat", _("Eksternt notat")
+    INVOICE = "Faktura", _("Faktura")
+    REPORT = "Rapport", _("Rapport")
+    AGENDA = "Dagsorden", _("Dagsorden")
+    PLAN = "Plan", _("Plan")
+    OTHER = "Andet", _("Andet")
+
+
+class DocumentStatus(models.TextChoices):
+    """SF1470 document status."""
+
+    RECEIVED = "Modtaget", _("Modtaget")
+    DISTRIBUTED = "Fordelt", _("Fordelt")
+    DRAFTING = "Underudarbejdelse", _("Under udarbejdelse")
+    IN_REVIEW = "Underreview", _("Under review")
+    PUBLISHED = "Publiceret", _("Publiceret")
+    FINAL = "Endeligt", _("Endeligt")
+    DELIVERED = "Afleveret", _("Afleveret")
+
+
+class DocumentRole(models.TextChoices):
+    """How a document belongs to a case."""
+
+    FILED = "Tilakteret", _("Tilakteret")
+    ATTACHED = "Vedlagt", _("Vedlagt")
+    JOURNAL_NOTE = "Journalnotat", _("Journalnotat")
+
+
+class Document(IndexedRecord):
+    """Document metadata; citizens see at most its title."""
+
+    title = models.CharField(_("titel"), max_length=255)
+    letter_date = models.DateField(_("brevdato"), null=True, blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=DocumentType.choices)
+    status = models.CharField(_("status"), max_length=20, choices=DocumentStatus.choices)
+    sensitivity = models.CharField(
+        _("følsomhed"),
+        max_length=30,
+        choices=Sensitivity.choices,
+        default=Sensitivity.CONFIDENTIAL,
+    )
+    kle_subject = models.ForeignKey(
+        "kle.Subject",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("KLE-emne"),
+    )
+    cases = models.ManyToManyField(Case, through="CaseDocument", related_name="documents")
+
+    class Meta:
+        verbose_name = _("dokument")
+        verbose_name_plural = _("dokumenter")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "external_id"],
+                name="document_external_id_unique_per_system",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CaseDocument(models.Model):
+    """A document's link to a case, with its role (Tilakteret, Vedlagt, Journalnotat)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="document_links")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="case_links")
+    role = models.CharField(_("rolle"), max_length=20, choices=DocumentRole.choices)
+
+    class Meta:
+        verbose_name = _("sagsdokument")
+        verbose_name_plural = _("sagsdokumenter")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "document"], name="case_document_unique"),
+        ]
+        indexes = [models.Index(fields=["document"], name="case_document_document_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.role} {self.case_id}"
