@@ -7,6 +7,7 @@
 - inbox: accepted bulk deliveries waiting for a worker
 """
 
+from indexes.models.access import DataAccess
 from indexes.models.benefits import (
     BenefitKind,
     BenefitStatus,
@@ -41,6 +42,7 @@ __all__ = [
     "CaseProgress",
     "CaseRelation",
     "Change",
+    "DataAccess",
     "Document",
     "DocumentRole",
     "DocumentStatus",
