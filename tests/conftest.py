@@ -21,6 +21,8 @@ from config.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
+pytest_plugins = ["tests.plugins.cpr_log_guard"]
+
 
 def pytest_report_header(config):
     database = settings.DATABASES["default"]
