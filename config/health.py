@@ -1,29 +1,37 @@
 """Health endpoints an operator's monitor can poll.
 
-``/healthz/live`` says the process answers; ``/healthz/ready`` checks the
-database and, when a broker is configured, Redis.
+- ``/healthz/live``: the process answers (for restarts).
+- ``/healthz/ready``: the database and, when configured, Redis answer (for load
+  balancers); 503 otherwise.
+- ``/healthz/status``: everything an operator watches — database, Redis, Celery
+  workers and the inbox backlog — 503 when any is unhealthy.
 """
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Min
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+# An inbox batch older than this means no worker is taking work.
+INBOX_STALL_SECONDS = 300
 
-def _database_ok() -> tuple[bool, str]:
+
+def _database() -> tuple[bool, dict]:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:
-        return False, type(exc).__name__
-    return True, "ok"
+        return False, {"status": "error", "error": type(exc).__name__}
+    return True, {"status": "ok", "vendor": connection.vendor}
 
 
-def _broker_ok() -> tuple[bool, str]:
+def _broker() -> tuple[bool, dict]:
     if not settings.CELERY_BROKER_URL:
-        return True, "in-process"
+        return True, {"status": "ok", "mode": "in-process"}
     try:
         import redis
 
@@ -32,8 +40,48 @@ def _broker_ok() -> tuple[bool, str]:
         )
         client.ping()
     except Exception as exc:
-        return False, type(exc).__name__
-    return True, "ok"
+        return False, {"status": "error", "error": type(exc).__name__}
+    return True, {"status": "ok"}
+
+
+def _workers() -> tuple[bool, dict]:
+    if not settings.CELERY_BROKER_URL:
+        return True, {"status": "ok", "mode": "in-process"}
+    from config.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception as exc:
+        return False, {"status": "error", "error": type(exc).__name__}
+    names = sorted(name for reply in replies for name in reply)
+    return bool(names), {"status": "ok" if names else "none", "count": len(names)}
+
+
+def _inbox() -> tuple[bool, dict]:
+    from indexes.models import InboxBatch
+
+    try:
+        pending = InboxBatch.objects.filter(status=InboxBatch.Status.PENDING).aggregate(
+            batches=Count("id"), oldest=Min("received_at")
+        )
+    except Exception as exc:
+        return False, {"status": "error", "error": type(exc).__name__}
+    age = (timezone.now() - pending["oldest"]).total_seconds() if pending["oldest"] else 0.0
+    stalled = age > INBOX_STALL_SECONDS
+    return not stalled, {
+        "status": "stalled" if stalled else "ok",
+        "pending_batches": pending["batches"],
+        "oldest_pending_seconds": round(age, 1),
+    }
+
+
+def _report(checks: dict[str, tuple[bool, dict]]) -> JsonResponse:
+    healthy = all(ok for ok, _ in checks.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {name: detail for name, (_, detail) in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @never_cache
@@ -45,10 +93,12 @@ def live(request):
 @never_cache
 @require_GET
 def ready(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(ok for ok, _ in checks.values())
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "checks": {name: detail for name, (_, detail) in checks.items()},
-    }
-    return JsonResponse(body, status=200 if healthy else 503)
+    return _report({"database": _database(), "broker": _broker()})
+
+
+@never_cache
+@require_GET
+def status(request):
+    return _report(
+        {"database": _database(), "broker": _broker(), "workers": _workers(), "inbox": _inbox()}
+    )

@@ -8,6 +8,7 @@ from config import health
 urlpatterns = [
     path("healthz/live", health.live, name="health-live"),
     path("healthz/ready", health.ready, name="health-ready"),
+    path("healthz/status", health.status, name="health-status"),
     path("admin/", admin.site.urls),
     path("", include("overblik.urls")),
 ]

@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+
+from config import health
 
 
 @pytest.mark.django_db
@@ -9,12 +14,12 @@ def test_live(client):
 
 
 @pytest.mark.django_db
-def test_ready_reports_database_and_broker(client, settings):
+def test_ready_reports_a_dead_broker(client, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz/ready")
     assert response.status_code == 503
-    assert response.json()["checks"]["database"] == "ok"
-    assert response.json()["checks"]["broker"] != "ok"
+    assert response.json()["checks"]["database"]["status"] == "ok"
+    assert response.json()["checks"]["broker"]["status"] == "error"
 
 
 @pytest.mark.integration
@@ -22,6 +27,53 @@ def test_ready_reports_database_and_broker(client, settings):
 def test_ready_when_services_answer(client):
     response = client.get("/healthz/ready")
     assert response.status_code == 200, response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("ping", "expected"), [(lambda **kw: [], "none"), (ConnectionRefusedError, "error")]
+)
+def test_status_without_workers_is_unavailable(client, monkeypatch, ping, expected):
+    from config.celery import app
+
+    if isinstance(ping, type):
+
+        def ping(**kwargs):
+            raise ConnectionRefusedError
+
+    monkeypatch.setattr(app.control, "ping", ping)
+    response = client.get("/healthz/status")
+    assert response.status_code == 503
+    assert response.json()["checks"]["workers"]["status"] == expected
+
+
+@pytest.mark.django_db
+def test_a_stalled_inbox_is_reported(client):
+    from indexes.models import InboxBatch, SourceSystem
+
+    system = SourceSystem.objects.create(municipality_id="461", product="FASIT", name="FASIT")
+    stale = timezone.now() - timedelta(seconds=health.INBOX_STALL_SECONDS + 60)
+    InboxBatch.objects.create(source_system=system, received_at=stale)
+    ok, detail = health._inbox()
+    assert not ok
+    assert detail["status"] == "stalled"
+    assert detail["pending_batches"] == 1
+
+
+@pytest.mark.django_db
+def test_an_empty_inbox_is_healthy():
+    assert health._inbox() == (
+        True,
+        {"status": "ok", "pending_batches": 0, "oldest_pending_seconds": 0.0},
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_status_with_a_real_worker(client, celery_worker):
+    response = client.get("/healthz/status")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["workers"]["count"] >= 1
 
 
 @pytest.mark.django_db
