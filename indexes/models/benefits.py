@@ -57,6 +57,11 @@ class Grant(IndexedRecord):
         related_name="grants",
         verbose_name=_("relateret sag"),
     )
+    # The related case's external id as delivered; ``related_case`` is set once
+    # a case with that id exists in the same source system.
+    related_case_external_id = models.CharField(
+        _("relateret sags eksterne id"), max_length=100, blank=True
+    )
 
     class Meta:
         verbose_name = _("bevilling")
@@ -109,6 +114,9 @@ class GrantedBenefit(models.Model):
         blank=True,
         related_name="benefits",
         verbose_name=_("relateret sag"),
+    )
+    related_case_external_id = models.CharField(
+        _("relateret sags eksterne id"), max_length=100, blank=True
     )
 
     class Meta:

@@ -98,19 +98,38 @@ class Case(IndexedRecord):
 
 
 class CaseRelation(models.Model):
-    """A related case (Sagsrelation)."""
+    """A related case (Sagsrelation), named by the related case's external id.
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    related = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    The reference is resolved within the same source system. A case may name a
+    related case that has not been delivered yet: the row then keeps only
+    ``related_external_id`` (``related`` is NULL) and is resolved when that
+    case arrives, so delivery order does not matter.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="relations")
+    related = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    related_external_id = models.CharField(_("relateret sags eksterne id"), max_length=100)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["case", "related"], name="case_relation_unique"),
+            models.UniqueConstraint(
+                fields=["case", "related_external_id"], name="case_relation_unique_external_id"
+            ),
             models.CheckConstraint(condition=~Q(case=F("related")), name="case_relation_not_self"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["related_external_id"],
+                name="case_relation_pending_idx",
+                condition=Q(related__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id} → {self.related_id}"
+        return f"{self.case_id} → {self.related_id or self.related_external_id}"
 
 
 class CaseProgress(models.Model):
