@@ -1,1 +1,339 @@
-"""Models of borgerblikket."""
+"""Borgerblikket: the municipalities' exposure sheets and who may edit them.
+
+A municipality's configuration sheet (konfigurationsark) is its ``Sheet``
+(the per-municipality switches) and its ``SheetRow``s (one per exposed KLE
+emne, the sheet's columns). Every change to either is kept in ``SheetChange``.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from indexes.models import Case, GrantedBenefit, Payment
+
+
+class Membership(models.Model):
+    """A municipal admin's membership of a municipality: what they may see and edit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="borgerblikket_memberships",
+        verbose_name=_("bruger"),
+    )
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
+
+    class Meta:
+        ordering = ["municipality", "user"]
+        verbose_name = _("kommunal administrator")
+        verbose_name_plural = _("kommunale administratorer")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "municipality"], name="borgerblikket_membership_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.municipality}"
+
+
+class TitleSource(models.TextChoices):
+    """Which title a citizen sees for a case."""
+
+    KLE = "kle", _("KLE-navnet fra arket")
+    CASE = "case", _("Sagens egen titel")
+
+
+class Sheet(models.Model):
+    """A municipality's switches of its configuration sheet (one per municipality).
+
+    A municipality without a ``Sheet`` row has every switch off (deny by default).
+    """
+
+    municipality = models.OneToOneField(
+        "indexes.Municipality",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="borgerblikket_sheet",
+        verbose_name=_("kommune"),
+    )
+    show_document_titles = models.BooleanField(_("vis dokumenttitler"), default=False)
+    # Seed 001/003: "vis aktive sager (og deres ydelser) oprettet før fradato".
+    show_active_cases_before_show_from = models.BooleanField(
+        _("vis aktive sager oprettet før fradato"), default=False
+    )
+    # Seed 002 (Fredensborg): "Vi udstiller KLE-nr. overskriften på Mit Overblik";
+    # the default is the KLE name because case titles may be a CPR number.
+    title_source = models.CharField(
+        _("titel vist for borgeren"),
+        max_length=4,
+        choices=TitleSource.choices,
+        default=TitleSource.KLE,
+    )
+    # Data quality: a case with no new document or status change for this long is idle.
+    idle_days = models.PositiveIntegerField(_("liggetid (dage)"), default=90)
+    updated_at = models.DateTimeField(_("ændret"), default=timezone.now)
+
+    class Meta:
+        ordering = ["municipality"]
+        verbose_name = _("konfigurationsark")
+        verbose_name_plural = _("konfigurationsark")
+        constraints = [
+            models.CheckConstraint(condition=Q(idle_days__gte=1), name="sheet_idle_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.municipality)
+
+
+class SheetRow(models.Model):
+    """One row of the sheet: a KLE emne the municipality exposes, with its contact details."""
+
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    kle_subject = models.ForeignKey(  # KLE-nr.
+        "kle.Subject", on_delete=models.PROTECT, related_name="+", verbose_name=_("KLE-nr.")
+    )
+    # KLE-navn: what the citizen sees; empty means KLE's own title.
+    display_name = models.CharField(_("KLE-navn"), max_length=255, blank=True)
+    # Fagsystem: when set, only records sent by this system are shown (rule 3).
+    source_system = models.ForeignKey(
+        "indexes.SourceSystem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fagsystem"),
+    )
+    show_from = models.DateField(_("fradato for visning"))
+    contact_department = models.CharField(_("kontaktafdeling"), max_length=255, blank=True)
+    contact_phone = models.CharField(_("kontakttelefon"), max_length=8, blank=True)
+    info_url = models.URLField(_("link til yderligere information"), max_length=500, blank=True)
+    digital_post_url = models.URLField(
+        _("Digital Post-kontaktpunkt (postkasse)"), max_length=500, blank=True
+    )
+    self_service_name = models.CharField(_("selvbetjeningsnavn"), max_length=255, blank=True)
+    self_service_url = models.URLField(_("selvbetjeningslink"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(_("ændret"), default=timezone.now)
+
+    class Meta:
+        ordering = ["municipality", "kle_subject__number"]
+        verbose_name = _("række i konfigurationsark")
+        verbose_name_plural = _("rækker i konfigurationsark")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "kle_subject"], name="sheet_row_one_per_kle_subject"
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_phone="") | Q(contact_phone__regex=r"^[0-9]{8}$"),
+                name="sheet_row_phone_eight_digits",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(info_url="") | Q(info_url__regex=r"^https?://"))
+                    & (Q(digital_post_url="") | Q(digital_post_url__regex=r"^https?://"))
+                    & (Q(self_service_url="") | Q(self_service_url__regex=r"^https?://"))
+                ),
+                name="sheet_row_links_http",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.kle_subject}"
+
+
+class SheetChange(models.Model):
+    """One change to a sheet (a row or the switches): who, when, before → after."""
+
+    class Target(models.TextChoices):
+        ROW = "row", _("Række")
+        SETTINGS = "settings", _("Indstillinger")
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Oprettet")
+        UPDATED = "updated", _("Ændret")
+        DELETED = "deleted", _("Slettet")
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("Administration")
+        IMPORT = "import", _("Import")
+        REVERT = "revert", _("Fortrydelse")
+
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    target = models.CharField(_("hvad"), max_length=10, choices=Target.choices)
+    kle_number = models.CharField(_("KLE-nr."), max_length=8, blank=True)
+    action = models.CharField(_("handling"), max_length=10, choices=Action.choices)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bruger"),
+    )
+    changed_at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+    before = models.JSONField(_("før"), null=True, blank=True)
+    after = models.JSONField(_("efter"), null=True, blank=True)
+    reverts = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reverted_by",
+        verbose_name=_("fortryder"),
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("ændring af konfigurationsark")
+        verbose_name_plural = _("ændringer af konfigurationsark")
+        indexes = [models.Index(fields=["municipality", "-changed_at"], name="sheet_change_recent")]
+
+    def __str__(self) -> str:
+        what = self.kle_number or self.get_target_display()
+        return f"{self.municipality_id} {what} {self.get_action_display()}"
+
+
+class SheetImport(models.Model):
+    """An uploaded sheet waiting for its preview to be confirmed (nothing applied before)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("bruger"),
+    )
+    file_name = models.CharField(_("filnavn"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=4)
+    content = models.BinaryField(_("indhold"))
+    created_at = models.DateTimeField(_("uploadet"), default=timezone.now)
+    applied_at = models.DateTimeField(_("gennemført"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import af konfigurationsark")
+        verbose_name_plural = _("importer af konfigurationsark")
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.file_name}"
+
+
+class MandatoryKleNumber(models.Model):
+    """A KLE emne every municipality must expose (ØA 2020), as an operator keeps it.
+
+    KOMBIT publishes the mandatory areas, not their KLE numbers, so the list is data.
+    It is a number, not a link to ``kle.Subject``: it may name a number that a later
+    KLE publication brings (and the default is seeded before KLE is imported).
+    """
+
+    kle_number = models.CharField(_("KLE-nr."), max_length=8, unique=True)
+    area = models.CharField(_("område"), max_length=100)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["kle_number"]
+        verbose_name = _("obligatorisk KLE-nummer")
+        verbose_name_plural = _("obligatoriske KLE-numre")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kle_number__regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"),
+                name="mandatory_kle_number_is_topic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kle_number} ({self.area})"
+
+
+class TitleAbbreviation(models.Model):
+    """An abbreviation titles must not use (seed 002: "Forkortelser i overskriften")."""
+
+    text = models.CharField(_("forkortelse"), max_length=20, unique=True)
+
+    class Meta:
+        ordering = ["text"]
+        verbose_name = _("forkortelse i titler")
+        verbose_name_plural = _("forkortelser i titler")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _CitizenSafe:
+    """Instances carry only the columns a selector loaded; reading another one raises."""
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        raise AttributeError(
+            f"{type(self).__name__} carries only citizen-safe fields; "
+            f"{sorted(fields or [])} are not loaded (see borgerblikket.selectors)."
+        )
+
+
+def _closed(self):
+    raise AttributeError("Use borgerblikket.selectors for what a citizen may see.")
+
+
+class CitizenCase(_CitizenSafe, Case):
+    """A case as a citizen may see it: the visibility selectors return these.
+
+    The selectors load only citizen-safe columns; reading any other field (the
+    caseworker, the alternative title, …) raises instead of quietly loading it,
+    and the relations that lead past the rules are closed.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("sag set af borgeren")
+        verbose_name_plural = _("sager set af borgeren")
+
+    documents = property(_closed)
+    document_links = property(_closed)
+    grants = property(_closed)
+    benefits = property(_closed)
+
+
+class CitizenBenefit(_CitizenSafe, GrantedBenefit):
+    """A granted benefit as a citizen may see it (see ``CitizenCase``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("ydelse set af borgeren")
+        verbose_name_plural = _("ydelser set af borgeren")
+
+    payments = property(_closed)
+
+
+class CitizenPayment(_CitizenSafe, Payment):
+    """A payment as a citizen may see it (see ``CitizenCase``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("udbetaling set af borgeren")
+        verbose_name_plural = _("udbetalinger set af borgeren")

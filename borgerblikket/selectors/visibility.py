@@ -1,0 +1,399 @@
+"""The visibility rule: what a citizen may see of the indexes. The only door.
+
+A record is shown only when every rule of KOMBIT's Borgerblikket holds
+(docs/borgerblikket.md, DOMAIN.md §5):
+
+1. the citizen is the primary party (CPR); records on a CVR number are not shown;
+2. the owner municipality has a sheet row for the record's KLE emne;
+3. the row's source-system filter, if set, is the sending system;
+4. the case was created on or after the row's fradato — or the municipality shows
+   active cases (and their benefits) created before it and the case is not closed;
+5. the case is not "Visning undtaget for borger";
+6. documents: titles only, only when the municipality shows them, never internal
+   notes or journal notes;
+7. caseworkers are never shown.
+
+Retracted records are never shown. No CPR (or a malformed one) means nothing.
+
+Every selector is one SQL query per page: the rule is a pair of correlated
+``EXISTS`` against the sheet rows, driven by the partial index on ``party_cpr``,
+so the cost does not grow with the size of the index. The returned objects
+carry only citizen-safe columns (``CitizenCase`` & co. raise on anything else).
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
+
+from borgerblikket.models import (
+    CitizenBenefit,
+    CitizenCase,
+    CitizenPayment,
+    Sheet,
+    SheetRow,
+    TitleSource,
+)
+from indexes.models import (
+    BenefitStatus,
+    CaseDocument,
+    DocumentRole,
+    DocumentType,
+    GrantedBenefit,
+    ProgressStatus,
+)
+from indexes.models import Case as IndexedCase
+
+_CPR_RE = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
+
+# The columns a citizen's case carries. Never: primary_caseworker, alternative_title,
+# party_cvr, description, source_status_text, responsible_unit, sensitivity.
+CITIZEN_CASE_FIELDS = (
+    "id",
+    "municipality",
+    "kle_subject",
+    "case_number",
+    "status",
+    "created_on",
+    "last_changed_at",
+)
+CITIZEN_BENEFIT_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "kle_subject",
+    "start_on",
+    "end_on",
+    "status",
+    "repayable",
+    "description",
+    "message",
+    "delivered_by",
+    "granted_by",
+)
+CITIZEN_PAYMENT_FIELDS = (
+    "id",
+    "benefit",
+    "disposal_date",
+    "period_start",
+    "period_end",
+    "gross_amount",
+    "amount_after_tax",
+    "amount_sent",
+    "amount_paid",
+    "paying_office",
+)
+# Rule 6: what a citizen never sees of a case's documents.
+HIDDEN_DOCUMENT_TYPES = (DocumentType.INTERNAL_NOTE,)
+HIDDEN_DOCUMENT_ROLES = (DocumentRole.JOURNAL_NOTE,)
+# A title that is empty or only digits/dashes (a CPR or case number) is no title.
+_NO_TITLE_REGEX = r"^[[:space:][:digit:]-]*$"
+
+
+def cpr_normalise(*, cpr: str | None) -> str | None:
+    """The 10 digits of a CPR number (``DDMMYY-SSSS`` or ``DDMMYYSSSS``), or ``None``."""
+    if not cpr or not isinstance(cpr, str):
+        return None
+    match = _CPR_RE.match(cpr.strip())
+    return "".join(match.groups()) if match else None
+
+
+def _exposed(
+    *, municipality: str, kle_subject: str, source_system: str, created_on: str, is_open: Q
+) -> Q:
+    """Rules 2-4 for the outer record's fields (names of fields or annotations)."""
+    rows = SheetRow.objects.filter(
+        municipality=OuterRef(municipality), kle_subject=OuterRef(kle_subject)
+    ).filter(Q(source_system__isnull=True) | Q(source_system=OuterRef(source_system)))
+    on_or_after_show_from = Exists(rows.filter(show_from__lte=OuterRef(created_on)))
+    active_before_show_from = Exists(
+        rows.filter(municipality__borgerblikket_sheet__show_active_cases_before_show_from=True)
+    )
+    return Q(on_or_after_show_from) | (is_open & Q(active_before_show_from))
+
+
+def _cases(*, cpr: str, model=IndexedCase) -> QuerySet:
+    """The visible cases of a normalised CPR (internal use: no field restriction)."""
+    return model.objects.filter(
+        party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
+    ).filter(
+        _exposed(
+            municipality="municipality",
+            kle_subject="kle_subject",
+            source_system="source_system",
+            created_on="created_on",
+            is_open=~Q(status=ProgressStatus.CLOSED),
+        )
+    )
+
+
+def _row_name():
+    """The sheet row's KLE-navn for the outer record (empty → KLE's own title)."""
+    row = SheetRow.objects.filter(
+        municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
+    ).annotate(name=Coalesce(NullIf("display_name", Value("")), "kle_subject__title"))
+    return Subquery(row.values("name")[:1], output_field=CharField())
+
+
+def cases_visible_to_citizen(
+    *, cpr: str | None, municipality: str | None = None
+) -> QuerySet[CitizenCase]:
+    """The citizen's cases that the rules let them see, newest change first.
+
+    Each case carries ``display_title``: the case's own title or the sheet's KLE-navn,
+    as the municipality chose (the KLE-navn also when the case title is empty or only
+    a number). ``municipality`` narrows to one municipality (preview as citizen).
+    """
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return CitizenCase.objects.none()
+    visible = _cases(cpr=cpr, model=CitizenCase)
+    if municipality is not None:
+        visible = visible.filter(municipality=municipality)
+    title_source = Subquery(
+        Sheet.objects.filter(municipality=OuterRef("municipality")).values("title_source")[:1]
+    )
+    return (
+        visible.only(*CITIZEN_CASE_FIELDS)
+        .alias(_title_source=title_source)
+        .annotate(
+            display_title=Case(
+                When(
+                    Q(_title_source=TitleSource.CASE) & ~Q(title__regex=_NO_TITLE_REGEX),
+                    then=F("title"),
+                ),
+                default=_row_name(),
+                output_field=CharField(),
+            )
+        )
+        .order_by("-last_changed_at", "-id")
+    )
+
+
+def case_visible_to_citizen(*, cpr: str | None, case_id: int) -> CitizenCase | None:
+    """One case if the citizen may see it, else ``None`` (never says why)."""
+    try:
+        case_id = int(case_id)
+    except (TypeError, ValueError):
+        return None
+    return cases_visible_to_citizen(cpr=cpr).filter(pk=case_id).first()
+
+
+@dataclass(frozen=True)
+class CitizenDocument:
+    """What a citizen sees of a document: its title and when, never its contents."""
+
+    id: int
+    title: str
+    letter_date: dt.date | None
+    type: str
+    type_label: str
+
+
+def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument]:
+    """Titles of the case's documents, if the case is visible and the municipality shows them.
+
+    Internal notes and journal notes are never shown (rule 6).
+    """
+    cpr = cpr_normalise(cpr=cpr)
+    case_id = getattr(case, "pk", case)
+    if cpr is None or case_id is None:
+        return []
+    visible_case = _cases(cpr=cpr).filter(
+        pk=OuterRef("case_id"), municipality__borgerblikket_sheet__show_document_titles=True
+    )
+    links = (
+        CaseDocument.objects.filter(case_id=case_id)
+        .filter(Exists(visible_case))
+        .exclude(role__in=HIDDEN_DOCUMENT_ROLES)
+        .exclude(document__type__in=HIDDEN_DOCUMENT_TYPES)
+        .filter(document__retracted_at__isnull=True)
+        .order_by("document__letter_date", "document_id")
+        .values_list("document_id", "document__title", "document__letter_date", "document__type")
+    )
+    labels = dict(DocumentType.choices)
+    return [
+        CitizenDocument(id=i, title=t, letter_date=d, type=k, type_label=str(labels.get(k, k)))
+        for i, t, d, k in links
+    ]
+
+
+def _benefits(*, cpr: str, model=None) -> QuerySet:
+    """The visible granted benefits of a normalised CPR (internal use).
+
+    A benefit follows its KLE class and its related case (its own, else its
+    grant's): a related case that is hidden or retracted hides the benefit; the
+    fradato is held against that case's creation date (the benefit's start date
+    when there is none), and "active" means the case is not closed (the benefit
+    is Aktiv when there is none).
+    """
+    model = model or GrantedBenefit
+
+    def case_ok(prefix: str) -> Q:
+        return Q(**{f"{prefix}__isnull": True}) | Q(
+            **{
+                f"{prefix}__hidden_from_citizen": False,
+                f"{prefix}__retracted_at__isnull": True,
+            }
+        )
+
+    anchor_status = Coalesce("related_case__status", "grant__related_case__status")
+    is_open = (Q(_anchor_status__isnull=False) & ~Q(_anchor_status=ProgressStatus.CLOSED)) | (
+        Q(_anchor_status__isnull=True) & Q(status=BenefitStatus.ACTIVE)
+    )
+    return (
+        model.objects.filter(grant__party_cpr=cpr, grant__retracted_at__isnull=True)
+        .filter(case_ok("related_case"), case_ok("grant__related_case"))
+        .alias(
+            _anchor_date=Coalesce(
+                "related_case__created_on", "grant__related_case__created_on", "start_on"
+            ),
+            _anchor_status=anchor_status,
+        )
+        .filter(
+            _exposed(
+                municipality="grant__municipality",
+                kle_subject="kle_subject",
+                source_system="grant__source_system",
+                created_on="_anchor_date",
+                is_open=is_open,
+            )
+        )
+    )
+
+
+def benefits_visible_to_citizen(
+    *, cpr: str | None, municipality: str | None = None
+) -> QuerySet[CitizenBenefit]:
+    """The citizen's granted benefits the rules let them see, newest first.
+
+    Each carries ``municipality_code``, ``payment_plan`` (when there is one) and
+    ``visible_related_case_id`` (the related case, only when the citizen may see it).
+    """
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return CitizenBenefit.objects.none()
+    visible = _benefits(cpr=cpr, model=CitizenBenefit)
+    if municipality is not None:
+        visible = visible.filter(grant__municipality=municipality)
+    related = Coalesce("related_case_id", "grant__related_case_id")
+    visible_case = _cases(cpr=cpr).filter(pk=OuterRef("_related"))
+    return (
+        visible.select_related("payment_plan")
+        .only(*CITIZEN_BENEFIT_FIELDS, *(f"payment_plan__{f}" for f in _PLAN_FIELDS))
+        .alias(_related=related)
+        .annotate(
+            municipality_code=F("grant__municipality_id"),
+            visible_related_case_id=Case(
+                When(Exists(visible_case), then=F("_related")),
+                default=None,
+                output_field=BigIntegerField(),
+            ),
+        )
+        .order_by("-start_on", "-id")
+    )
+
+
+_PLAN_FIELDS = ("id", "frequency", "timing", "payment_day", "amount", "start_on", "end_on")
+
+
+def payments_visible_to_citizen(
+    *, cpr: str | None, municipality: str | None = None
+) -> QuerySet[CitizenPayment]:
+    """Payments of the citizen's visible benefits, newest disposal date first."""
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return CitizenPayment.objects.none()
+    benefits = _benefits(cpr=cpr)
+    if municipality is not None:
+        benefits = benefits.filter(grant__municipality=municipality)
+    return (
+        CitizenPayment.objects.filter(benefit__in=benefits.values("pk"), retracted_at__isnull=True)
+        .filter(Q(party_cpr=cpr) | Q(party_cpr__isnull=True))
+        .only(*CITIZEN_PAYMENT_FIELDS)
+        .annotate(benefit_name=F("benefit__name"))
+        .order_by("-disposal_date", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class ExposedArea:
+    """One KLE emne a municipality shows, with the sheet's contact details."""
+
+    municipality_code: str
+    municipality_name: str
+    kle_number: str
+    name: str
+    show_from: dt.date
+    contact_department: str
+    contact_phone: str
+    info_url: str
+    digital_post_url: str
+    self_service_name: str
+    self_service_url: str
+
+
+def _areas(rows: QuerySet) -> list[ExposedArea]:
+    rows = rows.select_related("municipality", "kle_subject").order_by(
+        "municipality_id", "kle_subject__number"
+    )
+    return [
+        ExposedArea(
+            municipality_code=row.municipality_id,
+            municipality_name=row.municipality.name,
+            kle_number=row.kle_subject.number,
+            name=row.display_name or row.kle_subject.title,
+            show_from=row.show_from,
+            contact_department=row.contact_department,
+            contact_phone=row.contact_phone,
+            info_url=row.info_url,
+            digital_post_url=row.digital_post_url,
+            self_service_name=row.self_service_name,
+            self_service_url=row.self_service_url,
+        )
+        for row in rows
+    ]
+
+
+def exposed_areas_for_municipality(*, municipality: str) -> list[ExposedArea]:
+    """What one municipality shows (public: "absence means absence", seed 004)."""
+    return _areas(SheetRow.objects.filter(municipality=municipality))
+
+
+def exposed_areas_for_citizen(*, cpr: str | None) -> list[ExposedArea]:
+    """What each municipality the citizen has visible records in shows."""
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return []
+    municipalities = Q(municipality__in=_cases(cpr=cpr).values("municipality")) | Q(
+        municipality__in=_benefits(cpr=cpr).values("grant__municipality")
+    )
+    return _areas(SheetRow.objects.filter(municipalities))
+
+
+def case_contact(*, cpr: str | None, case_id: int) -> ExposedArea | None:
+    """The sheet's contact details for a case the citizen may see (the contact box)."""
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return None
+    case = _cases(cpr=cpr).filter(pk=case_id).values("municipality", "kle_subject").first()
+    if case is None:
+        return None
+    areas = _areas(
+        SheetRow.objects.filter(municipality=case["municipality"], kle_subject=case["kle_subject"])
+    )
+    return areas[0] if areas else None
