@@ -1,0 +1,470 @@
+"""The wire format of index records: what source systems deliver (JSON).
+
+These DRF serializers are the contract. drf-spectacular reads them for the
+OpenAPI schema, and ``indexes.services.validation`` compiles them once into a
+fast validator used by every ingestion path (a DRF ``is_valid()`` per record
+costs ~0.3-0.7 ms, too much for the bulk path). Each leaf field below does its
+own check in ``check()``; ``to_internal_value`` calls the same ``check()``, so
+DRF and the compiled validator accept and reject exactly the same values.
+
+Field lengths and value lists follow KOMBIT SF1470 v6 (case and document index,
+``xsd_sdi_6.0``) and YI v6 (benefit index, ``xsd_yi_6.0``); each field names the
+element it carries. Rules that need the database or several fields (KLE,
+municipality, periods, progress order) live in ``indexes.services.validation``.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.dk import cvr as stdnum_cvr
+from stdnum.exceptions import ValidationError as StdnumError
+
+from indexes.models import (
+    BenefitKind,
+    BenefitStatus,
+    DocumentRole,
+    DocumentStatus,
+    DocumentType,
+    PaymentTiming,
+    ProgressStatus,
+    Sensitivity,
+)
+
+# Bounds on list lengths keep one record from tying up a worker; the four
+# Fremdrift statuses each occur at most once (SF1470 §Tilstand).
+MAX_PROGRESS = 4
+MAX_LIST = 1000
+MAX_AMOUNT = Decimal("999999999999.99")  # MONEY: max_digits=14, decimal_places=2
+CPR_FORMAT = re.compile(r"^[0-9]{6}-?[0-9]{4}$")
+KLE_NUMBER_FORMAT = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,2}$")
+FACET_FORMAT = re.compile(r"^[APSØGKI][0-9]{2}$")
+MUNICIPALITY_FORMAT = re.compile(r"^[0-9]{3}$")
+# PostgreSQL text cannot hold NUL; other C0 controls have no place in index metadata.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]")
+
+
+class FieldProblem(Exception):
+    """A leaf value is wrong: ``code`` and an English message (never the value itself)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+class WireField:
+    """Mixin: ``check(value)`` validates and converts one JSON value.
+
+    ``null_value`` is what ``null`` becomes where the field allows it.
+    """
+
+    null_value: Any = None
+
+    def check(self, value: Any) -> Any:  # pragma: no cover - every field overrides it
+        raise NotImplementedError
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return self.check(data)
+        except FieldProblem as problem:
+            raise serializers.ValidationError(problem.message, code=problem.code) from None
+
+
+def _require_string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise FieldProblem("invalid_type", "Must be a string.")
+    return value
+
+
+class TextField(WireField, serializers.CharField):
+    """Free text; ``single_line`` enforces SF1470's "angives som en enkelt linje"."""
+
+    null_value = ""
+
+    def __init__(self, *, single_line: bool = True, **kwargs):
+        self.single_line = single_line
+        kwargs.setdefault("trim_whitespace", single_line)
+        if not kwargs.get("required", True):
+            kwargs.setdefault("allow_blank", True)
+            kwargs.setdefault("default", "")
+        super().__init__(**kwargs)
+
+    def check(self, value: Any) -> str:
+        text = _require_string(value)
+        if self.trim_whitespace:
+            text = text.strip()
+        if not text and not self.allow_blank:
+            raise FieldProblem("blank", "May not be blank.")
+        if CONTROL_CHARACTERS.search(text):
+            raise FieldProblem("invalid_character", "Contains a control character.")
+        if self.single_line and LINE_BREAKS.search(text):
+            raise FieldProblem("not_single_line", "Must be a single line (no line breaks).")
+        if self.max_length is not None and len(text) > self.max_length:
+            raise FieldProblem(
+                "too_long", f"At most {self.max_length} characters (got {len(text)})."
+            )
+        return text
+
+    def run_validation(self, data=serializers.empty):
+        # A delivered ``null`` means "no text": the same as an empty string.
+        if data is None and self.allow_null:
+            return self.null_value
+        if data == "" and self.allow_blank:
+            return ""
+        return super().run_validation(data)
+
+
+class ExternalIdField(TextField):
+    """A source system's own id of a record (SF1470 UUIDIdentifikator or any stable id)."""
+
+    def __init__(self, *, max_length: int = 100, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+
+
+class PatternField(WireField, serializers.CharField):
+    """A code with a fixed format (municipality code, KLE number, facet code)."""
+
+    def __init__(self, *, pattern: re.Pattern, description: str, **kwargs):
+        self.pattern = pattern
+        self.description = description
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+
+    def check(self, value: Any) -> str:
+        text = _require_string(value).strip()
+        if not text and not self.allow_blank:
+            raise FieldProblem("blank", "May not be blank.")
+        if not self.pattern.match(text):
+            raise FieldProblem("invalid_format", f"Must be {self.description}.")
+        return text
+
+
+class ChoiceField(WireField, serializers.ChoiceField):
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.choice_strings_to_values:
+            allowed = ", ".join(f'"{choice}"' for choice in self.choices)
+            raise FieldProblem("invalid_choice", f"Must be one of {allowed}.")
+        return value
+
+
+class BooleanField(WireField, serializers.BooleanField):
+    """JSON ``true``/``false`` only: a typo'd "no" must not hide or expose a case."""
+
+    def check(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise FieldProblem("invalid_type", "Must be true or false.")
+        return value
+
+
+class DateField(WireField, serializers.DateField):
+    def check(self, value: Any) -> datetime.date:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                parsed = parse_date(value)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                return parsed
+        raise FieldProblem("invalid_date", "Must be a date as YYYY-MM-DD.")
+
+
+class DateTimeField(WireField, serializers.DateTimeField):
+    """ISO 8601 with a UTC offset: ordering by source time must not depend on a guess."""
+
+    def check(self, value: Any) -> datetime.datetime:
+        parsed = None
+        if isinstance(value, str) and "T" in value:
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            raise FieldProblem(
+                "invalid_datetime",
+                "Must be an ISO 8601 date-time with UTC offset, e.g. 2024-05-01T10:00:00+02:00.",
+            )
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise FieldProblem(
+                "timezone_required",
+                "Must carry a UTC offset, e.g. 2024-05-01T10:00:00+02:00 or ...Z.",
+            )
+        return parsed
+
+
+class AmountField(WireField, serializers.DecimalField):
+    """DKK with øre: a decimal string ("1234.50") or a number; never negative."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)
+
+    def check(self, value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise FieldProblem("invalid_amount", 'Must be a decimal string such as "1234.50".')
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite():
+            raise FieldProblem("invalid_amount", 'Must be a decimal string such as "1234.50".')
+        if amount < 0:
+            raise FieldProblem("negative_amount", "Must not be negative.")
+        cents = amount.quantize(Decimal("0.01"))
+        if cents != amount:
+            raise FieldProblem("too_many_decimals", "At most 2 decimals (øre).")
+        if cents > MAX_AMOUNT:
+            raise FieldProblem("amount_too_large", f"At most {MAX_AMOUNT}.")
+        return cents
+
+
+class CprField(WireField, serializers.CharField):
+    """A CPR number, ``DDMMYY-SSSS`` or 10 digits; stored as 10 digits (DOMAIN.md §6).
+
+    python-stdnum checks the birth date and century and rejects future birth
+    dates; modulus 11 is not required (numbers without it are issued since 2007).
+    """
+
+    def check(self, value: Any) -> str:
+        text = _require_string(value).strip()
+        if not CPR_FORMAT.match(text):
+            raise FieldProblem("invalid_cpr", "Must be a CPR number: DDMMYY-SSSS or 10 digits.")
+        try:
+            return stdnum_cpr.validate(text)
+        except StdnumError:
+            raise FieldProblem(
+                "invalid_cpr", "Not a valid CPR number (birth date or century)."
+            ) from None
+
+
+class CvrField(WireField, serializers.CharField):
+    """A CVR number: 8 digits with a valid check digit."""
+
+    def check(self, value: Any) -> str:
+        text = _require_string(value).strip()
+        try:
+            return stdnum_cvr.validate(text)
+        except StdnumError:
+            raise FieldProblem("invalid_cvr", "Not a valid CVR number (8 digits).") from None
+
+
+def municipality_field(**kwargs) -> PatternField:
+    return PatternField(
+        pattern=MUNICIPALITY_FORMAT,
+        description='a 3-digit municipality code such as "461"',
+        help_text="Kommunekode of the owner municipality; must be the source system's own.",
+        **kwargs,
+    )
+
+
+def kle_number_field(**kwargs) -> PatternField:
+    return PatternField(
+        pattern=KLE_NUMBER_FORMAT,
+        description='a KLE emne number such as "32.18.02"',
+        help_text="KLE emne (xx.xx.xx) valid on the record's date.",
+        **kwargs,
+    )
+
+
+# --- Case and document index (SF1470) --------------------------------------------
+
+
+class PartyIn(serializers.Serializer):
+    """Primaer part: exactly one of a CPR number or a CVR number."""
+
+    cpr = CprField(required=False, help_text="DDMMYY-SSSS or 10 digits.")
+    cvr = CvrField(required=False, help_text="8 digits.")
+
+
+class ProgressIn(serializers.Serializer):
+    """One period of the Fremdrift history, valid [from, to) (SF1470 §Tilstand)."""
+
+
+# "from" is a Python keyword, so the fields are declared here rather than in the body.
+ProgressIn._declared_fields = {
+    "status": ChoiceField(choices=ProgressStatus.choices, help_text="FremdriftStatusKode."),
+    "from": DateTimeField(help_text="Virkning/FraTidspunkt (inclusive)."),
+    "to": DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Virkning/TilTidspunkt (exclusive); null = open (uendelig).",
+    ),
+}
+
+
+class RecordIn(serializers.Serializer):
+    """What every record carries: its id, the source system's time and the owner."""
+
+    external_id = ExternalIdField(help_text="The source system's own id of the record.")
+    source_timestamp = DateTimeField(
+        help_text="Registrering/Tidspunkt in the source system; orders updates."
+    )
+    municipality = municipality_field()
+
+
+class CaseIn(RecordIn):
+    """A case (Sag) for the case and document index."""
+
+    case_number = TextField(max_length=50, help_text="Sagsnummer/BrugervendtNoegle.")
+    title = TextField(max_length=255, help_text="Titel.")
+    alternative_title = TextField(
+        max_length=255, required=False, help_text="TitelAlternativTekst (never public)."
+    )
+    description = TextField(
+        max_length=4096, required=False, single_line=False, help_text="Beskrivelse."
+    )
+    source_status_text = TextField(
+        max_length=255, required=False, help_text="Sagsstatus in the source system."
+    )
+    sensitivity = ChoiceField(
+        choices=Sensitivity.choices,
+        required=False,
+        default=Sensitivity.CONFIDENTIAL.value,
+        help_text="Foelsomhed.",
+    )
+    hidden_from_citizen = BooleanField(
+        required=False, default=False, help_text='"Visning undtaget for borger".'
+    )
+    kle_number = kle_number_field()
+    facet = PatternField(
+        pattern=FACET_FORMAT,
+        description='a KLE handlingsfacet code such as "G01"',
+        help_text="Handlingsfacet (Handlingsklasse).",
+    )
+    responsible_unit = TextField(
+        max_length=255, required=False, help_text="Ansvarlig organisationsenhed."
+    )
+    primary_caseworker = TextField(
+        max_length=255, required=False, help_text="Primaer behandler; never shown to citizens."
+    )
+    party = PartyIn(allow_null=True, help_text="Primaer part; null when there is none.")
+    decision_class = TextField(max_length=100, required=False, help_text="Afgoerelsesklasse.")
+    created_on = DateField(help_text="The case's own creation date.")
+    progress = ProgressIn(
+        many=True,
+        allow_empty=False,
+        max_length=MAX_PROGRESS,
+        help_text="The whole Fremdrift history, oldest first.",
+    )
+    related_cases = serializers.ListField(
+        child=ExternalIdField(),
+        required=False,
+        max_length=MAX_LIST,
+        default=list,
+        help_text="External ids of related cases of the same source system.",
+    )
+
+
+class DocumentCaseIn(serializers.Serializer):
+    case_external_id = ExternalIdField(help_text="A case of the same source system.")
+    role = ChoiceField(choices=DocumentRole.choices, help_text="Journalpost role.")
+
+
+class DocumentIn(RecordIn):
+    """Document metadata (Dokument); citizens see at most its title."""
+
+    title = TextField(max_length=255, help_text="Titel.")
+    letter_date = DateField(required=False, allow_null=True, default=None, help_text="BrevDato.")
+    type = ChoiceField(choices=DocumentType.choices, help_text="Dokument type.")
+    status = ChoiceField(choices=DocumentStatus.choices, help_text="FremdriftStatusKode.")
+    sensitivity = ChoiceField(
+        choices=Sensitivity.choices,
+        required=False,
+        default=Sensitivity.CONFIDENTIAL.value,
+        help_text="Foelsomhed.",
+    )
+    kle_number = kle_number_field(required=False, allow_null=True, default=None)
+    cases = DocumentCaseIn(
+        many=True, max_length=MAX_LIST, help_text="The cases the document belongs to."
+    )
+
+
+# --- Benefit index (YI) ------------------------------------------------------------
+
+
+class GrantPartyIn(serializers.Serializer):
+    """Bevillingspart: the citizen the grant is for."""
+
+    cpr = CprField(help_text="DDMMYY-SSSS or 10 digits.")
+
+
+class PaymentPlanIn(serializers.Serializer):
+    """OekonomiskEffektueringsplan."""
+
+    frequency = TextField(max_length=50, help_text="Beregningsfrekvens, e.g. Månedlig.")
+    timing = ChoiceField(choices=PaymentTiming.choices, help_text="ForudBagud.")
+    payment_day = TextField(max_length=50, help_text="Dispositionsdag.")
+    amount = AmountField(help_text="Ydelsesbeloeb.")
+    start_on = DateField(required=False, allow_null=True, default=None)
+    end_on = DateField(required=False, allow_null=True, default=None)
+
+
+class BenefitIn(serializers.Serializer):
+    """BevilgetYdelse."""
+
+    external_id = ExternalIdField(max_length=36, help_text="BevilgetYdelse/Id.")
+    name = TextField(max_length=255, help_text="Ydelsesnavn.")
+    kind = ChoiceField(choices=BenefitKind.choices)
+    kle_number = kle_number_field()
+    start_on = DateField(help_text="BevilgetYdelseStartdato.")
+    end_on = DateField(required=False, allow_null=True, default=None)
+    status = ChoiceField(choices=BenefitStatus.choices)
+    repayable = BooleanField(required=False, default=False, help_text="Tilbagebetalingspligtig.")
+    description = TextField(max_length=4096, required=False, single_line=False)
+    message = TextField(max_length=4096, required=False, single_line=False)
+    delivered_by = TextField(max_length=255, required=False)
+    granted_by = TextField(max_length=255, required=False)
+    related_case = ExternalIdField(required=False, allow_null=True, default="")
+    payment_plan = PaymentPlanIn(required=False, allow_null=True, default=None)
+
+
+class GrantIn(RecordIn):
+    """A grant (Bevilling) with its granted benefits."""
+
+    case_number = TextField(max_length=50, required=False, help_text="BrugervendtNoegle.")
+    party = GrantPartyIn(allow_null=True)
+    start_on = DateField(help_text="Bevillingstartdato.")
+    end_on = DateField(required=False, allow_null=True, default=None)
+    reason = TextField(max_length=4096, required=False, single_line=False)
+    sensitivity = ChoiceField(
+        choices=Sensitivity.choices, required=False, default=Sensitivity.CONFIDENTIAL.value
+    )
+    status = ChoiceField(choices=BenefitStatus.choices)
+    related_case = ExternalIdField(required=False, allow_null=True, default="")
+    benefits = BenefitIn(many=True, max_length=MAX_LIST)
+
+
+class PeriodIn(serializers.Serializer):
+    start = DateField()
+    end = DateField()
+
+
+class PaymentIn(RecordIn):
+    """A payment (OekonomiskEffektuering) of an economic granted benefit."""
+
+    grant_external_id = ExternalIdField(help_text="The grant, of the same source system.")
+    benefit_external_id = ExternalIdField(max_length=36, help_text="BevilgetYdelseId.")
+    disposal_date = DateField(help_text="Dispositionsdato.")
+    period = PeriodIn(help_text="Ydelsesperiode.")
+    gross_amount = AmountField(help_text="SamletBruttobeloeb.")
+    amount_after_tax = AmountField(help_text="BeloebEfterSkatATP.")
+    amount_sent = AmountField(required=False, allow_null=True, default=None)
+    amount_paid = AmountField(required=False, allow_null=True, default=None)
+    paying_office = TextField(max_length=255, required=False, help_text="Udbetalingsafdeling.")
+
+
+SERIALIZERS: dict[str, type[serializers.Serializer]] = {
+    "case": CaseIn,
+    "document": DocumentIn,
+    "grant": GrantIn,
+    "payment": PaymentIn,
+}

@@ -1,0 +1,123 @@
+"""Reads of the indexes for source systems and operators (never for citizens).
+
+Citizens' reads go through ``borgerblikket.selectors`` only. Every queryset
+here is ordered by id, so it can be cursor-paginated, and loads what
+``record_to_payload`` needs with a fixed number of queries per page.
+"""
+
+from django.db.models import Model, Prefetch, QuerySet
+
+from indexes.models import (
+    Case,
+    CaseDocument,
+    CaseProgress,
+    CaseRelation,
+    Change,
+    Document,
+    Grant,
+    GrantedBenefit,
+    Payment,
+    SourceSystem,
+)
+from indexes.services import canonical
+from indexes.services.errors import RecordNotFound
+
+MODELS: dict[str, type[Model]] = {
+    "case": Case,
+    "document": Document,
+    "grant": Grant,
+    "payment": Payment,
+}
+
+
+def _check_kind(kind: str) -> type[Model]:
+    try:
+        return MODELS[kind]
+    except KeyError:
+        raise ValueError(f"unknown record kind {kind!r}; one of {', '.join(MODELS)}") from None
+
+
+def record_queryset(*, kind: str) -> QuerySet:
+    """All records of a kind with what their wire form needs (joined or prefetched)."""
+    model = _check_kind(kind)
+    queryset = model.objects.select_related("municipality")
+    if kind == "case":
+        return queryset.select_related("kle_subject", "facet").prefetch_related(
+            Prefetch("progress", queryset=CaseProgress.objects.order_by("valid_from")),
+            Prefetch(
+                "relations", queryset=CaseRelation.objects.only("case", "related_external_id")
+            ),
+        )
+    if kind == "document":
+        return queryset.select_related("kle_subject").prefetch_related(
+            Prefetch(
+                "case_links",
+                queryset=CaseDocument.objects.select_related("case").only(
+                    "document", "role", "case__external_id"
+                ),
+            )
+        )
+    if kind == "grant":
+        return queryset.prefetch_related(
+            Prefetch(
+                "benefits",
+                queryset=GrantedBenefit.objects.select_related("kle_subject", "payment_plan"),
+            )
+        )
+    return queryset.select_related("benefit__grant")
+
+
+def records_list(
+    *, source_system: SourceSystem, kind: str, include_retracted: bool = False
+) -> QuerySet:
+    """The system's own records of one kind, oldest first; retracted ones only on request."""
+    queryset = record_queryset(kind=kind).filter(source_system=source_system)
+    if not include_retracted:
+        queryset = queryset.filter(retracted_at__isnull=True)
+    return queryset.order_by("id")
+
+
+def record_get(
+    *, source_system: SourceSystem, kind: str, external_id: str, include_retracted: bool = False
+) -> Model:
+    """One of the system's own records; ``RecordNotFound`` for a missing, retracted
+    (unless asked for) or another system's record, which all look the same."""
+    queryset = records_list(
+        source_system=source_system, kind=kind, include_retracted=include_retracted
+    )
+    instance = queryset.filter(external_id=external_id).first()
+    if instance is None:
+        raise RecordNotFound(f"no {kind} with this external id")
+    return instance
+
+
+def record_to_payload(*, kind: str, instance: Model) -> dict:
+    """The record in the wire format it was delivered in (PUT it back: "unchanged")."""
+    _check_kind(kind)
+    if kind == "case":
+        return canonical.case_from_instance(
+            instance,
+            progress=[(p.status, p.valid_from, p.valid_to) for p in instance.progress.all()],
+            related_external_ids=[r.related_external_id for r in instance.relations.all()],
+        )
+    if kind == "document":
+        return canonical.document_from_instance(
+            instance,
+            links=[(link.case.external_id, link.role) for link in instance.case_links.all()],
+        )
+    if kind == "grant":
+        return canonical.grant_from_instance(
+            instance,
+            benefits=[(b, getattr(b, "payment_plan", None)) for b in instance.benefits.all()],
+        )
+    return canonical.payment_from_instance(
+        instance,
+        grant_external_id=instance.benefit.grant.external_id,
+        benefit_external_id=instance.benefit.external_id,
+    )
+
+
+def record_changes(*, kind: str, instance: Model) -> QuerySet:
+    """The change history of one record, oldest first."""
+    _check_kind(kind)
+    return Change.objects.filter(record_type=kind, record_id=instance.pk).order_by("version", "id")
