@@ -1,0 +1,1 @@
+"""KLE services: importing and syncing the taxonomy (writes)."""
