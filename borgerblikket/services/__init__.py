@@ -1,0 +1,1 @@
+"""Writes of borgerblikket: the sheets (``sheets``) and their import/export (``sheet_io``)."""

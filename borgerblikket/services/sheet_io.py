@@ -1,0 +1,343 @@
+"""Import and export of the configuration sheet as XLSX, CSV or TSV, in the sheet's columns.
+
+An import is two steps: ``sheet_import_start`` stores the upload and returns its
+plan (rows to add, to change, unchanged, rejected with line and reason), and
+nothing is applied; ``sheet_import_apply`` re-plans the stored upload and applies
+the valid rows in one transaction. Rows not in the file are kept.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from import_export import fields, resources
+from import_export.formats import base_formats
+
+from borgerblikket import validators
+from borgerblikket.models import SheetChange, SheetImport, SheetRow
+from borgerblikket.services.sheets import (
+    COLUMN_LABELS,
+    ROW_FIELDS,
+    SheetError,
+    sheet_row_check,
+    sheet_row_save,
+)
+from indexes.models import Municipality
+
+FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV, "tsv": base_formats.TSV}
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+}
+# Odense's sheet (and KOMBIT's template) open with this column, holding "KLE".
+FIRST_COLUMN = "KONFIGURATION af KLE-numre i Borgerblikket"
+HEADERS = (FIRST_COLUMN, *COLUMN_LABELS.values())
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def _normalise_heading(text: object) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+_HEADING_TO_FIELD = {_normalise_heading(label): name for name, label in COLUMN_LABELS.items()}
+_HEADING_TO_FIELD[_normalise_heading("Digitalpost kontaktpunkt")] = "digital_post_url"
+_HEADING_TO_FIELD[_normalise_heading("KLE-nr")] = "kle_number"
+_HEADING_TO_FIELD[_normalise_heading(FIRST_COLUMN)] = "_marker"
+
+
+class SheetFileError(Exception):
+    """The file as a whole cannot be read as a sheet (nothing is imported)."""
+
+
+# --- export (django-import-export resource in the sheet's columns) ----------------------
+
+
+class SheetRowResource(resources.ModelResource):
+    """A sheet row in exactly the sheet's columns (export)."""
+
+    marker = fields.Field(column_name=FIRST_COLUMN)
+    kle_number = fields.Field(column_name=COLUMN_LABELS["kle_number"])
+    display_name = fields.Field(column_name=COLUMN_LABELS["display_name"])
+    source_system = fields.Field(column_name=COLUMN_LABELS["source_system"])
+    show_from = fields.Field(column_name=COLUMN_LABELS["show_from"])
+    contact_department = fields.Field(
+        attribute="contact_department", column_name=COLUMN_LABELS["contact_department"]
+    )
+    contact_phone = fields.Field(
+        attribute="contact_phone", column_name=COLUMN_LABELS["contact_phone"]
+    )
+    info_url = fields.Field(attribute="info_url", column_name=COLUMN_LABELS["info_url"])
+    digital_post_url = fields.Field(
+        attribute="digital_post_url", column_name=COLUMN_LABELS["digital_post_url"]
+    )
+    self_service_name = fields.Field(
+        attribute="self_service_name", column_name=COLUMN_LABELS["self_service_name"]
+    )
+    self_service_url = fields.Field(
+        attribute="self_service_url", column_name=COLUMN_LABELS["self_service_url"]
+    )
+
+    class Meta:
+        model = SheetRow
+        fields = (
+            "marker",
+            "kle_number",
+            "display_name",
+            "source_system",
+            "show_from",
+            "contact_department",
+            "contact_phone",
+            "info_url",
+            "digital_post_url",
+            "self_service_name",
+            "self_service_url",
+        )
+        export_order = fields
+
+    def dehydrate_marker(self, row):
+        return "KLE"
+
+    def dehydrate_kle_number(self, row):
+        return row.kle_subject.number
+
+    def dehydrate_display_name(self, row):
+        return row.display_name or row.kle_subject.title
+
+    def dehydrate_source_system(self, row):
+        return row.source_system.name if row.source_system_id else ""
+
+    def dehydrate_show_from(self, row):
+        return validators.date_format(row.show_from)
+
+
+def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
+    """The municipality's sheet as a file in the sheet's columns."""
+    if file_format not in FORMATS:
+        raise SheetError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv", field="format")
+    rows = (
+        SheetRow.objects.filter(municipality=municipality)
+        .select_related("kle_subject", "source_system")
+        .order_by("kle_subject__number")
+    )
+    dataset = SheetRowResource().export(queryset=rows)
+    data = FORMATS[file_format]().export_data(dataset)
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+# --- reading a file -------------------------------------------------------------------------
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetFileError("Filen er hverken UTF-8 eller Windows-1252")
+
+
+def _read_rows(*, content: bytes, file_format: str) -> list[tuple[int, list]]:
+    """(line number, cells) of every row, numbered as a spreadsheet program shows them."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise SheetFileError("Filen er større end 2 MB")
+    if file_format == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a non-XLSX file
+            raise SheetFileError("Filen kan ikke læses som XLSX") from exc
+        sheet = workbook.worksheets[0]
+        return [
+            (number, list(values))
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    if file_format in ("csv", "tsv"):
+        text = _decode(content)
+        delimiter = "\t" if file_format == "tsv" else None
+        if delimiter is None:
+            sample = text[:4096]
+            delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows, number = [], 0
+        for cells in reader:
+            number = reader.line_num
+            rows.append((number, cells))
+        return rows
+    raise SheetFileError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv")
+
+
+@dataclass
+class PlannedLine:
+    """What an import will do with one line of the file."""
+
+    line: int
+    kle_number: str
+    action: str  # "add", "change", "unchanged" or "reject"
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (column, before, after)
+    values: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan:
+    lines: list[PlannedLine]
+    file_warnings: list[str] = field(default_factory=list)
+
+    def of(self, action: str) -> list[PlannedLine]:
+        return [line for line in self.lines if line.action == action]
+
+    @property
+    def added(self):
+        return self.of("add")
+
+    @property
+    def changed(self):
+        return self.of("change")
+
+    @property
+    def unchanged(self):
+        return self.of("unchanged")
+
+    @property
+    def rejected(self):
+        return self.of("reject")
+
+    @property
+    def warned(self):
+        return [line for line in self.lines if line.warnings and line.action != "reject"]
+
+
+def _shown(name: str, value) -> str:
+    if value is None:
+        return ""
+    if name == "source_system":
+        return value.name
+    if name == "show_from":
+        return validators.date_format(value)
+    return str(value)
+
+
+def sheet_import_plan(
+    *, municipality: Municipality, content: bytes, file_format: str
+) -> ImportPlan:
+    """What importing the file would do, line by line. Writes nothing."""
+    rows = _read_rows(content=content, file_format=file_format)
+    header_at = next(
+        (
+            i
+            for i, (_, cells) in enumerate(rows)
+            if any(_HEADING_TO_FIELD.get(_normalise_heading(c)) == "kle_number" for c in cells)
+        ),
+        None,
+    )
+    if header_at is None:
+        raise SheetFileError("Filen har ingen overskriftsrække med kolonnen 'KLE-nr.'")
+    headings = rows[header_at][1]
+    columns: dict[int, str] = {}
+    file_warnings = []
+    for index, heading in enumerate(headings):
+        name = _HEADING_TO_FIELD.get(_normalise_heading(heading))
+        if name is None:
+            if str(heading or "").strip():
+                file_warnings.append(f"Kolonnen '{heading}' kendes ikke og springes over")
+            continue
+        if name in columns.values():
+            raise SheetFileError(f"Kolonnen '{heading}' står to gange")
+        columns[index] = name
+    if "show_from" not in columns.values():
+        raise SheetFileError("Filen mangler kolonnen 'Fradato for visning'")
+
+    existing = {
+        row.kle_subject.number: row
+        for row in SheetRow.objects.filter(municipality=municipality).select_related(
+            "kle_subject", "source_system"
+        )
+    }
+    seen: dict[str, int] = {}
+    lines = []
+    for number, cells in rows[header_at + 1 :]:
+        raw = {
+            name: cells[index] if index < len(cells) else None for index, name in columns.items()
+        }
+        if all(value in (None, "") or str(value).strip() == "" for value in raw.values()):
+            continue  # a blank line
+        marker = raw.pop("_marker", None)
+        kle_number = str(raw.get("kle_number") or "").strip()
+        line = PlannedLine(line=number, kle_number=kle_number, action="reject")
+        lines.append(line)
+        if marker not in (None, "") and str(marker).strip().upper() != "KLE":
+            line.errors.append(f"{FIRST_COLUMN}: skal være 'KLE', ikke '{marker}'")
+        check = sheet_row_check(municipality=municipality, cells=raw)
+        line.errors.extend(check.errors)
+        line.warnings.extend(check.warnings)
+        if kle_number in seen:
+            line.errors.append(f"KLE-nr.: {kle_number} står også i linje {seen[kle_number]}")
+        else:
+            seen[kle_number] = number
+        if line.errors:
+            continue
+        values = {k: v for k, v in check.values.items() if k != "kle_subject"}
+        line.values = {"kle_subject": check.values["kle_subject"], **values}
+        current = existing.get(kle_number)
+        if current is None:
+            line.action = "add"
+            continue
+        for name in ROW_FIELDS:
+            if name in values and values[name] != getattr(current, name):
+                line.changes.append(
+                    (
+                        COLUMN_LABELS[name],
+                        _shown(name, getattr(current, name)),
+                        _shown(name, values[name]),
+                    )
+                )
+        line.action = "change" if line.changes else "unchanged"
+    return ImportPlan(lines=lines, file_warnings=file_warnings)
+
+
+def sheet_import_start(
+    *, municipality: Municipality, user, file_name: str, content: bytes, file_format: str
+) -> tuple[SheetImport, ImportPlan]:
+    """Store an upload and return its plan; nothing of it is applied yet."""
+    plan = sheet_import_plan(municipality=municipality, content=content, file_format=file_format)
+    upload = SheetImport.objects.create(
+        municipality=municipality,
+        user=user,
+        file_name=file_name[:255],
+        file_format=file_format,
+        content=content,
+    )
+    return upload, plan
+
+
+@transaction.atomic
+def sheet_import_apply(*, sheet_import: SheetImport, user) -> ImportPlan:
+    """Apply a previewed upload: the rows to add and change, each logged; rejected rows are not."""
+    upload = SheetImport.objects.select_for_update().get(pk=sheet_import.pk)
+    if upload.applied_at is not None:
+        raise SheetError("Importen er allerede gennemført")
+    if upload.user_id != user.pk:
+        raise SheetError("Importen tilhører en anden bruger")
+    plan = sheet_import_plan(
+        municipality=upload.municipality,
+        content=bytes(upload.content),
+        file_format=upload.file_format,
+    )
+    for line in plan.added + plan.changed:
+        values = dict(line.values)
+        subject = values.pop("kle_subject")
+        sheet_row_save(
+            municipality=upload.municipality,
+            kle_subject=subject,
+            values=values,
+            user=user,
+            via=SheetChange.Via.IMPORT,
+        )
+    upload.applied_at = timezone.now()
+    upload.save(update_fields=["applied_at"])
+    return plan
