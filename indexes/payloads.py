@@ -222,7 +222,9 @@ class AmountField(WireField, serializers.DecimalField):
         if cents != amount:
             raise FieldProblem("too_many_decimals", "At most 2 decimals (øre).")
         if cents > MAX_AMOUNT:
-            raise FieldProblem("amount_too_large", f"At most {MAX_AMOUNT}.")
+            raise FieldProblem(
+                "amount_too_large", "Too large: at most 12 digits before the decimal point."
+            )
         return cents
 
 

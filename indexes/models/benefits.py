@@ -83,6 +83,12 @@ class Grant(IndexedRecord):
             models.Index(
                 fields=["party_cpr"], name="grant_party_idx", condition=Q(party_cpr__isnull=False)
             ),
+            # References waiting for their case (resolved when it is delivered).
+            models.Index(
+                fields=["related_case_external_id"],
+                name="grant_pending_case_idx",
+                condition=Q(related_case__isnull=True) & ~Q(related_case_external_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +135,13 @@ class GrantedBenefit(models.Model):
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(end_on__gte=F("start_on")),
                 name="granted_benefit_period_forward",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["related_case_external_id"],
+                name="benefit_pending_case_idx",
+                condition=Q(related_case__isnull=True) & ~Q(related_case_external_id=""),
             ),
         ]
 

@@ -382,8 +382,10 @@ class _Batch:
         lookups = Lookups(
             source_system=ss,
             municipality_codes=self.municipality_codes,
-            successors=lambda subject: list(
-                subject.successors.order_by("number").values_list("number", flat=True)
+            # Historisk/Flyttet/AfloestAf as imported; the relation only holds known numbers.
+            successors=lambda subject: (
+                list(subject.successor_numbers)
+                or list(subject.successors.order_by("number").values_list("number", flat=True))
             ),
         )
         datas = [d.data for d in round_]
@@ -745,11 +747,12 @@ def _pending_references_resolve(source_system, external_ids: list[str]) -> None:
             ).values("id")[:1]
         )
     )
+    # The exclude() repeats the partial index's condition so the planner can use it.
     Grant.objects.filter(
         source_system=source_system,
         related_case__isnull=True,
         related_case_external_id__in=external_ids,
-    ).update(
+    ).exclude(related_case_external_id="").update(
         related_case=Subquery(
             Case.objects.filter(
                 source_system=source_system, external_id=OuterRef("related_case_external_id")
@@ -760,7 +763,7 @@ def _pending_references_resolve(source_system, external_ids: list[str]) -> None:
         grant__source_system=source_system,
         related_case__isnull=True,
         related_case_external_id__in=external_ids,
-    ).update(
+    ).exclude(related_case_external_id="").update(
         related_case=Subquery(
             Case.objects.filter(
                 source_system=source_system, external_id=OuterRef("related_case_external_id")

@@ -49,7 +49,7 @@ TZ = ZoneInfo("Europe/Copenhagen")
 # Syntactically valid CPR numbers (python-stdnum accepts them); not real people's.
 CPR = "0101701234"
 OTHER_CPR = "0202802345"
-CVR = "13585497"  # check digit valid
+CVR = "13585490"  # check digit valid (stdnum.dk.cvr)
 DEFAULT_KLE = "32.18.02"
 DEFAULT_FACET = "G01"
 _ids = itertools.count(1)
