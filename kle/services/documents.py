@@ -50,6 +50,10 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _LIBXML_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '[^']+')?: (.*)$", re.DOTALL)
 _LIBXML_POSITION = re.compile(r",? line \d+, column \d+$")
 _XS_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
+_LIBXML_EXPECTED = re.compile(
+    r"(This element is not expected|Missing child element\(s\))\. "
+    r"Expected is (?:one of )?\( (.+) \)"
+)
 MAX_SCHEMA_PROBLEMS = 50
 
 
@@ -242,6 +246,18 @@ def _schema(kind: str, fmt: str) -> etree.XMLSchema:
     return etree.XMLSchema(xsd)
 
 
+def _clearer(message: str) -> str:
+    """libxml2's wording of a missing or misplaced element, naming the elements expected."""
+    match = _LIBXML_EXPECTED.match(message)
+    if not match:
+        return message
+    found, expected = match.groups()
+    names = ", ".join(f"<{name.strip()}>" for name in expected.split(","))
+    if found == "Missing child element(s)":
+        return f"a required child element is missing: expected {names}"
+    return f"element not expected here: expected {names} (missing, misspelt or out of order)"
+
+
 def _schema_problems(error_log: Iterable, kind: str, fmt: str) -> list[Problem]:
     schema_name = _XSD_FILES[(kind, fmt)]
     problems = []
@@ -251,7 +267,7 @@ def _schema_problems(error_log: Iterable, kind: str, fmt: str) -> list[Problem]:
         match = _LIBXML_ELEMENT.match(message)
         if match:
             element, message = match.groups()
-        message = message.replace("[facet 'pattern'] ", "").rstrip(".")
+        message = _clearer(message.replace("[facet 'pattern'] ", "").strip().rstrip("."))
         problems.append(
             Problem(f"{message} (invalid against {schema_name})", element=element, line=entry.line)
         )
