@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz/ready", health.ready, name="health-ready"),
     path("healthz/status", health.status, name="health-status"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("indexes.urls")),
     path("", include("overblik.urls")),
 ]

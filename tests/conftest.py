@@ -7,6 +7,7 @@ marked; outside CI they are skipped on a machine that lacks it.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,7 +65,8 @@ class WorkerProcess:
         self.database_url = database_url
         self.queue = queue
         self.log_path = log_path
-        self.hostname = f"test-{queue}@%h"
+        # Unique per process so start() waits for this worker, not any other one.
+        self.hostname = f"test-{queue}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> None:
@@ -103,7 +105,7 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
-            if celery_app.control.ping(timeout=0.5):
+            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
                 return
         raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
 
@@ -150,3 +152,44 @@ def celery_worker(django_db_setup, django_db_blocker, celery_queue):
     worker.start()
     yield worker
     worker.stop()
+
+
+class WorkerGroup:
+    """Workers of one test on a queue of their own; any may be killed and replaced."""
+
+    def __init__(self, database_url: str, queue: str):
+        self.database_url = database_url
+        self.queue = queue
+        self.workers: list[WorkerProcess] = []
+
+    def start(self) -> WorkerProcess:
+        worker = WorkerProcess(
+            self.database_url, self.queue, ARTIFACTS / f"celery-worker-{self.queue}.log"
+        )
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+@pytest.fixture
+def celery_workers(django_db_setup, celery_queue):
+    """Real workers of this test alone (function-scoped): ``celery_workers.start()``.
+
+    Tasks sent during the test go to the group's own queue, so the session's
+    ``celery_worker`` never takes them; a test may ``kill()`` a worker (SIGKILL,
+    as a crash) and start another.
+    """
+    if not (settings.POSTGRES_AVAILABLE and settings.REDIS_AVAILABLE):
+        pytest.skip("a real worker needs PostgreSQL and Redis (outside CI)")
+    from django.db import connection
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_default_queue = queue
+    group = WorkerGroup(_database_url_for(connection.settings_dict), queue)
+    yield group
+    group.stop_all()
+    celery_app.conf.task_default_queue = celery_queue

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
     "kle",
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/: body limit (413) and problem+json for 404/500 (indexes/middleware.py).
+    "indexes.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +121,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Defaults the DatabaseScheduler copies into its tables (editable in the admin).
+CELERY_BEAT_SCHEDULE = {
+    # Re-enqueue inbox batches that sat unprocessed (broker down, worker killed).
+    "indexes-inbox-sweep": {"task": "indexes.inbox_sweep", "schedule": 60.0},
+}
 
 # --- KLE --------------------------------------------------------------------
 KLE_API_BASE = env("KLE_API_BASE", default="https://api.kle-online.dk/resources/kle")
@@ -138,7 +146,23 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Source systems deliver cases, documents, grants and payments to the indexes.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Redoc/Swagger UI served from our own static files, no CDN.
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["indexes.api.schema.index_api_only"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProgressStatusEnum": "indexes.models.ProgressStatus",
+        "DocumentStatusEnum": "indexes.models.DocumentStatus",
+        "BenefitStatusEnum": "indexes.models.BenefitStatus",
+        "BenefitKindEnum": "indexes.models.BenefitKind",
+        "RecordKindEnum": "indexes.services.ingestion.RECORD_KINDS",
+    },
 }
+# Largest request body of the index API: a bulk batch of 1,000 records of a
+# few KB each fits with room to spare; bigger bodies get a 413 problem.
+INDEXES_API_MAX_BODY_BYTES = env.int("INDEXES_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 
 # --- Security defaults shared by all environments ----------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

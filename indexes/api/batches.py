@@ -1,0 +1,128 @@
+"""Bulk delivery: POST up to 1,000 mixed records, then poll the batch for results."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from indexes.api.base import IndexApiView
+from indexes.api.idempotency import idempotent
+from indexes.api.records import IDEMPOTENCY_KEY, problems
+from indexes.api.serializers import ProblemErrorSerializer
+from indexes.models import InboxRecord
+from indexes.services.inbox import MAX_BATCH_RECORDS, inbox_batch_get, inbox_batch_receive
+from indexes.services.ingestion import RECORD_KINDS
+
+
+class RejectionSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the record in the request.")
+    kind = serializers.CharField(allow_blank=True)
+    external_id = serializers.CharField(allow_blank=True)
+    problems = ProblemErrorSerializer(many=True)
+
+
+@extend_schema_serializer(component_name="BatchItem")
+class BatchItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RECORD_KINDS)
+    record = serializers.DictField(
+        help_text="A record in the wire format of its kind (CaseIn, DocumentIn, GrantIn, PaymentIn)."
+    )
+
+
+@extend_schema_field(BatchItemSerializer(many=True))
+class BatchItemsField(serializers.ListField):
+    """Any list: each item is checked by the service, so each stands or falls alone."""
+
+
+class BatchCreateApi(IndexApiView):
+    @extend_schema_serializer(component_name="BatchIn")
+    class InputSerializer(serializers.Serializer):
+        # Items are checked one by one by the service (each stands alone); only
+        # the envelope is checked here.
+        records = BatchItemsField(
+            child=serializers.JSONField(),
+            allow_empty=False,
+            help_text=f"1-{MAX_BATCH_RECORDS} records, applied in this order.",
+        )
+
+    @extend_schema_serializer(component_name="BatchAccepted")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        status = serializers.CharField()
+        url = serializers.CharField()
+        received = serializers.IntegerField()
+        accepted = serializers.IntegerField()
+        rejected = RejectionSerializer(many=True)
+
+    @extend_schema(
+        operation_id="batch_create",
+        tags=["batches"],
+        summary=f"Deliver up to {MAX_BATCH_RECORDS} records of any kinds",
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={202: OutputSerializer, **problems(400, 401, 413, 415, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        """Validate every record; store the accepted ones durably; 202 with the rejections.
+
+        Accepted records are applied by workers in their order in the request;
+        poll ``GET /api/v1/batches/{id}`` for each record's outcome.
+        """
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        batch, rejections = inbox_batch_receive(
+            source_system=self.source_system, items=serializer.validated_data["records"]
+        )
+        url = reverse("indexes:batch-detail", kwargs={"batch_id": batch.id})
+        data = self.OutputSerializer(
+            {
+                "id": batch.id,
+                "status": batch.status,
+                "url": url,
+                "received": batch.record_count,
+                "accepted": batch.record_count - len(rejections),
+                "rejected": rejections,
+            }
+        ).data
+        return Response(
+            data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(url)},
+        )
+
+
+class BatchDetailApi(IndexApiView):
+    @extend_schema_serializer(component_name="Batch")
+    class OutputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="BatchRecord")
+        class RecordSerializer(serializers.Serializer):
+            index = serializers.IntegerField(source="position")
+            kind = serializers.CharField()
+            external_id = serializers.CharField()
+            outcome = serializers.ChoiceField(choices=InboxRecord.Outcome.values)
+            problems = ProblemErrorSerializer(many=True)
+
+        id = serializers.UUIDField()
+        status = serializers.CharField(help_text="pending until every record has an outcome.")
+        received_at = serializers.DateTimeField()
+        finished_at = serializers.DateTimeField(allow_null=True)
+        record_count = serializers.IntegerField()
+        processed = serializers.IntegerField()
+        records = RecordSerializer(many=True, source="records_list")
+
+    @extend_schema(
+        operation_id="batch_get",
+        tags=["batches"],
+        summary="Outcome of each record of a batch",
+        responses={200: OutputSerializer, **problems(401, 404)},
+    )
+    def get(self, request, batch_id):
+        """The batch and each record's outcome (created, updated, unchanged, stale,
+        retracted, rejected with problems, or pending)."""
+        batch = inbox_batch_get(source_system=self.source_system, batch_id=batch_id)
+        batch.records_list = list(
+            batch.records.only("position", "kind", "external_id", "outcome", "problems")
+        )
+        data = self.OutputSerializer(batch).data
+        return Response(data)

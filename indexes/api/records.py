@@ -1,0 +1,292 @@
+"""Records of one kind: upsert (PUT), retract (DELETE), read back (GET one, GET list).
+
+One view class per URL and kind, each method one operation that calls one
+service. The request body of a PUT is a record in the wire format of
+``indexes.payloads``; ordering by ``source_timestamp`` is the services' rule.
+"""
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from indexes import payloads
+from indexes.api.base import IndexApiView
+from indexes.api.idempotency import idempotent
+from indexes.api.problems import ProblemError
+from indexes.api.serializers import ProblemSerializer, WriteResultSerializer
+from indexes.models import SourceSystem
+from indexes.services.access import data_access_record
+from indexes.services.errors import RecordNotFound
+from indexes.services.ingestion import (
+    record_apply,
+    record_get,
+    record_retract,
+    record_to_payload,
+    records_list,
+)
+
+# URL segment -> (record kind, wire-format serializer)
+KINDS = {
+    "cases": ("case", payloads.CaseIn),
+    "documents": ("document", payloads.DocumentIn),
+    "grants": ("grant", payloads.GrantIn),
+    "payments": ("payment", payloads.PaymentIn),
+}
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def problems(*codes: int) -> dict:
+    """Schema entries for error answers: ``application/problem+json`` bodies."""
+    return {
+        (code, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, description="A problem.")
+        for code in codes
+    }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Replays the stored answer of an earlier request with the same key "
+    "(kept 24 h); the same key with another request is a 422 problem.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The record\'s ETag (e.g. "3") or *; 412 when it no longer matches.',
+)
+SOURCE_TIMESTAMP = OpenApiParameter(
+    "Source-Timestamp",
+    OpenApiTypes.DATETIME,
+    OpenApiParameter.HEADER,
+    description="The source system's time of the retraction (ISO 8601 with offset). "
+    "Required (or the query parameter source_timestamp).",
+)
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match_holds(header: str, version: int | None) -> bool:
+    # RFC 9110 §13.1.1: strong comparison; "*" matches any current representation.
+    tags = [tag.strip() for tag in header.split(",")]
+    if version is None:
+        return False
+    return "*" in tags or _etag(version) in tags
+
+
+def _precondition_check(request, *, source_system, kind: str, external_id: str) -> None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    try:
+        instance = record_get(source_system=source_system, kind=kind, external_id=external_id)
+    except RecordNotFound:
+        version = None
+    else:
+        # Lock the row so no concurrent write slips between the check and ours.
+        version = (
+            type(instance)
+            .objects.select_for_update()
+            .filter(pk=instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+    if not _if_match_holds(header, version):
+        raise ProblemError(
+            status_code=412,
+            detail="If-Match passer ikke med postens nuværende ETag; hent posten igen.",
+            errors=[{"pointer": "", "code": "etag_mismatch", "message": "If-Match"}],
+        )
+
+
+def _actor_label(source_system: SourceSystem) -> str:
+    return f"Fagsystemet {source_system.name}, {source_system.municipality.name}"
+
+
+def _citizen_reads_log(*, source_system: SourceSystem, kind: str, records: list[dict]) -> None:
+    """One access-log row per citizen whose CPR is in ``records`` (not per field or record)."""
+    cprs = {}
+    for record in records:
+        party = record.get("party")
+        if isinstance(party, dict) and party.get("cpr"):
+            cprs.setdefault(party["cpr"], []).append(record.get("external_id", ""))
+    for cpr, external_ids in cprs.items():
+        shown = ", ".join(external_ids[:5]) + (" …" if len(external_ids) > 5 else "")
+        data_access_record(
+            cpr=cpr,
+            actor_type="source_system",
+            actor_label=_actor_label(source_system),
+            purpose="Fagsystemet læste sine egne indberetninger tilbage via indeks-API'et",
+            detail=f"{kind}: {shown}"[:255],
+            source_system=source_system,
+            municipality=source_system.municipality,
+        )
+
+
+class RecordPagination(CursorPagination):
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _record_detail_view(segment: str, kind: str, serializer):
+    tag = segment
+
+    class RecordDetailApi(IndexApiView):
+        @extend_schema(
+            operation_id=f"{kind}_get",
+            tags=[tag],
+            summary=f"Read back one of your own {segment}",
+            responses={200: serializer, **problems(401, 404)},
+        )
+        def get(self, request, external_id: str):
+            """One record of the caller in the wire format, with its ``ETag``.
+
+            Another system's record answers exactly like a missing one (404).
+            """
+            instance = record_get(
+                source_system=self.source_system, kind=kind, external_id=external_id
+            )
+            data = record_to_payload(kind=kind, instance=instance)
+            _citizen_reads_log(source_system=self.source_system, kind=kind, records=[data])
+            return Response(data, headers={"ETag": _etag(instance.version)})
+
+        @extend_schema(
+            operation_id=f"{kind}_put",
+            tags=[tag],
+            summary=f"Create or update one of your {segment} (idempotent)",
+            parameters=[IDEMPOTENCY_KEY, IF_MATCH],
+            request=serializer,
+            responses={
+                200: WriteResultSerializer,
+                201: WriteResultSerializer,
+                **problems(400, 401, 412, 413, 415, 422),
+            },
+        )
+        @idempotent
+        def put(self, request, external_id: str):
+            """Upsert the record ``external_id``: 201 created, 200 updated/unchanged/stale.
+
+            An older ``source_timestamp`` than the stored one writes nothing
+            (outcome ``stale``); an identical replay is ``unchanged``.
+            """
+            record = request.data
+            if not isinstance(record, dict):
+                raise ProblemError(
+                    status_code=422,
+                    detail="Kroppen skal være et JSON-objekt.",
+                    errors=[{"pointer": "", "code": "invalid", "message": "Skal være et objekt."}],
+                )
+            if record.get("external_id", external_id) != external_id:
+                raise ProblemError(
+                    status_code=422,
+                    detail="external_id i kroppen skal være det samme som i adressen.",
+                    errors=[
+                        {
+                            "pointer": "/external_id",
+                            "code": "external_id_mismatch",
+                            "message": "external_id differs from the one in the URL.",
+                        }
+                    ],
+                )
+            _precondition_check(
+                request, source_system=self.source_system, kind=kind, external_id=external_id
+            )
+            outcome = record_apply(
+                source_system=self.source_system,
+                kind=kind,
+                payload=record | {"external_id": external_id},
+            )
+            created = outcome.outcome == "created"
+            headers = {"ETag": _etag(outcome.version)}
+            if created:
+                headers["Location"] = request.build_absolute_uri()
+            return Response(
+                WriteResultSerializer(outcome).data,
+                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+                headers=headers,
+            )
+
+        @extend_schema(
+            operation_id=f"{kind}_delete",
+            tags=[tag],
+            summary=f"Retract one of your {segment}",
+            parameters=[
+                IDEMPOTENCY_KEY,
+                IF_MATCH,
+                SOURCE_TIMESTAMP,
+                OpenApiParameter("source_timestamp", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
+            ],
+            request=None,
+            responses={200: WriteResultSerializer, **problems(401, 404, 412, 422)},
+        )
+        @idempotent
+        def delete(self, request, external_id: str):
+            """Retract the record as of ``Source-Timestamp``; an older timestamp is ``stale``."""
+            raw = request.headers.get("Source-Timestamp") or request.query_params.get(
+                "source_timestamp"
+            )
+            timestamp = parse_datetime(raw) if raw else None
+            if timestamp is None or timestamp.tzinfo is None:
+                raise ProblemError(
+                    status_code=422,
+                    detail="Source-Timestamp (ISO 8601 med tidszone) skal angives ved tilbagekaldelse.",
+                    errors=[
+                        {
+                            "pointer": "/source_timestamp",
+                            "code": "required" if not raw else "invalid_datetime",
+                            "message": "Source-Timestamp header: ISO 8601 datetime with offset.",
+                        }
+                    ],
+                )
+            _precondition_check(
+                request, source_system=self.source_system, kind=kind, external_id=external_id
+            )
+            outcome = record_retract(
+                source_system=self.source_system,
+                kind=kind,
+                external_id=external_id,
+                source_timestamp=timestamp,
+            )
+            return Response(
+                WriteResultSerializer(outcome).data, headers={"ETag": _etag(outcome.version)}
+            )
+
+    RecordDetailApi.__name__ = RecordDetailApi.__qualname__ = f"{kind.title()}DetailApi"
+    return RecordDetailApi
+
+
+def _record_list_view(segment: str, kind: str, serializer):
+    class RecordListApi(IndexApiView):
+        pagination_class = RecordPagination
+
+        @extend_schema(
+            operation_id=f"{kind}_list",
+            tags=[segment],
+            summary=f"List your own {segment}",
+            responses={200: serializer(many=True), **problems(401)},
+        )
+        def get(self, request):
+            """The caller's records of this kind, oldest first, cursor-paginated."""
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(
+                records_list(source_system=self.source_system, kind=kind), request, view=self
+            )
+            data = [record_to_payload(kind=kind, instance=instance) for instance in page]
+            _citizen_reads_log(source_system=self.source_system, kind=kind, records=data)
+            return paginator.get_paginated_response(data)
+
+    RecordListApi.__name__ = RecordListApi.__qualname__ = f"{kind.title()}ListApi"
+    return RecordListApi
+
+
+DETAIL_VIEWS = {seg: _record_detail_view(seg, kind, ser) for seg, (kind, ser) in KINDS.items()}
+LIST_VIEWS = {seg: _record_list_view(seg, kind, ser) for seg, (kind, ser) in KINDS.items()}

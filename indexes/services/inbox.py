@@ -1,0 +1,292 @@
+"""The PostgreSQL inbox of bulk deliveries: receive, enqueue, process, sweep.
+
+A bulk request is validated record by record; accepted records are written to
+``InboxBatch``/``InboxRecord`` in the request's own transaction, so they are
+durable before the 202 is sent. After commit the batch id is handed to Celery;
+if the broker is down the request still succeeds and ``inbox_sweep`` (Celery
+beat) enqueues the batch later. Processing is idempotent and serialised per
+batch, so a redelivered or duplicated task never applies a record twice.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import timedelta
+from functools import partial
+
+import kombu.exceptions
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from indexes.models import IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
+from indexes.services.errors import Problem, RecordNotFound, RecordRejected
+from indexes.services.ingestion import RECORD_KINDS, records_apply_many, records_validate_many
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_RECORDS = 1000
+# Records applied per transaction: progress is committed (and visible in
+# GET /batches/{id}) chunk by chunk; a killed worker loses at most one chunk.
+PROCESS_CHUNK = 250
+# A pending batch not (re-)enqueued for this long is enqueued again by the sweeper
+# (well before /healthz/status calls the inbox stalled, after 5 minutes).
+SWEEP_AFTER = timedelta(minutes=2)
+# How long stored Idempotency-Key answers are kept.
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
+def _problem_dicts(problems: list[Problem], *, prefix: str = "") -> list[dict]:
+    return [asdict(p) | {"pointer": prefix + p.pointer} for p in problems]
+
+
+def _envelope_problems(item, index: int) -> list[Problem]:
+    pointer = f"/records/{index}"
+    if not isinstance(item, dict):
+        return [Problem(pointer=pointer, code="invalid", message="Skal være et objekt.")]
+    problems = []
+    if item.get("kind") not in RECORD_KINDS:
+        problems.append(
+            Problem(
+                pointer=f"{pointer}/kind",
+                code="invalid_choice",
+                message=f"kind skal være en af {', '.join(RECORD_KINDS)}.",
+            )
+        )
+    if not isinstance(item.get("record"), dict):
+        problems.append(
+            Problem(pointer=f"{pointer}/record", code="invalid", message="Skal være et objekt.")
+        )
+    return problems
+
+
+def _external_id(item) -> str:
+    record = item.get("record") if isinstance(item, dict) else None
+    value = record.get("external_id") if isinstance(record, dict) else None
+    return value[:100] if isinstance(value, str) else ""
+
+
+@transaction.atomic
+def inbox_batch_receive(
+    *, source_system: SourceSystem, items: list
+) -> tuple[InboxBatch, list[dict]]:
+    """Validate ``items`` (``{"kind", "record"}``) and store the accepted ones as a batch.
+
+    Returns the batch and the rejections ``[{index, kind, external_id, problems}]``
+    (pointers relative to the request body). Each record stands or falls alone;
+    a rejected record is kept only as its outcome and problems, never its data.
+    If no record is accepted, raises ``RecordRejected`` and writes nothing.
+    The batch is enqueued after commit.
+    """
+    if not 1 <= len(items) <= MAX_BATCH_RECORDS:
+        raise RecordRejected(
+            [
+                Problem(
+                    pointer="/records",
+                    code="batch_size",
+                    message=f"En batch skal have 1-{MAX_BATCH_RECORDS} poster, ikke {len(items)}.",
+                )
+            ]
+        )
+    rows: list[InboxRecord] = []
+    rejections: list[dict] = []
+    batch = InboxBatch(source_system=source_system, record_count=len(items))
+    now = timezone.now()
+    envelope = [_envelope_problems(item, index) for index, item in enumerate(items)]
+    # One validation pass for the whole batch (one query per kind of reference),
+    # so a document may name a case delivered earlier in the same batch.
+    valid_positions = [index for index, problems in enumerate(envelope) if not problems]
+    results = dict(
+        zip(
+            valid_positions,
+            records_validate_many(
+                source_system=source_system,
+                items=[(items[i]["kind"], items[i]["record"]) for i in valid_positions],
+            ),
+            strict=True,
+        )
+    )
+    for index, item in enumerate(items):
+        problems = envelope[index]
+        result = results.get(index)
+        if isinstance(result, RecordRejected):
+            problems = [
+                Problem(
+                    pointer=f"/records/{index}/record{p.pointer}", code=p.code, message=p.message
+                )
+                for p in result.problems
+            ]
+        kind = item.get("kind") if isinstance(item, dict) else None
+        kind = kind if kind in RECORD_KINDS else ""
+        if problems:
+            rejection = {
+                "index": index,
+                "kind": kind,
+                "external_id": _external_id(item),
+                "problems": _problem_dicts(problems),
+            }
+            rejections.append(rejection)
+            rows.append(
+                InboxRecord(
+                    batch=batch,
+                    position=index,
+                    kind=kind,
+                    external_id=rejection["external_id"],
+                    payload={},
+                    outcome=InboxRecord.Outcome.REJECTED,
+                    problems=rejection["problems"],
+                    processed_at=now,
+                )
+            )
+        else:
+            rows.append(
+                InboxRecord(
+                    batch=batch,
+                    position=index,
+                    kind=kind,
+                    external_id=_external_id(item),
+                    payload=item["record"],
+                )
+            )
+    if len(rejections) == len(items):
+        raise RecordRejected(
+            [
+                Problem(pointer=p["pointer"], code=p["code"], message=p["message"])
+                for r in rejections
+                for p in r["problems"]
+            ]
+        )
+    batch.save()
+    InboxRecord.objects.bulk_create(rows, batch_size=500)
+    transaction.on_commit(partial(inbox_batch_enqueue, batch_id=batch.id))
+    return batch, rejections
+
+
+def inbox_batch_enqueue(*, batch_id: uuid.UUID) -> bool:
+    """Hand ``batch_id`` to a worker; ``False`` (logged) when the broker is unreachable.
+
+    A failed enqueue loses nothing: the batch is in PostgreSQL and ``inbox_sweep``
+    enqueues it again.
+    """
+    from indexes.tasks import inbox_batch_process_task  # tasks import this module
+
+    try:
+        # Bounded retries: a request must not hang on a dead broker.
+        inbox_batch_process_task.apply_async(
+            kwargs={"batch_id": str(batch_id)},
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
+    except (kombu.exceptions.OperationalError, ConnectionError, OSError) as exc:
+        logger.warning(
+            "Inbox batch %s not enqueued (%s); the sweeper will enqueue it.",
+            batch_id,
+            type(exc).__name__,
+        )
+        return False
+    InboxBatch.objects.filter(pk=batch_id).update(
+        enqueued_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    return True
+
+
+def _records_apply(*, source_system: SourceSystem, batch: InboxBatch, rows: list[InboxRecord]):
+    # One bulk apply per chunk (one query per kind to load, bulk writes); each
+    # record still gets its own outcome and a rejected one writes nothing.
+    results = records_apply_many(
+        source_system=source_system,
+        items=[(row.kind, row.payload) for row in rows],
+        received_at=batch.received_at,
+    )
+    now = timezone.now()
+    # One UPDATE per outcome (bulk_update's CASE WHEN per row cost more than
+    # applying the records); rejected rows carry their own problems.
+    by_outcome: dict[str, list[int]] = defaultdict(list)
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, RecordRejected):
+            # Valid when received, invalid now (e.g. the case a document names
+            # was never delivered): the record's own outcome, not the batch's.
+            InboxRecord.objects.filter(pk=row.pk).update(
+                outcome=InboxRecord.Outcome.REJECTED,
+                problems=_problem_dicts(result.problems),
+                processed_at=now,
+            )
+        else:
+            by_outcome[result.outcome].append(row.pk)
+    for outcome, pks in by_outcome.items():
+        InboxRecord.objects.filter(pk__in=pks).update(
+            outcome=outcome, problems=[], processed_at=now
+        )
+
+
+def inbox_batch_process(*, batch_id: uuid.UUID) -> InboxBatch | None:
+    """Apply the pending records of ``batch_id`` in position order; mark the batch done.
+
+    Safe to call any number of times, concurrently too: each chunk runs in one
+    transaction holding the batch row locked, so two workers never apply the
+    same record (the second waits, then sees the first one's outcomes), and a
+    killed worker's chunk rolls back whole. Returns ``None`` for an unknown batch.
+    """
+    while True:
+        with transaction.atomic():
+            # Blocking FOR NO KEY UPDATE: a second worker on the same batch waits
+            # for the first one's chunk to commit, then sees its outcomes (never
+            # applies a record twice). SKIP LOCKED would also skip a batch that is
+            # only briefly locked (e.g. by the enqueue's own UPDATE) and strand it
+            # until the sweeper runs.
+            batch = (
+                InboxBatch.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("source_system")
+                .filter(pk=batch_id)
+                .first()
+            )
+            if batch is None or batch.status == InboxBatch.Status.DONE:
+                return batch
+            rows = list(
+                batch.records.filter(outcome=InboxRecord.Outcome.PENDING)
+                .order_by("position")
+                .only("id", "batch_id", "position", "kind", "payload")[:PROCESS_CHUNK]
+            )
+            if not rows:
+                batch.status = InboxBatch.Status.DONE
+                batch.finished_at = timezone.now()
+                batch.save(update_fields=["status", "finished_at"])
+                return batch
+            _records_apply(source_system=batch.source_system, batch=batch, rows=rows)
+
+
+def inbox_sweep(*, older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[uuid.UUID]:
+    """Enqueue pending batches not enqueued within ``older_than``; expire idempotency keys.
+
+    Covers a broker that was down at enqueue time and a worker killed mid-batch
+    (its task message is not redelivered until the visibility timeout).
+    """
+    cutoff = timezone.now() - older_than
+    batch_ids = list(
+        InboxBatch.objects.filter(status=InboxBatch.Status.PENDING, received_at__lte=cutoff)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff))
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for batch_id in batch_ids:
+        inbox_batch_enqueue(batch_id=batch_id)
+    if batch_ids:
+        logger.info("Inbox sweep re-enqueued %d pending batches.", len(batch_ids))
+    IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_RETENTION).delete()
+    return batch_ids
+
+
+def inbox_batch_get(*, source_system: SourceSystem, batch_id: uuid.UUID) -> InboxBatch:
+    """The batch ``batch_id`` of ``source_system`` with its outcome counts.
+
+    Raises ``RecordNotFound`` for a batch of another system exactly as for none.
+    """
+    batch = (
+        InboxBatch.objects.filter(pk=batch_id, source_system=source_system)
+        .annotate(processed=Count("records", filter=~Q(records__outcome="pending")))
+        .first()
+    )
+    if batch is None:
+        raise RecordNotFound(str(batch_id))
+    return batch

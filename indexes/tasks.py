@@ -1,0 +1,43 @@
+"""Celery tasks of the indexes: thin wrappers that take ids and call one service."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from indexes.services.inbox import inbox_batch_process, inbox_sweep
+
+# Only these are transient (database restarted, connection dropped); anything
+# else is a bug and must surface, not loop.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="indexes.inbox_batch_process",
+    acks_late=True,  # inbox_batch_process is idempotent: redelivery is safe
+    soft_time_limit=240,
+    time_limit=300,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=10,
+)
+def inbox_batch_process_task(batch_id: str) -> None:
+    """Apply the pending records of one inbox batch."""
+    inbox_batch_process(batch_id=batch_id)
+
+
+@shared_task(
+    name="indexes.inbox_sweep",
+    acks_late=True,
+    soft_time_limit=50,
+    time_limit=60,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=3,
+)
+def inbox_sweep_task(older_than_seconds: int | None = None) -> int:
+    """Re-enqueue inbox batches that sat unprocessed (run by Celery beat)."""
+    if older_than_seconds is None:
+        return len(inbox_sweep())
+    return len(inbox_sweep(older_than=timedelta(seconds=older_than_seconds)))

@@ -1,0 +1,148 @@
+"""The inbox with a real Celery worker on Redis and PostgreSQL.
+
+Bulk post → worker applies → batch status; a worker killed mid-batch and the
+sweeper lose nothing and apply nothing twice; a dead broker at posting time
+still gives 202 and the sweeper delivers later.
+"""
+
+import contextlib
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+
+from config.celery import app as celery_app
+from indexes.models import Case, Change, InboxBatch, InboxRecord
+from indexes.services.inbox import inbox_sweep
+from tests.indexes.api_support import (
+    case_record,
+    client_for,
+    document_record,
+    kle_minimal,
+    municipality_ensure,
+)
+
+# serialized_rollback: the flush after each test would otherwise take the
+# migration-seeded municipalities with it, for this and every later test.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def client(transactional_db):
+    from indexes.models import SourceSystem
+
+    kle_minimal()
+    system = SourceSystem.objects.create(
+        municipality=municipality_ensure("461"), product="SBSYS", name="SBSYS"
+    )
+    return client_for(system)
+
+
+def post(client, records):
+    response = client.post(
+        "/api/v1/batches", data=json.dumps({"records": records}), content_type="application/json"
+    )
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def wait_until(condition, timeout: float = 90.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def all_done(batch_ids) -> bool:
+    return InboxBatch.objects.filter(pk__in=batch_ids, status="done").count() == len(batch_ids)
+
+
+@contextlib.contextmanager
+def broker_at(url: str):
+    """Point this process's Celery producer at ``url`` (e.g. a port nothing listens on)."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_write_url, celery_app._pool, celery_app.amqp._producer_pool
+    conf.broker_url = conf.broker_write_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.broker_write_url, celery_app._pool, celery_app.amqp._producer_pool = (
+            saved
+        )
+
+
+def test_bulk_post_is_applied_by_the_worker_and_reported_per_record(client, celery_worker):
+    body = post(
+        client,
+        [
+            {"kind": "case", "record": case_record("c-1")},
+            {"kind": "document", "record": document_record("c-1", "d-1")},
+            {"kind": "case", "record": case_record("c-1")},  # the same again: unchanged
+            {"kind": "document", "record": document_record("c-missing", "d-2")},
+        ],
+    )
+    wait_until(lambda: all_done([body["id"]]))
+    result = client.get(body["url"]).json()
+    assert result["status"] == "done"
+    outcomes = [r["outcome"] for r in result["records"]]
+    assert outcomes[:3] == ["created", "created", "unchanged"]
+    # A document pointing at a case that does not exist is rejected by the worker.
+    assert outcomes[3] == "rejected" and result["records"][3]["problems"]
+    assert InboxBatch.objects.get(pk=body["id"]).attempts == 1
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(client, celery_workers):
+    batches = [
+        post(client, [{"kind": "case", "record": case_record(f"b{b}-c{i}")} for i in range(1000)])[
+            "id"
+        ]
+        for b in range(3)
+    ]
+    worker = celery_workers.start()
+    wait_until(
+        lambda: InboxRecord.objects.exclude(outcome="pending").exists(), timeout=60, interval=0.02
+    )
+    worker.kill()
+    processed = InboxRecord.objects.exclude(outcome="pending").count()
+    assert 0 < processed < 3000, "the worker must die mid-delivery for this test to mean anything"
+
+    celery_workers.start()
+    # The dead worker's task is not redelivered before the visibility timeout:
+    # the sweeper hands the unfinished batches to the new worker.
+    assert inbox_sweep(older_than=timedelta(0))
+    wait_until(lambda: all_done(batches), timeout=180)
+
+    assert InboxRecord.objects.filter(outcome="created").count() == 3000
+    assert Case.objects.count() == 3000
+    assert not Case.objects.exclude(version=1).exists()
+    applied_twice = (
+        Change.objects.filter(record_type="case")
+        .values("record_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert not applied_twice.exists()
+    assert Change.objects.filter(record_type="case").count() == 3000
+
+
+def test_broker_down_at_post_still_accepts_and_the_sweeper_delivers(client, celery_worker):
+    with broker_at("redis://127.0.0.1:1/0"):
+        started = time.monotonic()
+        body = post(client, [{"kind": "case", "record": case_record("c-1")}])
+        assert time.monotonic() - started < 10
+    batch = InboxBatch.objects.get(pk=body["id"])
+    assert batch.enqueued_at is None and batch.status == "pending"
+    assert InboxRecord.objects.get().payload["external_id"] == "c-1"
+
+    assert inbox_sweep(older_than=timedelta(0)) == [batch.id]
+    wait_until(lambda: all_done([batch.id]))
+    assert Case.objects.get().external_id == "c-1"
