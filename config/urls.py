@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz/live", health.live, name="health-live"),
     path("healthz/ready", health.ready, name="health-ready"),
     path("healthz/status", health.status, name="health-status"),
+    # Borgerblikket's admin-only pages (preview as citizen, data quality, roll-out).
+    path("admin/borgerblikket/", include("borgerblikket.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("indexes.urls")),
     path("", include("overblik.urls")),

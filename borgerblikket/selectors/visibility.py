@@ -112,7 +112,7 @@ def cpr_normalise(*, cpr: str | None) -> str | None:
     return "".join(match.groups()) if match else None
 
 
-def _exposed(
+def exposure_q(
     *, municipality: str, kle_subject: str, source_system: str, created_on: str, is_open: Q
 ) -> Q:
     """Rules 2-4 for the outer record's fields (names of fields or annotations)."""
@@ -131,7 +131,7 @@ def _cases(*, cpr: str, model=IndexedCase) -> QuerySet:
     return model.objects.filter(
         party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
     ).filter(
-        _exposed(
+        exposure_q(
             municipality="municipality",
             kle_subject="kle_subject",
             source_system="source_system",
@@ -265,7 +265,7 @@ def _benefits(*, cpr: str, model=None) -> QuerySet:
             _anchor_status=anchor_status,
         )
         .filter(
-            _exposed(
+            exposure_q(
                 municipality="grant__municipality",
                 kle_subject="kle_subject",
                 source_system="grant__source_system",

@@ -1,0 +1,84 @@
+"""The indexes' admins, scoped to the municipal admin's municipalities.
+
+``indexes/admin.py`` (the index services engineer's) registers read-only
+admins; borgerblikket may import indexes, not the other way round, so the
+scoping is added here: each registered admin is re-registered as a subclass
+with ``MunicipalityScopedAdminMixin`` in front.
+"""
+
+from django.contrib import admin
+
+import indexes.admin  # noqa: F401 - their admins are registered first, then scoped here
+from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_register
+from borgerblikket.selectors.scoping import municipalities_for_user
+from indexes.models import (
+    ApiCredential,
+    Case,
+    CaseDocument,
+    CaseProgress,
+    Change,
+    DataAccess,
+    Document,
+    Grant,
+    GrantedBenefit,
+    Municipality,
+    Payment,
+    PaymentPlan,
+    SourceSystem,
+)
+
+# model → (lookup to the municipality, what a municipal admin may do there)
+SCOPED_INDEX_ADMINS = {
+    Municipality: ("pk", {"view"}),
+    SourceSystem: ("municipality", {"view", "change"}),
+    Case: ("municipality", {"view"}),
+    Document: ("municipality", {"view"}),
+    Grant: ("municipality", {"view"}),
+    GrantedBenefit: ("grant__municipality", {"view"}),
+    Payment: ("municipality", {"view"}),
+    Change: ("source_system__municipality", {"view"}),
+    DataAccess: ("municipality", {"view"}),
+}
+# Models reached only through foreign keys and inlines.
+for model, path in (
+    (ApiCredential, "source_system__municipality"),
+    (CaseDocument, "case__municipality"),
+    (CaseProgress, "case__municipality"),
+    (PaymentPlan, "benefit__grant__municipality"),
+):
+    scope_register(model=model, path=path)
+
+
+def _access_actor(self, request) -> dict:
+    """A municipal admin reads as their municipality's administrator (the citizen sees this)."""
+    if request.user.is_superuser:
+        return super(type(self), self).access_actor(request)
+    municipalities = list(municipalities_for_user(user=request.user))
+    names = ", ".join(m.name for m in municipalities)
+    return {
+        "actor_type": DataAccess.Actor.MUNICIPAL_ADMIN,
+        "actor_label": f"{names} Kommune, administrator {request.user.get_username()}"[:255],
+        "municipality": municipalities[0] if len(municipalities) == 1 else None,
+    }
+
+
+def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
+    """Re-register the indexes' admins (or plain ones) with the municipality scope in front."""
+    for model, (path, permissions) in SCOPED_INDEX_ADMINS.items():
+        base = type(site.get_model_admin(model)) if site.is_registered(model) else admin.ModelAdmin
+        if issubclass(base, MunicipalityScopedAdminMixin):
+            continue
+        attrs = {
+            "__module__": __name__,
+            "municipality_path": path,
+            "municipal_admin_permissions": frozenset(permissions),
+        }
+        if hasattr(base, "access_actor"):
+            attrs["access_actor"] = _access_actor
+        scoped = type(f"Scoped{base.__name__}", (MunicipalityScopedAdminMixin, base), attrs)
+        if site.is_registered(model):
+            site.unregister(model)
+        site.register(model, scoped)
+
+
+scoped_index_admins_register()

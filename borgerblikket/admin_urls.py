@@ -1,0 +1,21 @@
+"""Admin-only pages of borgerblikket, mounted under /admin/borgerblikket/ (config/urls.py)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from borgerblikket import admin_views
+
+app_name = "borgerblikket_admin"
+wrap = admin.site.admin_view
+urlpatterns = [
+    path("preview/", wrap(admin_views.citizen_preview), name="preview"),
+    path("rollout/", wrap(admin_views.rollout_status), name="rollout"),
+    path("quality/", wrap(admin_views.quality_index), name="quality_index"),
+    path("quality/<str:code>/", wrap(admin_views.quality_report), name="quality"),
+    path(
+        "quality/<str:code>/invisible/<str:reason>/",
+        wrap(admin_views.quality_invisible),
+        name="quality_invisible",
+    ),
+    path("quality/<str:code>/<str:key>/", wrap(admin_views.quality_check), name="quality_check"),
+]

@@ -1,0 +1,364 @@
+"""Admin-only pages: preview as citizen, data quality, national roll-out.
+
+Each view is wrapped by ``admin.site.admin_view`` (staff login, CSRF) in
+``borgerblikket/admin_urls.py`` and only calls selectors and services. A
+municipality in a URL is a code the user must be a member of (else 404); a CPR
+number is only ever posted, never in a URL.
+"""
+
+import csv
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.exceptions import ValidationError as StdnumError
+
+from borgerblikket import selectors
+from borgerblikket.selectors import quality, rollout
+from borgerblikket.selectors.scoping import is_municipal_admin, municipalities_for_user
+from indexes.models import Case, CaseDocument, DataAccess, Document, Municipality, SourceSystem
+from indexes.services.access import data_access_record
+
+PAGE_SIZE = 50
+
+
+def cpr_mask(cpr: str | None) -> str:
+    """``DDMMYY-****``: the most of a CPR number an admin page shows."""
+    return f"{cpr[:6]}-****" if cpr else ""
+
+
+def _context(request, **extra) -> dict:
+    return {**admin.site.each_context(request), **extra}
+
+
+def _municipality_or_404(request, code: str) -> Municipality:
+    municipality = municipalities_for_user(user=request.user).filter(code=code).first()
+    if municipality is None:
+        raise Http404
+    return municipality
+
+
+def _require_staff_scope(request) -> None:
+    if not (request.user.is_superuser or is_municipal_admin(user=request.user)):
+        raise PermissionDenied
+
+
+# --- preview as citizen ----------------------------------------------------------------------
+
+
+class PreviewForm(forms.Form):
+    municipality = forms.ModelChoiceField(queryset=None, label=_("Kommune"))
+    cpr = forms.CharField(
+        label=_("Borgerens CPR-nummer"),
+        max_length=11,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, municipalities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipalities
+        if municipalities.count() == 1:
+            self.fields["municipality"].initial = municipalities.first()
+
+    def clean_cpr(self):
+        text = self.cleaned_data["cpr"].strip()
+        try:
+            return stdnum_cpr.validate(text)
+        except StdnumError:
+            # Never echo the number (DOMAIN.md §6).
+            raise ValidationError(_("CPR-nummeret er ikke gyldigt (DDMMÅÅ-XXXX)")) from None
+
+
+@never_cache
+def citizen_preview(request):
+    """See exactly what a citizen sees from the admin's municipality (KOMBIT's verification
+    client). The CPR is posted, never in a URL, and every preview is logged as an access."""
+    _require_staff_scope(request)
+    form = PreviewForm(
+        request.POST or None, municipalities=municipalities_for_user(user=request.user)
+    )
+    context = {"title": _("Vis som borger"), "form": form}
+    if request.method == "POST" and form.is_valid():
+        municipality = form.cleaned_data["municipality"]
+        cpr = form.cleaned_data["cpr"]
+        user = request.user
+        data_access_record(
+            cpr=cpr,
+            actor_type=(
+                DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
+            ),
+            actor_label=f"{municipality.name} Kommune, administrator {user.get_username()}"[:255],
+            purpose="Vis som borger (kontrol af Borgerblikket-opsætningen)",
+            user=user,
+            municipality=municipality,
+        )
+        cases = list(
+            selectors.cases_visible_to_citizen(cpr=cpr, municipality=municipality.code)[:100]
+        )
+        context.update(
+            shown=True,
+            masked_cpr=cpr_mask(cpr),
+            municipality=municipality,
+            cases=[
+                (case, selectors.documents_visible_for_case(cpr=cpr, case=case)) for case in cases
+            ],
+            benefits=list(
+                selectors.benefits_visible_to_citizen(cpr=cpr, municipality=municipality.code)[:100]
+            ),
+            payments=list(
+                selectors.payments_visible_to_citizen(cpr=cpr, municipality=municipality.code)[:100]
+            ),
+            areas=selectors.exposed_areas_for_municipality(municipality=municipality.code),
+        )
+        form = PreviewForm(municipalities=municipalities_for_user(user=request.user))
+        form.fields["municipality"].initial = municipality
+        context["form"] = form
+    return TemplateResponse(
+        request, "borgerblikket/admin/preview.html", _context(request, **context)
+    )
+
+
+# --- data quality ----------------------------------------------------------------------------
+
+
+def quality_index(request):
+    _require_staff_scope(request)
+    municipalities = list(municipalities_for_user(user=request.user))
+    if len(municipalities) == 1:
+        return redirect("borgerblikket_admin:quality", code=municipalities[0].code)
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/quality_index.html",
+        _context(request, title=_("Datakvalitet"), municipalities=municipalities),
+    )
+
+
+def quality_report(request, code: str):
+    """Counts of every check and of invisible cases, per source system, with drill-downs."""
+    _require_staff_scope(request)
+    municipality = _municipality_or_404(request, code)
+    systems = list(SourceSystem.objects.filter(municipality=municipality).order_by("name"))
+    counts = {
+        key: quality.check_counts(municipality=municipality, key=key) for key in quality.CHECKS
+    }
+    invisible = quality.invisibility_counts(municipality=municipality)
+    check_rows = [
+        {
+            "key": key,
+            "label": check.label,
+            "cells": [(counts[key].get(s.pk, 0), s) for s in systems],
+            "total": sum(counts[key].values()),
+        }
+        for key, check in quality.CHECKS.items()
+    ]
+    reasons = {**quality.INVISIBILITY_REASONS, "visible": _("Synlige for borgeren")}
+    reason_rows = [
+        {
+            "key": key,
+            "label": label,
+            "cells": [(invisible.get((s.pk, key), 0), s) for s in systems],
+            "total": sum(n for (_, r), n in invisible.items() if r == key),
+        }
+        for key, label in reasons.items()
+    ]
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/quality_report.html",
+        _context(
+            request,
+            title=_("Datakvalitet: %(name)s Kommune") % {"name": municipality.name},
+            municipality=municipality,
+            systems=systems,
+            check_rows=check_rows,
+            reason_rows=reason_rows,
+        ),
+    )
+
+
+def _record_rows(queryset, model) -> tuple[list[str], callable]:
+    """Columns and a row function for a drill-down list (CPR masked)."""
+    if model is CaseDocument:
+        headings = ["Sag", "Sagens KLE", "Dokument", "Dokumentets KLE", "Fagsystem"]
+
+        def row(link):
+            return (
+                link.case.case_number,
+                link.case.kle_subject.number,
+                link.document.title,
+                link.document.kle_subject.number if link.document.kle_subject_id else "",
+                link.case.source_system.name,
+            ), reverse("admin:indexes_case_change", args=[link.case_id])
+
+        return headings, row
+    if model is Document:
+        headings = ["Titel", "Type", "Brevdato", "Fagsystem", "Problemer"]
+
+        def row(doc):
+            return (
+                doc.title,
+                doc.get_type_display(),
+                doc.letter_date or "",
+                doc.source_system.name,
+                ", ".join(quality.title_problems(title=doc.title)),
+            ), reverse("admin:indexes_document_change", args=[doc.pk])
+
+        return headings, row
+    headings = [
+        "Sagsnummer",
+        "Titel",
+        "Part (CPR)",
+        "KLE",
+        "Status",
+        "Fagsystemets status",
+        "Oprettet",
+        "Senest ændret",
+        "Sagsbehandler",
+        "Fagsystem",
+        "Problemer",
+    ]
+
+    def row(case):
+        return (
+            case.case_number,
+            case.title,
+            cpr_mask(case.party_cpr),
+            case.kle_subject.number,
+            case.get_status_display(),
+            case.source_status_text,
+            case.created_on,
+            case.last_changed_at.date(),
+            case.primary_caseworker,
+            case.source_system.name,
+            ", ".join(quality.title_problems(title=case.title)),
+        ), reverse("admin:indexes_case_change", args=[case.pk])
+
+    return headings, row
+
+
+def _drilldown(request, municipality, *, queryset, model, title, csv_name):
+    system_id = request.GET.get("source_system")
+    if system_id:
+        path = "case__source_system" if model is CaseDocument else "source_system"
+        try:
+            queryset = queryset.filter(**{path: int(system_id)})
+        except ValueError:
+            raise Http404 from None
+    if model is CaseDocument:
+        queryset = queryset.select_related(
+            "case__kle_subject", "case__source_system", "document__kle_subject"
+        ).order_by("case_id", "document_id")
+    else:
+        queryset = queryset.select_related(
+            "source_system", *(["kle_subject"] if model is Case else [])
+        )
+        queryset = queryset.order_by("pk")
+    headings, row = _record_rows(queryset, model)
+    if request.GET.get("format") == "csv":
+        return _csv_response(headings, (row(obj)[0] for obj in queryset.iterator()), csv_name)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/quality_drilldown.html",
+        _context(
+            request,
+            title=title,
+            municipality=municipality,
+            headings=headings,
+            rows=[row(obj) for obj in page.object_list],
+            page=page,
+            source_system=system_id or "",
+        ),
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_response(headings, rows, name):
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # Excel reads the file as UTF-8
+        yield writer.writerow(headings)
+        for values in rows:
+            yield writer.writerow(values)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def quality_check(request, code: str, key: str):
+    """The records a check finds (filter ``?source_system=``; ``?format=csv`` to download)."""
+    _require_staff_scope(request)
+    municipality = _municipality_or_404(request, code)
+    check = quality.CHECKS.get(key)
+    if check is None:
+        raise Http404
+    return _drilldown(
+        request,
+        municipality,
+        queryset=check.offending(municipality=municipality),
+        model=check.model,
+        title=f"{check.label} ({municipality.name})",
+        csv_name=f"datakvalitet-{municipality.code}-{key}",
+    )
+
+
+def quality_invisible(request, code: str, reason: str):
+    """The cases invisible to citizens for one reason."""
+    _require_staff_scope(request)
+    municipality = _municipality_or_404(request, code)
+    labels = {**quality.INVISIBILITY_REASONS, "visible": _("Synlige for borgeren")}
+    if reason not in labels:
+        raise Http404
+    queryset = quality.cases_with_visibility_reason(municipality=municipality).filter(reason=reason)
+    return _drilldown(
+        request,
+        municipality,
+        queryset=queryset,
+        model=Case,
+        title=f"{labels[reason]} ({municipality.name})",
+        csv_name=f"synlighed-{municipality.code}-{reason}",
+    )
+
+
+# --- national roll-out -----------------------------------------------------------------------
+
+
+def rollout_status(request):
+    """Where each of the 98 municipalities stands (operators only)."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    status = rollout.rollout_status()
+    summary = rollout.rollout_summary(status=status)
+    groups = [
+        {
+            "key": key,
+            "label": label,
+            "count": summary[key],
+            "municipalities": [s for s in status if s.category == key],
+        }
+        for key, label in rollout.CATEGORIES.items()
+    ]
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/rollout.html",
+        _context(
+            request,
+            title=_("Udrulning: visning af KLE-numre"),
+            groups=groups,
+            total=len(status),
+            mandatory=rollout.MandatoryKleNumber.objects.all(),
+        ),
+    )

@@ -1,0 +1,320 @@
+"""Data quality of a municipality's indexed records, per source system.
+
+The checks come from seed 002 (Fredensborg's "kvalitetsmodul" and Odense's
+findings): KLE marking, single-case principle, meaningful titles, open cases
+with an active caseworker, closing finished cases, passive cases reviewed every
+6 months. Each check is one SQL-backed queryset of offending records; its
+counts per source system are one ``GROUP BY`` query.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Case as CaseWhen
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation
+from borgerblikket.selectors.visibility import exposure_q
+from indexes.models import Case, CaseDocument, CaseProgress, Document, Municipality, ProgressStatus
+from kle.models import Subject
+
+# Seed 002 (Fredensborg): passive cases are reviewed every 6 months.
+PASSIVE_REVIEW_DAYS = 183
+DEFAULT_IDLE_DAYS = 90
+# Fagsystem status texts that say "passive" or "closed" (B/A/P in ESDH, seed 002).
+PASSIVE_STATUS_REGEX = r"^\s*(p|passiv.*)\s*$"
+CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\b"
+# Seed 002: "Tegnsætning - spørgsmålstegn dog undtagelse". Hyphens and slashes are
+# part of Danish compound words ("Selvforsørgelses- og …") and are allowed.
+PUNCTUATION_REGEX = r"[.,;:!\"“”„'()\[\]{}…]"
+MULTILINE_REGEX = r"[\r\n]"
+NO_TITLE_REGEX = r"^[\s0-9-]*$"
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str
+    model: type
+    # Path from the model to the source system (for the per-system counts).
+    source_system_path: str
+    offending: Callable[..., QuerySet]
+
+
+def _idle_days(municipality: Municipality) -> int:
+    sheet = Sheet.objects.filter(municipality=municipality).only("idle_days").first()
+    return sheet.idle_days if sheet else DEFAULT_IDLE_DAYS
+
+
+def _cases(municipality: Municipality) -> QuerySet:
+    return Case.objects.filter(municipality=municipality, retracted_at__isnull=True)
+
+
+def _open_cases(municipality: Municipality) -> QuerySet:
+    return _cases(municipality).exclude(status=ProgressStatus.CLOSED)
+
+
+def abbreviations_regex() -> str | None:
+    """A PostgreSQL regex matching any listed abbreviation as a word (case-insensitive)."""
+    words = [
+        "".join("[.]" if ch == "." else ch for ch in text if ch.isalnum() or ch == ".")
+        for text in TitleAbbreviation.objects.values_list("text", flat=True)
+    ]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    return r"(^|[^[:alnum:]])(" + "|".join(words) + r")([^[:alnum:]]|$)"
+
+
+def _title_breaks_rules(field: str) -> Q:
+    q = (
+        Q(**{f"{field}__regex": MULTILINE_REGEX})
+        | Q(**{f"{field}__regex": PUNCTUATION_REGEX})
+        | Q(**{f"{field}__regex": NO_TITLE_REGEX})
+    )
+    abbreviations = abbreviations_regex()
+    if abbreviations:
+        q |= Q(**{f"{field}__iregex": abbreviations})
+    return q
+
+
+def title_problems(*, title: str) -> list[str]:
+    """Which title rules a title breaks (for the drill-down; the SQL above selects)."""
+    problems = []
+    if re.search(MULTILINE_REGEX, title):
+        problems.append(str(_("flere linjer")))
+    if re.search(PUNCTUATION_REGEX, title):
+        problems.append(str(_("tegnsætning")))
+    if re.match(NO_TITLE_REGEX, title):
+        problems.append(str(_("tom eller kun tal/CPR")))
+    for text in TitleAbbreviation.objects.values_list("text", flat=True):
+        if re.search(rf"(^|\W){re.escape(text)}(\W|$)", title, re.IGNORECASE):
+            problems.append(str(_("forkortelse")) + f" '{text}'")
+    return problems
+
+
+def cases_on_unknown_or_expired_kle(*, municipality: Municipality) -> QuerySet:
+    """Cases whose KLE is not an emne, or is expired or moved (KLE Historisk)."""
+    return _cases(municipality).filter(
+        ~Q(kle_subject__level=Subject.Level.TOPIC)
+        | Q(kle_subject__expired_on__isnull=False)
+        | Q(kle_subject__moved_on__isnull=False)
+    )
+
+
+def documents_with_other_kle(*, municipality: Municipality) -> QuerySet:
+    """Document links where the document's KLE differs from its case's."""
+    return CaseDocument.objects.filter(
+        case__municipality=municipality,
+        case__retracted_at__isnull=True,
+        document__retracted_at__isnull=True,
+        document__kle_subject__isnull=False,
+    ).exclude(document__kle_subject=F("case__kle_subject"))
+
+
+def open_cases_without_caseworker(*, municipality: Municipality) -> QuerySet:
+    """Open cases with no primary caseworker (seed 002: "Åbne sager har en aktiv medarbejder")."""
+    return _open_cases(municipality).filter(primary_caseworker__regex=r"^\s*$")
+
+
+def idle_cases(*, municipality: Municipality, now: dt.datetime | None = None) -> QuerySet:
+    """Open cases with no new document or status change for the municipality's idle days."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=_idle_days(municipality))
+    recent_progress = CaseProgress.objects.filter(case=OuterRef("pk"), valid_from__gte=cutoff)
+    recent_document = CaseDocument.objects.filter(case=OuterRef("pk")).filter(
+        Q(document__received_at__gte=cutoff) | Q(document__letter_date__gte=cutoff.date())
+    )
+    return (
+        _open_cases(municipality)
+        .filter(created_on__lt=cutoff.date(), last_changed_at__lt=cutoff)
+        .exclude(Exists(recent_progress))
+        .exclude(Exists(recent_document))
+    )
+
+
+def passive_cases_not_reviewed(
+    *, municipality: Municipality, now: dt.datetime | None = None
+) -> QuerySet:
+    """Passive cases (status text "P"/"Passiv") not changed for 6 months (seed 002)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=PASSIVE_REVIEW_DAYS)
+    return _open_cases(municipality).filter(
+        source_status_text__iregex=PASSIVE_STATUS_REGEX, last_changed_at__lt=cutoff
+    )
+
+
+def closed_looking_cases_never_closed(
+    *, municipality: Municipality, now: dt.datetime | None = None
+) -> QuerySet:
+    """Cases that look finished but are not Afsluttet: decided more than the idle days ago,
+    or the source system's own status text says closed."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=_idle_days(municipality))
+    decided_long_ago = CaseProgress.objects.filter(
+        case=OuterRef("pk"),
+        status=ProgressStatus.DECIDED,
+        valid_to__isnull=True,
+        valid_from__lt=cutoff,
+    )
+    return _open_cases(municipality).filter(
+        Q(Exists(decided_long_ago)) | Q(source_status_text__iregex=CLOSED_STATUS_REGEX)
+    )
+
+
+def cases_breaking_title_rules(*, municipality: Municipality) -> QuerySet:
+    """Case titles with more than one line, punctuation other than "?", a listed
+    abbreviation, or nothing but a number or CPR (seed 002)."""
+    return _cases(municipality).filter(_title_breaks_rules("title"))
+
+
+def documents_breaking_title_rules(*, municipality: Municipality) -> QuerySet:
+    """Document titles breaking the same rules."""
+    return Document.objects.filter(municipality=municipality, retracted_at__isnull=True).filter(
+        _title_breaks_rules("title")
+    )
+
+
+def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
+    """Cases in an area the municipality shows to citizens, but with no CPR primary party."""
+    row = SheetRow.objects.filter(
+        municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
+    )
+    return _cases(municipality).filter(party_cpr__isnull=True).filter(Exists(row))
+
+
+CHECKS: dict[str, Check] = {
+    check.key: check
+    for check in (
+        Check(
+            "kle",
+            _("Sager på ukendt eller udgået KLE-nummer"),
+            Case,
+            "source_system",
+            cases_on_unknown_or_expired_kle,
+        ),
+        Check(
+            "document_kle",
+            _("Dokumenter med andet KLE-nummer end sagen"),
+            CaseDocument,
+            "case__source_system",
+            documents_with_other_kle,
+        ),
+        Check(
+            "no_caseworker",
+            _("Åbne sager uden aktiv sagsbehandler"),
+            Case,
+            "source_system",
+            open_cases_without_caseworker,
+        ),
+        Check("idle", _("Sager uden ny aktivitet i liggetiden"), Case, "source_system", idle_cases),
+        Check(
+            "passive",
+            _("Passive sager ikke gennemgået i 6 måneder"),
+            Case,
+            "source_system",
+            passive_cases_not_reviewed,
+        ),
+        Check(
+            "not_closed",
+            _("Færdige sager, der aldrig er afsluttet"),
+            Case,
+            "source_system",
+            closed_looking_cases_never_closed,
+        ),
+        Check(
+            "case_title",
+            _("Sagstitler, der bryder titelreglerne"),
+            Case,
+            "source_system",
+            cases_breaking_title_rules,
+        ),
+        Check(
+            "document_title",
+            _("Dokumenttitler, der bryder titelreglerne"),
+            Document,
+            "source_system",
+            documents_breaking_title_rules,
+        ),
+        Check(
+            "no_cpr",
+            _("Borgersager uden CPR som primær part"),
+            Case,
+            "source_system",
+            citizen_cases_without_cpr,
+        ),
+    )
+}
+
+
+def check_counts(*, municipality: Municipality, key: str) -> dict[int | None, int]:
+    """{source system id: number of offending records} of one check (one query)."""
+    check = CHECKS[key]
+    rows = (
+        check.offending(municipality=municipality)
+        .order_by()
+        .values(check.source_system_path)
+        .annotate(n=Count("pk"))
+    )
+    return {row[check.source_system_path]: row["n"] for row in rows}
+
+
+# --- why indexed cases are invisible to citizens ---------------------------------------------
+
+INVISIBILITY_REASONS = {
+    "no_cpr": _("Ingen CPR som primær part"),
+    "no_row": _("KLE-nummeret er ikke i arket"),
+    "source_system": _("Arket viser kun et andet fagsystem"),
+    "before_show_from": _("Oprettet før fradato"),
+    "hidden": _("Visning undtaget for borger"),
+}
+
+
+def cases_with_visibility_reason(*, municipality: Municipality) -> QuerySet:
+    """The municipality's indexed cases, each annotated ``reason``: the first rule of
+    DOMAIN.md §5 it fails, in the rules' order, or "visible"."""
+    rows = SheetRow.objects.filter(
+        municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
+    )
+    rows_of_system = rows.filter(
+        Q(source_system__isnull=True) | Q(source_system=OuterRef("source_system"))
+    )
+    shown = exposure_q(
+        municipality="municipality",
+        kle_subject="kle_subject",
+        source_system="source_system",
+        created_on="created_on",
+        is_open=~Q(status=ProgressStatus.CLOSED),
+    )
+    return _cases(municipality).annotate(
+        reason=CaseWhen(
+            When(party_cpr__isnull=True, then=Value("no_cpr")),
+            When(~Q(Exists(rows)), then=Value("no_row")),
+            When(~Q(Exists(rows_of_system)), then=Value("source_system")),
+            When(~shown, then=Value("before_show_from")),
+            When(hidden_from_citizen=True, then=Value("hidden")),
+            default=Value("visible"),
+        )
+    )
+
+
+def invisibility_counts(*, municipality: Municipality) -> dict[tuple[int, str], int]:
+    """{(source system id, reason): cases} including "visible" (one query)."""
+    rows = (
+        cases_with_visibility_reason(municipality=municipality)
+        .order_by()
+        .values("source_system", "reason")
+        .annotate(n=Count("pk"))
+    )
+    return {(row["source_system"], row["reason"]): row["n"] for row in rows}
