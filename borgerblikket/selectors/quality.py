@@ -36,7 +36,7 @@ PASSIVE_REVIEW_DAYS = 183
 DEFAULT_IDLE_DAYS = 90
 # Fagsystem status texts that say "passive" or "closed" (B/A/P in ESDH, seed 002).
 PASSIVE_STATUS_REGEX = r"^\s*(p|passiv.*)\s*$"
-CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\b"
+CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\s*$"
 # Seed 002: "Tegnsætning - spørgsmålstegn dog undtagelse". Hyphens and slashes are
 # part of Danish compound words ("Selvforsørgelses- og …") and are allowed.
 PUNCTUATION_REGEX = r"[.,;:!\"“”„'()\[\]{}…]"
