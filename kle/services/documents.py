@@ -173,7 +173,11 @@ def kle_document_parse(*, data: bytes, source: str) -> KleDocument:
 
 def xs_date_parse(text: str | None) -> date:
     """An xs:date as a date; a time zone suffix (Z, +01:00), allowed by xs:date, is ignored."""
-    value = (text or "").strip()
+    return _xs_date_parse((text or "").strip())
+
+
+@functools.lru_cache(maxsize=4096)  # a KLE file repeats a few hundred distinct dates
+def _xs_date_parse(value: str) -> date:
     match = _XS_DATE.fullmatch(value)
     if not match:
         raise ValueError(f"{value!r} is not a date (yyyy-mm-dd)")

@@ -95,9 +95,13 @@ def guidance_html_clean(vejledning_tekst: etree._Element | None) -> str:
     )
     html = nh3.clean(raw, tags=GUIDANCE_TAGS, attributes={}, link_rel=None, strip_comments=True)
     html = _WHITESPACE.sub(" ", html)
-    html = _AROUND_BLOCK_TAGS.sub(r"\1", html)
+    html = _AROUND_BLOCK_TAGS.sub(_first_group, html)
     # HTML does not nest a list inside a p (KLE does): the parser closes the p, leaving empties.
     return _EMPTY_PARAGRAPH.sub("", html).strip()
+
+
+def _first_group(match: re.Match) -> str:
+    return match.group(1)  # faster than the template r"\1" (no template expansion per match)
 
 
 def deletion_period_parse(text: str) -> timedelta:
