@@ -6,7 +6,36 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format clean
+.PHONY: run test install lint format clean static browsers
+
+# The citizen portal's front end: the Danish design system (npm `dkfds`) is
+# copied from node_modules into static/vendor/ and served by whitenoise — no
+# CDN, and node_modules is never committed. `make static` does it.
+DKFDS := node_modules/dkfds/dist
+VENDOR := static/vendor/dkfds
+OIDC_MOCK_PORT ?= 9400
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR)/.built: node_modules/.installed
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/css $(VENDOR)/js $(VENDOR)/fonts/IBMPlexSans/complete/eot $(VENDOR)/fonts/IBMPlexSans/complete/ttf
+	cp $(DKFDS)/css/dkfds-borgerdk.min.css $(DKFDS)/css/dkfds-borgerdk.min.css.map $(VENDOR)/css/
+	cp $(DKFDS)/js/dkfds.min.js $(DKFDS)/js/dkfds.min.js.map $(VENDOR)/js/
+	cp -r $(DKFDS)/img $(VENDOR)/img
+	cp -r $(DKFDS)/fonts/IBMPlexSans/complete/woff $(DKFDS)/fonts/IBMPlexSans/complete/woff2 $(VENDOR)/fonts/IBMPlexSans/complete/
+	cp $(DKFDS)/fonts/IBMPlexSans/complete/eot/IBMPlexSans-Regular.eot $(VENDOR)/fonts/IBMPlexSans/complete/eot/
+	cp $(DKFDS)/fonts/IBMPlexSans/complete/ttf/IBMPlexSans-Regular.ttf $(VENDOR)/fonts/IBMPlexSans/complete/ttf/
+	cp $(DKFDS)/LICENSE.md $(VENDOR)/
+	@touch $@
+
+static: $(VENDOR)/.built
+
+# What the browser tests need: Debian's Chromium (never `playwright install`).
+browsers:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,22 +47,25 @@ install: $(VENV)/.installed
 
 # Install, migrate, load data and serve the portal at http://$(HOST):$(PORT).
 # Without DATABASE_URL/CELERY_BROKER_URL: SQLite and in-process tasks.
-run: install
+# A local mock MitID broker (oidc-provider-mock) serves the demo citizens' login
+# at http://127.0.0.1:$(OIDC_MOCK_PORT) for as long as the portal runs.
+run: install static
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py kle_ensure
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	@if [ -n "$$CELERY_BROKER_URL" ]; then \
+	@trap 'kill 0' EXIT INT TERM; \
+	echo "Starting the demo login provider at http://127.0.0.1:$(OIDC_MOCK_PORT)"; \
+	$(PY) -m overblik.mock_oidc --host 127.0.0.1 --port $(OIDC_MOCK_PORT) & \
+	export OVERBLIK_MOCK_OIDC_URL=http://127.0.0.1:$(OIDC_MOCK_PORT); \
+	if [ -n "$$CELERY_BROKER_URL" ]; then \
 	  echo "Starting a Celery worker and beat against $$CELERY_BROKER_URL"; \
-	  trap 'kill 0' EXIT INT TERM; \
 	  $(PY) -m celery -A config worker --loglevel=INFO & \
 	  $(PY) -m celery -A config beat --loglevel=INFO & \
-	  $(PY) manage.py runserver $(HOST):$(PORT); \
-	else \
-	  $(PY) manage.py runserver $(HOST):$(PORT); \
-	fi
+	fi; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Lint and the whole suite, against PostgreSQL and Redis when they answer.
-test: install
+test: install static browsers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
@@ -44,4 +76,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache node_modules static/vendor

@@ -40,14 +40,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "overblik.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # /api/: body limit (413) and problem+json for 404/500 (indexes/middleware.py).
     "indexes.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "overblik.middleware.DanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "overblik.middleware.CitizenSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -66,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "overblik.context_processors.portal",
             ],
         },
     },
@@ -171,6 +174,84 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Citizen login: OpenID Connect through a MitID broker -------------------
+# https://mozilla-django-oidc.readthedocs.io/en/stable/settings.html
+# OVERBLIK_MOCK_OIDC_URL points every endpoint at the local mock provider that
+# `make run` and the browser tests start (production refuses it). A real broker
+# is configured with the OIDC_OP_* variables instead.
+OVERBLIK_MOCK_OIDC_URL = env("OVERBLIK_MOCK_OIDC_URL", default="").rstrip("/")
+_mock = OVERBLIK_MOCK_OIDC_URL
+OIDC_OP_AUTHORIZATION_ENDPOINT = env(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{_mock}/oauth2/authorize" if _mock else ""
+)
+OIDC_OP_TOKEN_ENDPOINT = env(
+    "OIDC_OP_TOKEN_ENDPOINT", default=f"{_mock}/oauth2/token" if _mock else ""
+)
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default=f"{_mock}/userinfo" if _mock else "")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default=f"{_mock}/jwks" if _mock else "")
+OIDC_OP_LOGOUT_ENDPOINT = env(
+    "OIDC_OP_LOGOUT_ENDPOINT", default=f"{_mock}/oauth2/end_session" if _mock else ""
+)
+# The ID token's `iss` must equal this (mozilla-django-oidc itself checks neither iss nor aud).
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default=_mock)
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="overblik-demo" if _mock else "")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="demo-only-secret" if _mock else "")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# The ID token carries the CPR number: it is never stored, nor sent as id_token_hint in a URL.
+OIDC_STORE_ID_TOKEN = False
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "overblik:oidc-callback"
+OIDC_OP_LOGOUT_URL_METHOD = "overblik.auth.provider_logout_url"
+LOGIN_URL = "overblik:login"
+LOGIN_REDIRECT_URL = "overblik:overview"
+LOGIN_REDIRECT_URL_FAILURE = "overblik:login-failed"
+LOGOUT_REDIRECT_URL = "overblik:logged-out"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "overblik.auth.CitizenOIDCBackend",
+]
+# Which claim carries the CPR number and the assurance level, and which levels
+# are accepted (NSIS "betydelig"/"høj"; MitID brokers name these differently).
+OVERBLIK_CPR_CLAIM = env("OVERBLIK_CPR_CLAIM", default="dk.cpr")
+OVERBLIK_NAME_CLAIM = env("OVERBLIK_NAME_CLAIM", default="name")
+OVERBLIK_LOA_CLAIM = env("OVERBLIK_LOA_CLAIM", default="loa")
+OVERBLIK_ACCEPTED_LOA = env.list(
+    "OVERBLIK_ACCEPTED_LOA",
+    default=[
+        "https://data.gov.dk/concept/core/nsis/loa/Substantial",
+        "https://data.gov.dk/concept/core/nsis/loa/High",
+    ],
+)
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": " ".join(OVERBLIK_ACCEPTED_LOA)}
+# Key of the HMAC that identifies a citizen without storing the CPR number;
+# derived from SECRET_KEY when unset (set it to rotate SECRET_KEY independently).
+OVERBLIK_CPR_HMAC_KEY = env("OVERBLIK_CPR_HMAC_KEY", default="")
+# A citizen's session ends after this long without a request (sliding), and at
+# the latest this long after login.
+OVERBLIK_SESSION_IDLE_SECONDS = env.int("OVERBLIK_SESSION_IDLE_SECONDS", default=15 * 60)
+OVERBLIK_SESSION_MAX_SECONDS = env.int("OVERBLIK_SESSION_MAX_SECONDS", default=8 * 60 * 60)
+OVERBLIK_CASES_PER_PAGE = 20
+
+# Content-Security-Policy of every response (overblik.middleware): no inline
+# scripts or styles anywhere; the login provider's origin is added to form-action.
+# https://developer.mozilla.org/docs/Web/HTTP/Headers/Content-Security-Policy
+OVERBLIK_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+OVERBLIK_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 # --- Logging ----------------------------------------------------------------
 # Every handler passes through the CPR filter: a CPR number never reaches a log.

@@ -6,7 +6,7 @@ https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, OVERBLIK_MOCK_OIDC_URL, env
 
 
 def _required(name: str) -> str:
@@ -37,6 +37,15 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# The `__Host-` prefix makes the browser insist on Secure, Path=/ and no Domain.
+SESSION_COOKIE_NAME = "__Host-overblik_session"
+CSRF_COOKIE_NAME = "__Host-overblik_csrf"
+if OVERBLIK_MOCK_OIDC_URL:
+    raise ImproperlyConfigured(
+        "OVERBLIK_MOCK_OIDC_URL (the demo login) must not be set in production."
+    )
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=30 * 60)
 
 STORAGES = {

@@ -1,0 +1,75 @@
+"""Serve the mock broker: ``python -m overblik.mock_oidc --port 9400``.
+
+The claim names follow the portal's settings (OVERBLIK_CPR_CLAIM, …) so the
+mock issues exactly what the portal reads.
+"""
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from config.logging import RedactCprFilter
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def build_app():
+    """The mock provider's Flask app with the demo citizens and Danish, CDN-free pages."""
+    import jinja2
+    from django.conf import settings
+    from oidc_provider_mock import User, app
+
+    from overblik.demo import DEMO_CITIZENS, demo_claims
+
+    users = [
+        User(
+            sub=citizen.sub,
+            claims=demo_claims(
+                citizen,
+                cpr_claim=settings.OVERBLIK_CPR_CLAIM,
+                loa_claim=settings.OVERBLIK_LOA_CLAIM,
+                name_claim=settings.OVERBLIK_NAME_CLAIM,
+            ),
+        )
+        for citizen in DEMO_CITIZENS
+    ]
+    flask_app = app(require_nonce=True, issue_refresh_token=False, user_claims=users)
+    # app() wraps itself in werkzeug's interactive debugger; a login mock needs none.
+    flask_app.debug = False
+    flask_app.wsgi_app = getattr(flask_app.wsgi_app, "app", flask_app.wsgi_app)
+    flask_app.jinja_env.loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(TEMPLATES), flask_app.jinja_env.loader]
+    )
+    names = {citizen.sub: citizen for citizen in DEMO_CITIZENS}
+
+    @flask_app.context_processor
+    def demo_citizens():
+        return {"demo_citizens": names}
+
+    return flask_app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9400)
+    args = parser.parse_args()
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("the mock provider only listens on the loopback interface")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    # The mock speaks plain HTTP on loopback; authlib otherwise insists on TLS.
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s mock-oidc %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactCprFilter())
+
+    from werkzeug.serving import make_server
+
+    server = make_server(args.host, args.port, build_app(), threaded=True)
+    logging.getLogger(__name__).info("listening on http://%s:%s", args.host, args.port)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Writes of the citizen portal: the citizen's account and visits."""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from overblik.models import Citizen
+
+
+def _hmac_key() -> bytes:
+    configured = settings.OVERBLIK_CPR_HMAC_KEY
+    if configured:
+        return configured.encode()
+    # A key of its own, derived from SECRET_KEY, so the digest is no plain hash of the CPR.
+    return salted_hmac("overblik.citizen.cpr-key", "v1").digest()
+
+
+def citizen_cpr_digest(*, cpr: str) -> str:
+    """The keyed hash (HMAC-SHA256, hex) that identifies a citizen instead of their CPR number."""
+    return hmac.new(_hmac_key(), cpr.encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def citizen_get_or_create(*, cpr: str) -> Citizen:
+    """The citizen with this CPR number, created (with a login-only user) on first login."""
+    digest = citizen_cpr_digest(cpr=cpr)
+    citizen = Citizen.objects.select_related("user").filter(cpr_digest=digest).first()
+    if citizen is not None:
+        return citizen
+    user_model = get_user_model()
+    # The username is derived from the digest, never from the CPR number.
+    user = user_model(username=f"borger-{digest[:24]}")
+    user.set_unusable_password()
+    user.save()
+    return Citizen.objects.create(user=user, cpr_digest=digest)
+
+
+def citizen_visit_start(*, citizen: Citizen, now: datetime | None = None) -> datetime | None:
+    """Begin a visit; return when the previous visit last saw the citizen (None on the first)."""
+    now = now or timezone.now()
+    previous = citizen.last_seen_at
+    Citizen.objects.filter(pk=citizen.pk).update(last_seen_at=now)
+    citizen.last_seen_at = now
+    return previous
+
+
+def citizen_seen(*, citizen_id: int, now: datetime | None = None) -> None:
+    """Record that the citizen is still active (called at most once a minute per session)."""
+    Citizen.objects.filter(pk=citizen_id).update(last_seen_at=now or timezone.now())
