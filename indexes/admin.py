@@ -1,0 +1,344 @@
+"""Admin of the registry and the indexes: read-only views of what source systems delivered.
+
+Records are written only by the ingestion services, so the index admins show
+and never edit. A CPR number is never shown in full: lists and detail pages
+show ``DDMMYY-****`` (the admin form never contains the raw field), search
+works on case numbers, external ids and titles, not on CPR, and opening a
+record about a citizen writes an access-log row the citizen can see
+(``data_access_record``). Scoping to one municipality is added by the
+Borgerblikket admin on top of these classes (override ``get_queryset`` and
+``access_actor``).
+"""
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from indexes.models import (
+    ApiCredential,
+    Case,
+    CaseDocument,
+    CaseProgress,
+    Change,
+    DataAccess,
+    Document,
+    Grant,
+    GrantedBenefit,
+    Municipality,
+    Payment,
+    SourceSystem,
+)
+from indexes.services.access import data_access_record
+
+
+def cpr_mask(cpr: str | None) -> str:
+    """``DDMMYY-****``: the most of a CPR number an admin page may show."""
+    return f"{cpr[:6]}-****" if cpr else ""
+
+
+def cpr_mask_in(value: Any) -> Any:
+    """A JSON value (a change diff) with every ``cpr``/``party_cpr`` value masked."""
+    if isinstance(value, dict):
+        return {
+            key: cpr_mask(item)
+            if key in ("cpr", "party_cpr") and isinstance(item, str)
+            else cpr_mask_in(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [cpr_mask_in(item) for item in value]
+    return value
+
+
+class ReadOnlyAdminMixin:
+    """Show, never add, change or delete: the services own every write."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+class CitizenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A record about a citizen (``party_cpr``): masked CPR, logged detail views."""
+
+    cpr_field = "party_cpr"
+    list_select_related = ("municipality", "source_system")
+
+    @admin.display(description=_("part (CPR)"))
+    def party_masked(self, obj) -> str:
+        return cpr_mask(getattr(obj, self.cpr_field))
+
+    @admin.display(boolean=True, description=_("tilbagekaldt"))
+    def is_retracted(self, obj) -> bool:
+        return obj.retracted_at is not None
+
+    def access_actor(self, request) -> dict:
+        """Who reads, as the citizen will see it (Borgerblikket narrows this per municipality)."""
+        user = request.user
+        return {
+            "actor_type": DataAccess.Actor.OPERATOR,
+            "actor_label": f"Administrator {user.get_username()}",
+            "municipality": None,
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = (getattr(response, "context_data", None) or {}).get("original")
+        cpr = getattr(obj, self.cpr_field, None)
+        if cpr and response.status_code == 200:
+            data_access_record(
+                cpr=cpr,
+                purpose="Så posten i administrationen",
+                detail=f"{obj._meta.verbose_name}: {obj}"[:255],
+                user=request.user,
+                source_system=obj.source_system,
+                **self.access_actor(request),
+            )
+        return response
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+class ApiCredentialInline(ReadOnlyInline):
+    """The system's API keys; only the public key id is kept and shown (never a secret)."""
+
+    model = ApiCredential
+    fields = ("key_id", "label", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+
+@admin.register(SourceSystem)
+class SourceSystemAdmin(admin.ModelAdmin):
+    list_display = ("name", "product", "municipality", "is_active", "created_at")
+    list_filter = ("product", "is_active")
+    search_fields = ("name", "municipality__name", "municipality__code")
+    list_select_related = ("municipality",)
+    autocomplete_fields = ("municipality",)
+    inlines = [ApiCredentialInline]
+
+
+class CaseProgressInline(ReadOnlyInline):
+    model = CaseProgress
+    fields = ("status", "valid_from", "valid_to")
+    readonly_fields = fields
+
+
+class CaseDocumentInline(ReadOnlyInline):
+    model = CaseDocument
+    fk_name = "case"
+    fields = ("document", "role")
+    readonly_fields = fields
+    verbose_name_plural = _("dokumenter")
+
+
+@admin.register(Case)
+class CaseAdmin(CitizenRecordAdmin):
+    list_display = (
+        "case_number",
+        "title",
+        "party_masked",
+        "status",
+        "kle_number",
+        "municipality",
+        "source_system",
+        "last_changed_at",
+        "is_retracted",
+    )
+    list_filter = ("status", "sensitivity", "hidden_from_citizen")
+    # Case number and external id, never CPR (DOMAIN.md §6).
+    search_fields = ("=case_number", "=external_id", "title")
+    list_select_related = ("municipality", "source_system", "kle_subject")
+    fields = (
+        "case_number",
+        "title",
+        "alternative_title",
+        "description",
+        "source_status_text",
+        "status",
+        "sensitivity",
+        "hidden_from_citizen",
+        "kle_subject",
+        "facet",
+        "party_masked",
+        "party_cvr",
+        "responsible_unit",
+        "primary_caseworker",
+        "decision_class",
+        "created_on",
+        "last_changed_at",
+        "municipality",
+        "source_system",
+        "external_id",
+        "source_timestamp",
+        "received_at",
+        "version",
+        "retracted_at",
+    )
+    readonly_fields = fields
+    inlines = [CaseProgressInline, CaseDocumentInline]
+
+    @admin.display(description=_("KLE"), ordering="kle_subject__number")
+    def kle_number(self, obj) -> str:
+        return obj.kle_subject.number
+
+
+class DocumentCaseInline(ReadOnlyInline):
+    model = CaseDocument
+    fk_name = "document"
+    fields = ("case", "role")
+    readonly_fields = fields
+    verbose_name_plural = _("sager")
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "type", "status", "letter_date", "municipality", "source_system")
+    list_filter = ("type", "status")
+    search_fields = ("=external_id", "title")
+    list_select_related = ("municipality", "source_system")
+    fields = (
+        "title",
+        "letter_date",
+        "type",
+        "status",
+        "sensitivity",
+        "kle_subject",
+        "municipality",
+        "source_system",
+        "external_id",
+        "source_timestamp",
+        "received_at",
+        "version",
+        "retracted_at",
+    )
+    readonly_fields = fields
+    inlines = [DocumentCaseInline]
+
+
+class GrantedBenefitInline(ReadOnlyInline):
+    model = GrantedBenefit
+    fields = ("external_id", "name", "kind", "kle_subject", "start_on", "end_on", "status")
+    readonly_fields = fields
+
+
+@admin.register(Grant)
+class GrantAdmin(CitizenRecordAdmin):
+    list_display = (
+        "__str__",
+        "party_masked",
+        "status",
+        "start_on",
+        "end_on",
+        "municipality",
+        "source_system",
+        "is_retracted",
+    )
+    list_filter = ("status",)
+    search_fields = ("=case_number", "=external_id")
+    fields = (
+        "case_number",
+        "party_masked",
+        "start_on",
+        "end_on",
+        "reason",
+        "sensitivity",
+        "status",
+        "related_case",
+        "related_case_external_id",
+        "municipality",
+        "source_system",
+        "external_id",
+        "source_timestamp",
+        "received_at",
+        "version",
+        "retracted_at",
+    )
+    readonly_fields = fields
+    inlines = [GrantedBenefitInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(CitizenRecordAdmin):
+    list_display = (
+        "external_id",
+        "party_masked",
+        "disposal_date",
+        "gross_amount",
+        "amount_after_tax",
+        "municipality",
+        "source_system",
+        "is_retracted",
+    )
+    search_fields = ("=external_id",)
+    list_select_related = ("municipality", "source_system", "benefit")
+    fields = (
+        "benefit",
+        "party_masked",
+        "disposal_date",
+        "period_start",
+        "period_end",
+        "gross_amount",
+        "amount_after_tax",
+        "amount_sent",
+        "amount_paid",
+        "paying_office",
+        "municipality",
+        "source_system",
+        "external_id",
+        "source_timestamp",
+        "received_at",
+        "version",
+        "retracted_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Change)
+class ChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("record_type", "record_id", "version", "action", "source_system", "received_at")
+    list_filter = ("record_type", "action")
+    search_fields = ("=record_id",)
+    list_select_related = ("source_system",)
+    fields = (
+        "record_type",
+        "record_id",
+        "version",
+        "action",
+        "source_system",
+        "user",
+        "source_timestamp",
+        "received_at",
+        "diff_masked",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("ændringer"))
+    def diff_masked(self, obj) -> str:
+        rows = (
+            (field, _as_text(before), _as_text(after))
+            for field, (before, after) in sorted(cpr_mask_in(obj.diff).items())
+        )
+        table = format_html_join("", "<tr><th>{}</th><td>{}</td><td>→ {}</td></tr>", rows)
+        return format_html("<table>{}</table>", table) if obj.diff else "—"
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
