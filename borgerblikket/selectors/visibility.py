@@ -143,9 +143,13 @@ def _cases(*, cpr: str, model=IndexedCase) -> QuerySet:
 
 def _row_name():
     """The sheet row's KLE-navn for the outer record (empty → KLE's own title)."""
-    row = SheetRow.objects.filter(
-        municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
-    ).annotate(name=Coalesce(NullIf("display_name", Value("")), "kle_subject__title"))
+    row = (
+        SheetRow.objects.filter(
+            municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
+        )
+        .annotate(name=Coalesce(NullIf("display_name", Value("")), "kle_subject__title"))
+        .order_by()
+    )
     return Subquery(row.values("name")[:1], output_field=CharField())
 
 
@@ -165,7 +169,9 @@ def cases_visible_to_citizen(
     if municipality is not None:
         visible = visible.filter(municipality=municipality)
     title_source = Subquery(
-        Sheet.objects.filter(municipality=OuterRef("municipality")).values("title_source")[:1]
+        Sheet.objects.filter(municipality=OuterRef("municipality"))
+        .order_by()
+        .values("title_source")[:1]
     )
     return (
         visible.only(*CITIZEN_CASE_FIELDS)
