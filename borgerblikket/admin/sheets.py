@@ -503,6 +503,7 @@ class OperatorOnlyAdmin(admin.ModelAdmin):
 @admin.register(MandatoryKleNumber)
 class MandatoryKleNumberAdmin(OperatorOnlyAdmin):
     list_display = ("kle_number", "area", "note")
+    change_list_template = "borgerblikket/admin/mandatoryklenumber_change_list.html"
     search_fields = ("^kle_number", "area")
 
 

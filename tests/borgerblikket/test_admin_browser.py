@@ -1,0 +1,80 @@
+"""In a real Chromium: a municipal admin imports Odense's real sheet through the admin
+(preview first, then confirm) and previews what a citizen sees."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from borgerblikket.models import SheetRow
+from indexes.models import DataAccess
+from tests.borgerblikket import factories as f
+from tests.borgerblikket.conftest import ODENSE_SHEET
+from tests.browser.conftest import browser, new_page, screenshot  # noqa: F401 - fixtures
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.postgres,
+    pytest.mark.realdata,
+]
+
+CPR = "0101701111"
+
+
+def admin_login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw")
+    page.locator('input[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_import_odense_sheet_preview_then_confirm_and_preview_as_citizen(
+    live_server,
+    new_page,  # noqa: F811 - the fixture imported above
+    real_kle,
+    odense_sheet,
+):
+    fasit = f.SourceSystemFactory(municipality=f.municipality("461"), name="FASIT", product="FASIT")
+    f.municipal_admin("461", username="odense-admin")
+    f.CaseFactory(
+        source_system=fasit,
+        party_cpr=CPR,
+        kle_subject=f.kle_subject("15.17.06"),
+        created_on=dt.date(2021, 5, 1),
+        case_number="2021-000042",
+    )
+    page = new_page()
+    admin_login(page, live_server.url, "odense-admin")
+
+    page.goto(f"{live_server.url}/admin/borgerblikket/sheetrow/import/")
+    page.set_input_files("#id_file", str(ODENSE_SHEET))
+    page.get_by_role("button", name="Vis forhåndsvisning").click()
+    summary = page.locator("#summary").inner_text()
+    assert summary.startswith("5 tilføjes, 0 ændres, 0 uændrede, 4 afvises")
+    rejected = page.locator("#rejected tbody tr")
+    assert rejected.count() == 4
+    assert rejected.first.inner_text().startswith("2\t15.62.05")
+    assert "findes ikke i KLE" in rejected.first.inner_text()
+    assert "afviger fra KLE's titel" in page.locator("#added").inner_text()
+    assert SheetRow.objects.count() == 0  # the preview saved nothing
+    screenshot(page, "borgerblikket-import-preview")
+
+    page.get_by_role("button", name="Gennemfør importen").click()
+    page.wait_for_url(re.compile(r"/admin/borgerblikket/sheetrow/$"))
+    assert "5 tilføjet, 0 ændret, 4 afvist" in page.content()
+    assert SheetRow.objects.filter(municipality_id="461").count() == 5
+
+    page.goto(f"{live_server.url}/admin/borgerblikket/preview/")
+    page.fill("#id_cpr", "010170-1111")
+    page.get_by_role("button", name="Vis", exact=True).click()
+    page.wait_for_selector("#preview-heading")
+    assert "010170-****" in page.locator("#preview-heading").inner_text()
+    assert "2021-000042" in page.locator("#cases").inner_text()
+    assert "Sygedagpenge opfølgning" in page.locator("#cases").inner_text()
+    for secret in (CPR, "010170-1111", "Sagsbehandler Hemmelig"):
+        assert (
+            secret not in page.content() and secret not in page.url and secret not in page.title()
+        )
+    assert DataAccess.objects.filter(citizen_cpr=CPR, actor_type="municipal_admin").count() == 1
+    screenshot(page, "borgerblikket-preview-as-citizen")
