@@ -46,6 +46,10 @@ COMMON_FIELDS = (
     "filters",
     "legal_references",
 )
+# Column sizes of kle.models (Subject.title, Keyword.text, Keyword.order).
+TITLE_MAX = 500
+KEYWORD_MAX = 500
+ORDER_MAX = 20
 FACET_CATEGORY = "kategori"
 FACET = "facet"
 
@@ -205,7 +209,7 @@ class _Builder:
             elif suffix == "Titel":
                 # Surrounding whitespace is markup noise (323 titles in 2015-08-01 end
                 # in a space); the text itself, " [udgået]" included, is kept as delivered.
-                values["title"] = (child.text or "").strip()
+                values["title"] = self.bounded((child.text or "").strip(), child, TITLE_MAX)
             elif suffix == "Vejledning":
                 values["guidance_html"] = guidance_html_clean(child.find("VejledningTekst"))
             elif suffix == "RetskildeReference":
@@ -323,8 +327,8 @@ class _Builder:
         return references
 
     def keyword(self, element) -> tuple[str, str, str] | None:
-        order = (element.findtext("Orden") or "").strip()
-        text = (element.findtext("Tekst") or "").strip()
+        order = self.bounded((element.findtext("Orden") or "").strip(), element, ORDER_MAX)
+        text = self.bounded((element.findtext("Tekst") or "").strip(), element, KEYWORD_MAX)
         facet_code = (element.findtext("HandlingsfacetNr") or "").strip()
         return (order, text, facet_code) if text else None
 
@@ -343,6 +347,12 @@ class _Builder:
                 "UUID",
             )
         return None
+
+    def bounded(self, text: str, element, limit: int) -> str:
+        """The text, or a problem when it exceeds its column (xs:string has no limit)."""
+        if len(text) > limit:
+            self.problem(f"{len(text)} characters; at most {limit} are stored", element)
+        return text
 
     @staticmethod
     def marked_not_active(title: str) -> bool:

@@ -134,6 +134,15 @@ CASES = [
         "<BevaringJaevnfoerArkivloven>X",
     ),
     (
+        "title-too-long",
+        _replace(
+            EMNEPLAN, "<EmneTitel>Hegnssyn</EmneTitel>", f"<EmneTitel>{'H' * 501}</EmneTitel>"
+        ),
+        "EmneTitel",
+        ["501 characters; at most 500"],
+        "<EmneTitel>HHH",
+    ),
+    (
         "facet-under-another-category",
         _replace(
             FACETS,
