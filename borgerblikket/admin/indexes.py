@@ -7,8 +7,9 @@ with ``MunicipalityScopedAdminMixin`` in front.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-import indexes.admin  # noqa: F401 - their admins are registered first, then scoped here
+import indexes.admin  # their admins are registered first, then scoped here
 from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_register
 from borgerblikket.selectors.scoping import municipalities_for_user
 from indexes.models import (
@@ -49,6 +50,34 @@ for model, path in (
     scope_register(model=model, path=path)
 
 
+class DataAccessAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The citizens' access log (what they see under "Hvem har set mine data"), CPR masked."""
+
+    list_display = ("accessed_at", "citizen_masked", "actor_type", "actor_label", "purpose")
+    list_filter = ("actor_type",)
+    list_select_related = ("municipality",)
+    fields = (
+        "accessed_at",
+        "citizen_masked",
+        "actor_type",
+        "actor_label",
+        "user",
+        "municipality",
+        "source_system",
+        "purpose",
+        "detail",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("borger (CPR)"))
+    def citizen_masked(self, obj) -> str:
+        return indexes.admin.cpr_mask(obj.citizen_cpr)
+
+
+class ReadOnlyIndexAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
+    """For an index model the indexes app does not register: shown, never edited."""
+
+
 def _access_actor(self, request) -> dict:
     """A municipal admin reads as their municipality's administrator (the citizen sees this)."""
     if request.user.is_superuser:
@@ -65,7 +94,9 @@ def _access_actor(self, request) -> dict:
 def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
     """Re-register the indexes' admins (or plain ones) with the municipality scope in front."""
     for model, (path, permissions) in SCOPED_INDEX_ADMINS.items():
-        base = type(site.get_model_admin(model)) if site.is_registered(model) else admin.ModelAdmin
+        if not site.is_registered(model):
+            site.register(model, DataAccessAdmin if model is DataAccess else ReadOnlyIndexAdmin)
+        base = type(site.get_model_admin(model))
         if issubclass(base, MunicipalityScopedAdminMixin):
             continue
         attrs = {
@@ -76,8 +107,7 @@ def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
         if hasattr(base, "access_actor"):
             attrs["access_actor"] = _access_actor
         scoped = type(f"Scoped{base.__name__}", (MunicipalityScopedAdminMixin, base), attrs)
-        if site.is_registered(model):
-            site.unregister(model)
+        site.unregister(model)
         site.register(model, scoped)
 
 

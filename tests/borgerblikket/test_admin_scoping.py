@@ -359,3 +359,36 @@ def test_source_system_change_stays_within_own(odense_client, world):
     )
     assert SourceSystem.objects.get(pk=own.pk).municipality_id == ODENSE
     assert response.status_code == 200
+
+
+def test_access_log_shows_masked_cpr_and_only_own_municipality(odense_client, world):
+    own_case, other_case = world[ODENSE]["case"], world[FREDENSBORG]["case"]
+    odense_client.get(reverse("admin:indexes_case_change", args=[own_case.pk]))
+    other = DataAccess.objects.create(
+        citizen_cpr=other_case.party_cpr,
+        actor_type="municipal_admin",
+        actor_label="Fredensborg Kommune, administrator x",
+        purpose="test",
+        municipality=world[FREDENSBORG]["municipality"],
+    )
+    response = odense_client.get(reverse("admin:indexes_dataaccess_changelist"))
+    assert [a.citizen_cpr for a in response.context["cl"].result_list] == [own_case.party_cpr]
+    assert own_case.party_cpr not in response.content.decode()
+    own = DataAccess.objects.get(citizen_cpr=own_case.party_cpr)
+    detail = odense_client.get(reverse("admin:indexes_dataaccess_change", args=[own.pk]))
+    assert own_case.party_cpr not in detail.content.decode()
+    assert f"{own_case.party_cpr[:6]}-****" in detail.content.decode()
+    assert (
+        odense_client.get(reverse("admin:indexes_dataaccess_change", args=[other.pk])).status_code
+        == 404
+    )
+
+
+def test_unregistered_index_models_are_read_only_even_for_superusers(client, world):
+    client.force_login(f.UserFactory(is_superuser=True))
+    benefit = world[ODENSE]["payment"].benefit
+    assert (
+        client.get(reverse("admin:indexes_grantedbenefit_change", args=[benefit.pk])).status_code
+        == 200
+    )
+    assert client.get(reverse("admin:indexes_grantedbenefit_add")).status_code == 403
