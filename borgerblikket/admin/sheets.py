@@ -77,6 +77,9 @@ class SheetRowForm(forms.ModelForm):
             self.fields["municipality"].disabled = True
 
     def clean_kle_number(self):
+        if self.instance.pk:
+            # The row's KLE emne is fixed; it may have expired since, and the row stays editable.
+            return self.instance.kle_subject
         try:
             return kle_subject_for_sheet(number=self.cleaned_data["kle_number"])
         except ValueError as exc:

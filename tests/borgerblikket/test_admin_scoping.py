@@ -392,3 +392,38 @@ def test_unregistered_index_models_are_read_only_even_for_superusers(client, wor
         == 200
     )
     assert client.get(reverse("admin:indexes_grantedbenefit_add")).status_code == 403
+
+
+def test_editing_an_own_row_is_logged_with_before_and_after(odense_client, world):
+    row = world[ODENSE]["row"]
+    # The row's KLE emne has expired since; the row's other columns stay editable.
+    row.kle_subject.expired_on = dt.date(2025, 1, 1)
+    row.kle_subject.save()
+    response = odense_client.post(
+        reverse("admin:borgerblikket_sheetrow_change", args=[row.pk]),
+        {
+            "display_name": "",
+            "show_from": "2020-01-01",
+            "contact_department": "Borgerservice",
+            "contact_phone": "70 11 22 33",
+            "info_url": "https://www.odense.dk/x",
+            "digital_post_url": "https://post.borger.dk/?logon.aspx?x=1",
+            "self_service_name": "",
+            "self_service_url": "",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    row.refresh_from_db()
+    assert (row.contact_department, row.contact_phone) == ("Borgerservice", "70112233")
+    change = SheetChange.objects.filter(municipality_id=ODENSE, action="updated").get()
+    assert change.before["contact_department"] == f"Afdeling {ODENSE}"
+    assert change.after["contact_department"] == "Borgerservice"
+    assert change.user.username == "odense-admin"
+    # The link warning is shown, not swallowed.
+    assert "flere gange" in response.content.decode()
+    detail = odense_client.get(reverse("admin:borgerblikket_sheetchange_change", args=[change.pk]))
+    assert (
+        "Borgerservice" in detail.content.decode()
+        and "Fortryd denne ændring" in detail.content.decode()
+    )
