@@ -53,10 +53,11 @@ class EnsureReport:
     facets_before: int
     used: list[UsedSource] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # why a candidate source was not used
+    missing: list[str] = field(default_factory=list)  # kinds still empty: no source worked
 
     @property
     def already_present(self) -> bool:
-        return not self.used
+        return not self.used and not self.missing
 
 
 def kle_api_url(*, kind: str) -> str:
@@ -100,6 +101,7 @@ def kle_ensure(*, api_timeout: float | None = None) -> EnsureReport:
     for (_, used), import_report in zip(chosen, imported, strict=True):
         used.report = import_report
         report.used.append(used)
+    report.missing = [kind for kind in needed if kind not in {u.kind for u in report.used}]
     return report
 
 

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from kle.models import Facet, Publication, Subject
 from kle.services.ensure import (
+    FIXTURE_FILES,
     SOURCE_API,
     SOURCE_FIXTURE,
     SOURCE_SETTING,
@@ -161,3 +162,16 @@ def test_only_the_empty_kind_is_imported(offline):
     assert _labels(report) == {"handlingsfacetter": [SOURCE_FIXTURE]}
     assert kle_snapshot()["Subject"] == subjects_before
     assert Facet.objects.exists()
+
+
+def test_it_fails_when_no_source_of_a_kind_can_be_imported(offline, monkeypatch, tmp_path):
+    broken = write(tmp_path, "broken.xml", "<KLE-Handlingsfacetter>")
+    monkeypatch.setitem(FIXTURE_FILES, Publication.Kind.ACTION_FACETS, broken)
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as caught:
+        call_command("kle_ensure", stdout=out)
+
+    assert "KLE handlingsfacetter: no source could be imported" in str(caught.value)
+    assert f"not used: {SOURCE_FIXTURE}: {broken}" in out.getvalue()
+    assert Subject.objects.exists() and not Facet.objects.exists()

@@ -30,3 +30,5 @@ class Command(BaseCommand):
         for used in report.used:
             self.stdout.write(f"KLE {used.kind}: imported from {used.label} ({used.source})")
             self.stdout.write(f"  {used.report.summary()}")
+        if report.missing:
+            raise CommandError(f"KLE {', '.join(report.missing)}: no source could be imported")
