@@ -223,6 +223,44 @@ def measure(samples: int, seed: int) -> None:
     print(cases_visible_to_citizen(cpr=picks[0])[:20].explain(analyze=True, buffers=True))
 
 
+def measure_reports() -> None:
+    """The data-quality report of one municipality: every check and the invisibility breakdown."""
+    from django.db import connection
+
+    from borgerblikket.selectors import quality, rollout
+    from indexes.models import Municipality
+
+    municipality = Municipality.objects.get(code="101")
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(
+            "SELECT source_system_id, count(*) FROM indexes_case "
+            "WHERE municipality_id = %s AND retracted_at IS NULL GROUP BY 1",
+            ["101"],
+        )
+        cases = sum(n for _, n in cursor.fetchall())
+        baseline = (time.perf_counter() - started) * 1000
+    print(f"reports for 101 København ({cases:,} cases):")
+    print(f"  baseline  count(*) GROUP BY source system   {baseline:7.1f} ms")
+    total = 0.0
+    for key in quality.CHECKS:
+        started = time.perf_counter()
+        quality.check_counts(municipality=municipality, key=key)
+        elapsed = (time.perf_counter() - started) * 1000
+        total += elapsed
+        print(f"  check     {key:32s} {elapsed:7.1f} ms")
+    started = time.perf_counter()
+    quality.invisibility_counts(municipality=municipality)
+    elapsed = (time.perf_counter() - started) * 1000
+    print(f"  invisible cases by reason                  {elapsed:7.1f} ms")
+    print(f"  whole report (10 queries)                  {total + elapsed:7.1f} ms")
+    started = time.perf_counter()
+    rollout.rollout_status()
+    print(
+        f"roll-out status of 98 municipalities          {(time.perf_counter() - started) * 1000:7.1f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -235,6 +273,7 @@ def main() -> None:
     django_setup()
     fill(args.cases)
     measure(args.samples, args.seed)
+    measure_reports()
 
 
 if __name__ == "__main__":

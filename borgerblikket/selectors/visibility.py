@@ -120,9 +120,10 @@ def exposure_q(
         municipality=OuterRef(municipality), kle_subject=OuterRef(kle_subject)
     ).filter(Q(source_system__isnull=True) | Q(source_system=OuterRef(source_system)))
     on_or_after_show_from = Exists(rows.filter(show_from__lte=OuterRef(created_on)))
-    active_before_show_from = Exists(
-        rows.filter(municipality__borgerblikket_sheet__show_active_cases_before_show_from=True)
+    shows_active = Sheet.objects.filter(
+        municipality=OuterRef("municipality"), show_active_cases_before_show_from=True
     )
+    active_before_show_from = Exists(rows.filter(Exists(shows_active)))
     return Q(on_or_after_show_from) | (is_open & Q(active_before_show_from))
 
 
@@ -219,9 +220,10 @@ def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument
     case_id = getattr(case, "pk", case)
     if cpr is None or case_id is None:
         return []
-    visible_case = _cases(cpr=cpr).filter(
-        pk=OuterRef("case_id"), municipality__borgerblikket_sheet__show_document_titles=True
+    shows_titles = Sheet.objects.filter(
+        municipality=OuterRef("municipality"), show_document_titles=True
     )
+    visible_case = _cases(cpr=cpr).filter(pk=OuterRef("case_id")).filter(Exists(shows_titles))
     links = (
         CaseDocument.objects.filter(case_id=case_id)
         .filter(Exists(visible_case))
