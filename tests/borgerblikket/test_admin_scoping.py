@@ -59,6 +59,16 @@ def odense_client(client, world):
     return client
 
 
+@pytest.fixture(
+    params=[(ODENSE, FREDENSBORG), (FREDENSBORG, ODENSE)], ids=["odense", "fredensborg"]
+)
+def side(request, client, world):
+    """Each municipality's admin in turn: (logged-in client, own code, the other code)."""
+    me, other = request.param
+    client.force_login(f.municipal_admin(me, username=f"admin-{me}"))
+    return client, me, other
+
+
 SCOPED = [
     # (admin url name prefix, world key)
     ("borgerblikket_sheetrow", "row"),
@@ -72,32 +82,34 @@ SCOPED = [
 
 
 @pytest.mark.parametrize(("prefix", "key"), SCOPED)
-def test_lists_show_only_the_own_municipality(odense_client, world, prefix, key):
-    response = odense_client.get(reverse(f"admin:{prefix}_changelist"))
+def test_lists_show_only_the_own_municipality(side, world, prefix, key):
+    client, me, _other = side
+    response = client.get(reverse(f"admin:{prefix}_changelist"))
     assert response.status_code == 200
     shown = {obj.pk for obj in response.context["cl"].result_list}
-    assert shown == {world[ODENSE][key].pk}
+    assert shown == {world[me][key].pk}
 
 
 @pytest.mark.parametrize(("prefix", "key"), SCOPED)
 @pytest.mark.parametrize("view", ["change", "delete", "history"])
-def test_another_municipalitys_object_by_id_is_404(odense_client, world, prefix, key, view):
-    other = world[FREDENSBORG][key]
-    response = odense_client.get(reverse(f"admin:{prefix}_{view}", args=[other.pk]))
+def test_another_municipalitys_object_by_id_is_404(side, world, prefix, key, view):
+    client, me, other = side
+    response = client.get(reverse(f"admin:{prefix}_{view}", args=[world[other][key].pk]))
     assert response.status_code == 404
-    own = odense_client.get(reverse(f"admin:{prefix}_{view}", args=[world[ODENSE][key].pk]))
+    own = client.get(reverse(f"admin:{prefix}_{view}", args=[world[me][key].pk]))
     # Own objects open (delete is refused with 403 where municipal admins may not delete).
     assert own.status_code in (200, 403)
 
 
-def test_posting_a_change_to_another_municipalitys_row_is_404(odense_client, world):
-    other = world[FREDENSBORG]["row"]
-    response = odense_client.post(
-        reverse("admin:borgerblikket_sheetrow_change", args=[other.pk]),
+def test_posting_a_change_to_another_municipalitys_row_is_404(side, world):
+    client, _me, other = side
+    row = world[other]["row"]
+    response = client.post(
+        reverse("admin:borgerblikket_sheetrow_change", args=[row.pk]),
         {"contact_department": "Overtaget", "show_from": "01-01-2020"},
     )
     assert response.status_code == 404
-    assert SheetRow.objects.get(pk=other.pk).contact_department == f"Afdeling {FREDENSBORG}"
+    assert SheetRow.objects.get(pk=row.pk).contact_department == f"Afdeling {other}"
 
 
 def test_municipality_list_and_filters_offer_only_own(client, world):
@@ -182,24 +194,26 @@ def test_add_form_names_bad_fields(odense_client, world):
     assert {"show_from", "contact_phone", "info_url"} <= set(errors)
 
 
-def test_actions_never_reach_another_municipality(odense_client, world):
-    other_row = world[FREDENSBORG]["row"]
-    odense_client.post(
+def test_actions_never_reach_another_municipality(side, world):
+    client, _me, other = side
+    other_row = world[other]["row"]
+    client.post(
         reverse("admin:borgerblikket_sheetrow_changelist"),
         {"action": "delete_selected", "_selected_action": [other_row.pk], "post": "yes"},
     )
     assert SheetRow.objects.filter(pk=other_row.pk).exists()
-    other_change = world[FREDENSBORG]["change"]
-    odense_client.post(
+    other_change = world[other]["change"]
+    client.post(
         reverse("admin:borgerblikket_sheetchange_changelist"),
         {"action": "revert_selected", "_selected_action": [other_change.pk]},
     )
     assert SheetRow.objects.filter(pk=other_row.pk).exists()
-    response = odense_client.post(
+    response = client.post(
         reverse("admin:borgerblikket_sheetchange_revert", args=[other_change.pk])
     )
     assert response.status_code == 404
     assert SheetRow.objects.filter(pk=other_row.pk).exists()
+    assert not SheetChange.objects.filter(via="revert").exists()
 
 
 def test_own_delete_action_is_logged_and_revertable(odense_client, world):
@@ -217,14 +231,15 @@ def test_own_delete_action_is_logged_and_revertable(odense_client, world):
     assert SheetRow.objects.get(municipality_id=ODENSE).contact_department == f"Afdeling {ODENSE}"
 
 
-def test_export_only_own_sheet(odense_client, world):
+def test_export_only_own_sheet(side, world):
+    client, me, other = side
     url = reverse("admin:borgerblikket_sheetrow_export")
-    response = odense_client.get(url, {"municipality": ODENSE, "file_format": "tsv"})
+    response = client.get(url, {"municipality": me, "file_format": "tsv"})
     assert response.status_code == 200
     text = response.content.decode()
-    assert f"Afdeling {ODENSE}" in text and f"Afdeling {FREDENSBORG}" not in text
+    assert f"Afdeling {me}" in text and f"Afdeling {other}" not in text
     assert tuple(text.splitlines()[0].split("\t")) == HEADERS
-    response = odense_client.get(url, {"municipality": FREDENSBORG, "file_format": "tsv"})
+    response = client.get(url, {"municipality": other, "file_format": "tsv"})
     assert response.status_code == 404
 
 
@@ -290,22 +305,20 @@ def test_confirming_another_municipalitys_import_is_404(odense_client, world):
     )
 
 
-def test_reports_of_another_municipality_are_404(odense_client, world):
+def test_reports_of_another_municipality_are_404(side, world):
+    client, me, other = side
     for url in (
-        reverse("borgerblikket_admin:quality", args=[FREDENSBORG]),
-        reverse("borgerblikket_admin:quality_check", args=[FREDENSBORG, "no_caseworker"]),
-        reverse("borgerblikket_admin:quality_check", args=[FREDENSBORG, "no_caseworker"])
-        + "?format=csv",
-        reverse("borgerblikket_admin:quality_invisible", args=[FREDENSBORG, "visible"]),
+        reverse("borgerblikket_admin:quality", args=[other]),
+        reverse("borgerblikket_admin:quality_check", args=[other, "no_caseworker"]),
+        reverse("borgerblikket_admin:quality_check", args=[other, "no_caseworker"]) + "?format=csv",
+        reverse("borgerblikket_admin:quality_invisible", args=[other, "visible"]),
     ):
-        assert odense_client.get(url).status_code == 404, url
-    assert (
-        odense_client.get(reverse("borgerblikket_admin:quality", args=[ODENSE])).status_code == 200
-    )
+        assert client.get(url).status_code == 404, url
+    assert client.get(reverse("borgerblikket_admin:quality", args=[me])).status_code == 200
     # Only one municipality: the index goes straight to it.
-    response = odense_client.get(reverse("borgerblikket_admin:quality_index"))
-    assert response.status_code == 302 and response["Location"].endswith(f"/quality/{ODENSE}/")
-    assert odense_client.get(reverse("borgerblikket_admin:rollout")).status_code == 403
+    response = client.get(reverse("borgerblikket_admin:quality_index"))
+    assert response.status_code == 302 and response["Location"].endswith(f"/quality/{me}/")
+    assert client.get(reverse("borgerblikket_admin:rollout")).status_code == 403
 
 
 def test_operator_only_models_are_hidden_from_municipal_admins(odense_client, world):
