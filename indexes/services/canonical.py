@@ -292,9 +292,17 @@ def payment_from_instance(payment, *, grant_external_id: str, benefit_external_i
 
 
 def content_diff(before: dict | None, after: dict) -> dict[str, list]:
-    """``{field: [before, after]}`` for every content field that differs."""
+    """``{field: [before, after]}`` for every content field that differs.
+
+    For a new record (``before`` None) only fields with a value are listed: an
+    empty or false field is the default and says nothing.
+    """
     if before is None:
-        return {key: [None, value] for key, value in after.items() if key not in NOT_CONTENT}
+        return {
+            key: [None, value]
+            for key, value in after.items()
+            if key not in NOT_CONTENT and value not in (None, "", [], False)
+        }
     return {
         key: [before.get(key), value]
         for key, value in after.items()

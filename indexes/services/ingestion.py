@@ -23,7 +23,11 @@ Retraction (``record_retract``) keeps the record as a tombstone with
 ``retracted_at``. A delivery not newer than the retraction is ``stale``, so a
 late, older PUT cannot resurrect it; a strictly newer PUT brings the record back
 (outcome ``updated``, ``retracted_at`` cleared; the source system has created it
-again). On equal timestamps the retraction wins, whichever arrives first.
+again). On equal timestamps the retraction wins, whichever arrives first. A
+tombstone keeps the fields it had when retracted (they are shown nowhere); a
+version older than the retraction is never applied to it, so after shuffled
+deliveries two tombstones may differ in those fields but not in being retracted
+as of the same time.
 
 Related cases are named by external id within the same source system. A
 reference to a case not delivered yet is kept (``CaseRelation.related`` NULL,
@@ -43,7 +47,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
@@ -63,7 +67,7 @@ from indexes.models import (
 )
 from indexes.payloads import DateTimeField, FieldProblem
 from indexes.selectors import record_get, record_to_payload, records_list
-from indexes.services import canonical
+from indexes.services import bulk, canonical
 from indexes.services.cases import case_status_derive
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected
 from indexes.services.validation import (
@@ -77,6 +81,15 @@ from kle.models import Facet, Subject
 logger = logging.getLogger(__name__)
 
 RECORD_KINDS = ("case", "document", "grant", "payment")
+# What the KLE rules read (the guidance texts are large and not needed).
+KLE_RULE_FIELDS = ("id", "expired_on", "moved_on", "successor_numbers")
+# Large columns of joined KLE rows that the canonical form does not read.
+RELATED_BULK = (
+    "kle_subject__guidance_html",
+    "kle_subject__legal_references",
+    "facet__guidance_html",
+    "facet__legal_references",
+)
 # References point from later kinds to earlier ones, so a batch is applied in this order.
 APPLY_ORDER = ("case", "grant", "document", "payment")
 MODELS: dict[str, type[Model]] = {
@@ -85,7 +98,6 @@ MODELS: dict[str, type[Model]] = {
     "grant": Grant,
     "payment": Payment,
 }
-BATCH_SIZE = 1000
 
 __all__ = [
     "RECORD_KINDS",
@@ -391,10 +403,18 @@ class _Batch:
         datas = [d.data for d in round_]
         numbers = set().union(*(kle_numbers_of(kind, data) for data in datas))
         if numbers:
-            lookups.subjects = {s.number: s for s in Subject.objects.filter(number__in=numbers)}
+            lookups.subjects = {
+                s.number: s
+                for s in Subject.objects.filter(number__in=numbers).only(
+                    *KLE_RULE_FIELDS, "number", "level"
+                )
+            }
         if kind == "case":
             codes = {data["facet"] for data in datas if "facet" in data}
-            lookups.facets = {f.code: f for f in Facet.objects.filter(code__in=codes)}
+            lookups.facets = {
+                f.code: f
+                for f in Facet.objects.filter(code__in=codes).only(*KLE_RULE_FIELDS, "code")
+            }
             case_numbers = {data["case_number"] for data in datas if "case_number" in data}
             rows = Case.objects.filter(
                 municipality_id=ss.municipality_id, case_number__in=case_numbers
@@ -508,8 +528,17 @@ class _Batch:
             else:
                 decisions.append(_Decision(delivery, action, instance, new, diff))
         if touched:
-            handler.model.objects.bulk_update(
-                touched, ["source_timestamp", "received_at"], batch_size=BATCH_SIZE
+            bulk.rows_update(
+                handler.model,
+                [
+                    {
+                        "id": i.pk,
+                        "source_timestamp": i.source_timestamp,
+                        "received_at": i.received_at,
+                    }
+                    for i in touched
+                ],
+                ["source_timestamp", "received_at"],
             )
         if not decisions:
             return
@@ -526,59 +555,51 @@ class _Batch:
                 instance.version,
             )
             changes.append(
-                Change(
-                    record_type=kind,
-                    record_id=instance.pk,
-                    action=Change.Action.CREATED if created else Change.Action.UPDATED,
-                    version=instance.version,
-                    source_system=self.source_system,
-                    source_timestamp=instance.source_timestamp,
-                    received_at=self.received_at,
-                    diff=decision.diff,
-                )
+                {
+                    "record_type": kind,
+                    "record_id": instance.pk,
+                    "action": Change.Action.CREATED if created else Change.Action.UPDATED,
+                    "version": instance.version,
+                    "source_system_id": self.source_system.pk,
+                    "user_id": None,
+                    "source_timestamp": instance.source_timestamp,
+                    "received_at": self.received_at,
+                    "diff": decision.diff,
+                }
             )
-        Change.objects.bulk_create(changes, batch_size=BATCH_SIZE)
+        bulk.rows_insert(Change, changes)
 
     def save_main(self, handler: _Handler, decisions: list[_Decision], fields_of) -> None:
-        """Insert new and update changed main rows; sets ``decision.existing`` to the row."""
+        """Insert new and update changed main rows; ``decision.existing`` becomes the row.
+
+        ``fields_of(data)`` gives every content column by attribute name.
+        """
         creates, updates = [], []
         for decision in decisions:
             data = decision.delivery.data
-            values = fields_of(data)
+            row = fields_of(data)
+            row["source_timestamp"] = data["source_timestamp"]
+            row["received_at"] = self.received_at
+            row["retracted_at"] = None
             if decision.action == "create":
-                instance = handler.model(
-                    source_system=self.source_system,
+                row.update(
+                    source_system_id=self.source_system.pk,
                     external_id=data["external_id"],
-                    source_timestamp=data["source_timestamp"],
-                    received_at=self.received_at,
                     version=1,
-                    **values,
                 )
-                decision.existing = instance
-                creates.append(instance)
+                creates.append((decision, row))
             else:
                 instance = decision.existing
-                for name, value in values.items():
+                row["version"] = instance.version + 1
+                for name, value in row.items():
                     setattr(instance, name, value)
-                instance.source_timestamp = data["source_timestamp"]
-                instance.received_at = self.received_at
-                instance.retracted_at = None
-                instance.version += 1
-                updates.append(instance)
-        if creates:
-            handler.model.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+                row["id"] = instance.pk
+                updates.append(row)
+        bulk.rows_insert(handler.model, [row for _, row in creates], with_ids=True)
+        for decision, row in creates:
+            decision.existing = bulk.instance_build(handler.model, row)
         if updates:
-            handler.model.objects.bulk_update(
-                updates,
-                [
-                    *handler.content_fields,
-                    "source_timestamp",
-                    "received_at",
-                    "retracted_at",
-                    "version",
-                ],
-                batch_size=BATCH_SIZE,
-            )
+            bulk.rows_update(handler.model, updates, [n for n in updates[0] if n != "id"])
 
 
 # --- per kind ---------------------------------------------------------------------------
@@ -587,7 +608,6 @@ class _Batch:
 class _Handler:
     kind: str
     model: type[Model]
-    content_fields: tuple[str, ...]
 
     def load_existing(self, source_system, external_ids) -> dict[str, tuple[Any, dict]]:
         raise NotImplementedError
@@ -617,30 +637,12 @@ def _case_ids(source_system, external_ids: Iterable[str]) -> dict[str, int]:
 class _CaseHandler(_Handler):
     kind = "case"
     model = Case
-    content_fields = (
-        "municipality",
-        "case_number",
-        "title",
-        "alternative_title",
-        "description",
-        "source_status_text",
-        "sensitivity",
-        "hidden_from_citizen",
-        "kle_subject",
-        "facet",
-        "responsible_unit",
-        "primary_caseworker",
-        "party_cpr",
-        "party_cvr",
-        "decision_class",
-        "created_on",
-        "status",
-        "last_changed_at",
-    )
 
     def load_existing(self, source_system, external_ids):
         cases = list(
-            self.locked(source_system, external_ids).select_related("kle_subject", "facet")
+            self.locked(source_system, external_ids)
+            .select_related("kle_subject", "facet")
+            .defer(*RELATED_BULK)
         )
         ids = [c.pk for c in cases]
         progress = defaultdict(list)
@@ -679,8 +681,8 @@ class _CaseHandler(_Handler):
                 "source_status_text": data["source_status_text"],
                 "sensitivity": data["sensitivity"],
                 "hidden_from_citizen": data["hidden_from_citizen"],
-                "kle_subject": lookups.subjects[data["kle_number"]],
-                "facet": lookups.facets[data["facet"]],
+                "kle_subject_id": lookups.subjects[data["kle_number"]].pk,
+                "facet_id": lookups.facets[data["facet"]].pk,
                 "responsible_unit": data["responsible_unit"],
                 "primary_caseworker": data["primary_caseworker"],
                 "party_cpr": party.get("cpr"),
@@ -696,97 +698,111 @@ class _CaseHandler(_Handler):
         # Children are replaced as a whole: an import carries the whole history (SF1470 AM-01).
         new_progress = [d for d in decisions if d.action == "create" or "progress" in d.diff]
         new_relations = [d for d in decisions if d.action == "create" or "related_cases" in d.diff]
-        replaced = [d.existing.pk for d in new_progress if d.action == "update"]
-        if replaced:
-            CaseProgress.objects.filter(case_id__in=replaced).delete()
-        CaseProgress.objects.bulk_create(
+        bulk.rows_delete(
+            CaseProgress, "case_id", [d.existing.pk for d in new_progress if d.action == "update"]
+        )
+        bulk.rows_insert(
+            CaseProgress,
             [
-                CaseProgress(
-                    case_id=d.existing.pk,
-                    status=p["status"],
-                    valid_from=p["from"],
-                    valid_to=p["to"],
-                )
+                {
+                    "case_id": d.existing.pk,
+                    "status": p["status"],
+                    "valid_from": p["from"],
+                    "valid_to": p["to"],
+                }
                 for d in new_progress
                 for p in d.delivery.data["progress"]
             ],
-            batch_size=BATCH_SIZE,
         )
-        replaced = [d.existing.pk for d in new_relations if d.action == "update"]
-        if replaced:
-            CaseRelation.objects.filter(case_id__in=replaced).delete()
+        bulk.rows_delete(
+            CaseRelation, "case_id", [d.existing.pk for d in new_relations if d.action == "update"]
+        )
         wanted = {e for d in new_relations for e in d.canonical["related_cases"]}
         ids = _case_ids(ss, wanted)
-        CaseRelation.objects.bulk_create(
+        bulk.rows_insert(
+            CaseRelation,
             [
-                CaseRelation(
-                    case_id=d.existing.pk,
-                    related_id=ids.get(external_id),
-                    related_external_id=external_id,
-                )
+                {
+                    "case_id": d.existing.pk,
+                    "related_id": ids.get(external_id),
+                    "related_external_id": external_id,
+                }
                 for d in new_relations
                 for external_id in d.canonical["related_cases"]
             ],
-            batch_size=BATCH_SIZE,
         )
         created = [d.delivery.external_id for d in decisions if d.action == "create"]
         if created:
             _pending_references_resolve(ss, created)
 
 
+_PENDING_SQL = """
+SELECT
+  EXISTS (SELECT 1 FROM indexes_caserelation r JOIN indexes_case c ON c.id = r.case_id
+          WHERE r.related_id IS NULL AND r.related_external_id = ANY(%(ids)s)
+            AND c.source_system_id = %(system)s),
+  EXISTS (SELECT 1 FROM indexes_grant g
+          WHERE g.related_case_id IS NULL AND g.related_case_external_id <> ''
+            AND g.related_case_external_id = ANY(%(ids)s) AND g.source_system_id = %(system)s),
+  EXISTS (SELECT 1 FROM indexes_grantedbenefit b JOIN indexes_grant g ON g.id = b.grant_id
+          WHERE b.related_case_id IS NULL AND b.related_case_external_id <> ''
+            AND b.related_case_external_id = ANY(%(ids)s) AND g.source_system_id = %(system)s)
+"""
+
+
 def _pending_references_resolve(source_system, external_ids: list[str]) -> None:
-    """Point references that waited for these (new) cases at them."""
-    CaseRelation.objects.filter(
-        related__isnull=True,
-        related_external_id__in=external_ids,
-        case__source_system=source_system,
-    ).update(
-        related=Subquery(
-            Case.objects.filter(
-                source_system=source_system, external_id=OuterRef("related_external_id")
-            ).values("id")[:1]
+    """Point references that waited for these (new) cases at them.
+
+    One indexed look-up first (usually nothing waits; raw SQL with one array
+    parameter, because the ORM's three IN lists cost more than the query), then
+    an UPDATE only for the kinds of reference that do wait.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PENDING_SQL, {"ids": list(external_ids), "system": source_system.pk})
+            relations, grants, benefits = cursor.fetchone()
+    else:  # SQLite (``make run`` without PostgreSQL): just run the updates
+        relations = grants = benefits = True
+    if relations:
+        CaseRelation.objects.filter(
+            related__isnull=True,
+            related_external_id__in=external_ids,
+            case__source_system=source_system,
+        ).update(
+            related=Subquery(
+                Case.objects.filter(
+                    source_system=source_system, external_id=OuterRef("related_external_id")
+                ).values("id")[:1]
+            )
         )
-    )
-    # The exclude() repeats the partial index's condition so the planner can use it.
-    Grant.objects.filter(
-        source_system=source_system,
-        related_case__isnull=True,
-        related_case_external_id__in=external_ids,
-    ).exclude(related_case_external_id="").update(
-        related_case=Subquery(
-            Case.objects.filter(
-                source_system=source_system, external_id=OuterRef("related_case_external_id")
-            ).values("id")[:1]
-        )
-    )
-    GrantedBenefit.objects.filter(
-        grant__source_system=source_system,
-        related_case__isnull=True,
-        related_case_external_id__in=external_ids,
-    ).exclude(related_case_external_id="").update(
-        related_case=Subquery(
-            Case.objects.filter(
-                source_system=source_system, external_id=OuterRef("related_case_external_id")
-            ).values("id")[:1]
-        )
-    )
+    case = Case.objects.filter(
+        source_system=source_system, external_id=OuterRef("related_case_external_id")
+    ).values("id")[:1]
+    # The exclude() repeats the partial indexes' condition so the planner can use them.
+    if grants:
+        Grant.objects.filter(
+            source_system=source_system,
+            related_case__isnull=True,
+            related_case_external_id__in=external_ids,
+        ).exclude(related_case_external_id="").update(related_case=Subquery(case))
+    if benefits:
+        GrantedBenefit.objects.filter(
+            grant__source_system=source_system,
+            related_case__isnull=True,
+            related_case_external_id__in=external_ids,
+        ).exclude(related_case_external_id="").update(related_case=Subquery(case))
 
 
 class _DocumentHandler(_Handler):
     kind = "document"
     model = Document
-    content_fields = (
-        "municipality",
-        "title",
-        "letter_date",
-        "type",
-        "status",
-        "sensitivity",
-        "kle_subject",
-    )
 
     def load_existing(self, source_system, external_ids):
-        documents = list(self.locked(source_system, external_ids).select_related("kle_subject"))
+        documents = list(
+            self.locked(source_system, external_ids)
+            .select_related("kle_subject")
+            .defer(*RELATED_BULK[:2])
+        )
         links = defaultdict(list)
         if documents:
             for document_id, case_id, role in CaseDocument.objects.filter(
@@ -808,66 +824,41 @@ class _DocumentHandler(_Handler):
                 "type": data["type"],
                 "status": data["status"],
                 "sensitivity": data["sensitivity"],
-                "kle_subject": lookups.subjects[number] if number else None,
+                "kle_subject_id": lookups.subjects[number].pk if number else None,
             }
 
         batch.save_main(self, decisions, fields_of)
         changed = [d for d in decisions if d.action == "create" or "cases" in d.diff]
-        replaced = [d.existing.pk for d in changed if d.action == "update"]
-        if replaced:
-            CaseDocument.objects.filter(document_id__in=replaced).delete()
-        CaseDocument.objects.bulk_create(
+        bulk.rows_delete(
+            CaseDocument, "document_id", [d.existing.pk for d in changed if d.action == "update"]
+        )
+        bulk.rows_insert(
+            CaseDocument,
             [
-                CaseDocument(
-                    case_id=lookups.cases[link["case_external_id"]],
-                    document_id=d.existing.pk,
-                    role=link["role"],
-                )
+                {
+                    "case_id": lookups.cases[link["case_external_id"]],
+                    "document_id": d.existing.pk,
+                    "role": link["role"],
+                }
                 for d in changed
                 for link in d.delivery.data["cases"]
             ],
-            batch_size=BATCH_SIZE,
         )
 
 
 class _GrantHandler(_Handler):
     kind = "grant"
     model = Grant
-    content_fields = (
-        "municipality",
-        "case_number",
-        "party_cpr",
-        "start_on",
-        "end_on",
-        "reason",
-        "sensitivity",
-        "status",
-        "related_case",
-        "related_case_external_id",
-    )
-    benefit_fields = (
-        "name",
-        "kind",
-        "kle_subject",
-        "start_on",
-        "end_on",
-        "status",
-        "repayable",
-        "description",
-        "message",
-        "delivered_by",
-        "granted_by",
-        "related_case",
-        "related_case_external_id",
-    )
 
     def load_existing(self, source_system, external_ids):
         grants = list(self.locked(source_system, external_ids))
         benefits = defaultdict(list)
         if grants:
-            for benefit in GrantedBenefit.objects.filter(
-                grant_id__in=[g.pk for g in grants]
-            ).select_related("kle_subject", "payment_plan"):
+            for benefit in (
+                GrantedBenefit.objects.filter(grant_id__in=[g.pk for g in grants])
+                .select_related("kle_subject", "payment_plan")
+                .defer(*RELATED_BULK[:2])
+            ):
                 benefits[benefit.grant_id].append(benefit)
         for grant in grants:
             grant.loaded_benefits = benefits[grant.pk]
@@ -914,7 +905,7 @@ class _GrantHandler(_Handler):
             return {
                 "name": benefit["name"],
                 "kind": benefit["kind"],
-                "kle_subject": lookups.subjects[benefit["kle_number"]],
+                "kle_subject_id": lookups.subjects[benefit["kle_number"]].pk,
                 "start_on": benefit["start_on"],
                 "end_on": benefit["end_on"],
                 "status": benefit["status"],
@@ -927,52 +918,49 @@ class _GrantHandler(_Handler):
                 "related_case_external_id": benefit["related_case"],
             }
 
-        creates, updates, removed, plans, plans_replaced = [], [], [], [], []
+        # Benefits are matched by external id: a kept benefit keeps its row (its
+        # payments point at it), a new one is inserted, a dropped one deleted.
+        creates, updates, removed, kept, plans = [], [], [], [], []
         for decision in decisions:
             grant = decision.existing
             if decision.action == "update" and "benefits" not in decision.diff:
                 continue
             current = {
-                b.external_id: b
+                b.external_id: b.pk
                 for b in (grant.loaded_benefits if decision.action == "update" else [])
             }
-            delivered = decision.delivery.data["benefits"]
-            for data in delivered:
-                benefit = current.pop(data["external_id"], None)
-                if benefit is None:
-                    benefit = GrantedBenefit(
-                        grant=grant, external_id=data["external_id"], **benefit_values(data)
-                    )
-                    creates.append(benefit)
+            for data in decision.delivery.data["benefits"]:
+                row = benefit_values(data)
+                pk = current.pop(data["external_id"], None)
+                if pk is None:
+                    row.update(grant_id=grant.pk, external_id=data["external_id"])
+                    creates.append(row)
                 else:
-                    for name, value in benefit_values(data).items():
-                        setattr(benefit, name, value)
-                    updates.append(benefit)
-                    plans_replaced.append(benefit.pk)
+                    row["id"] = pk
+                    updates.append(row)
+                    kept.append(pk)
                 if data["payment_plan"] is not None:
-                    plans.append((benefit, data["payment_plan"]))
-            removed.extend(b.pk for b in current.values())
-        if removed:
-            GrantedBenefit.objects.filter(pk__in=removed).delete()
-        if plans_replaced:
-            PaymentPlan.objects.filter(benefit_id__in=plans_replaced).delete()
-        GrantedBenefit.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+                    plans.append((row, data["payment_plan"]))
+            removed.extend(current.values())
+        bulk.rows_delete(PaymentPlan, "benefit_id", removed + kept)
+        bulk.rows_delete(GrantedBenefit, "id", removed)
+        bulk.rows_insert(GrantedBenefit, creates, with_ids=True)
         if updates:
-            GrantedBenefit.objects.bulk_update(updates, self.benefit_fields, batch_size=BATCH_SIZE)
-        PaymentPlan.objects.bulk_create(
+            bulk.rows_update(GrantedBenefit, updates, [n for n in updates[0] if n != "id"])
+        bulk.rows_insert(
+            PaymentPlan,
             [
-                PaymentPlan(
-                    benefit_id=benefit.pk,
-                    frequency=plan["frequency"],
-                    timing=plan["timing"],
-                    payment_day=plan["payment_day"],
-                    amount=plan["amount"],
-                    start_on=plan["start_on"],
-                    end_on=plan["end_on"],
-                )
-                for benefit, plan in plans
+                {
+                    "benefit_id": row["id"],
+                    "frequency": plan["frequency"],
+                    "timing": plan["timing"],
+                    "payment_day": plan["payment_day"],
+                    "amount": plan["amount"],
+                    "start_on": plan["start_on"],
+                    "end_on": plan["end_on"],
+                }
+                for row, plan in plans
             ],
-            batch_size=BATCH_SIZE,
         )
         # Payment.party_cpr is the grant's party, denormalised: keep it in step. This is
         # derived data, not a delivery, so the payments' versions do not change.
@@ -985,19 +973,6 @@ class _GrantHandler(_Handler):
 class _PaymentHandler(_Handler):
     kind = "payment"
     model = Payment
-    content_fields = (
-        "municipality",
-        "benefit",
-        "party_cpr",
-        "disposal_date",
-        "period_start",
-        "period_end",
-        "gross_amount",
-        "amount_after_tax",
-        "amount_sent",
-        "amount_paid",
-        "paying_office",
-    )
 
     def load_existing(self, source_system, external_ids):
         payments = list(self.locked(source_system, external_ids).select_related("benefit__grant"))
@@ -1018,7 +993,7 @@ class _PaymentHandler(_Handler):
             grant, benefits = lookups.grants[data["grant_external_id"]]
             return {
                 "municipality_id": data["municipality"],
-                "benefit": benefits[data["benefit_external_id"]],
+                "benefit_id": benefits[data["benefit_external_id"]].id,
                 "party_cpr": grant.party_cpr,
                 "disposal_date": data["disposal_date"],
                 "period_start": data["period"]["start"],

@@ -593,3 +593,41 @@ def test_two_concurrent_deliveries_of_a_new_record_create_it_once():
     assert results["second"].outcome == "unchanged"
     assert Case.objects.filter(external_id=record["external_id"]).count() == 1
     assert Change.objects.count() == 1
+
+
+# --- the ORM fallback of the bulk writer (SQLite for ``make run``) -----------------------------
+
+
+@pytest.fixture
+def without_copy(monkeypatch):
+    from indexes.services import bulk
+
+    monkeypatch.setattr(bulk, "USE_COPY", False)
+
+
+@pytest.mark.usefixtures("without_copy")
+def test_the_orm_fallback_writes_the_same_records(system):
+    records = dict(_delivered_records(system))
+    for kind, record in records.items():
+        assert apply(system, kind, record).outcome == "created"
+    case = records["case"]
+    updated = apply(
+        system,
+        "case",
+        case | {"source_timestamp": T2, "title": "Ny titel", "related_cases": ["later-2"]},
+    )
+    assert (updated.outcome, updated.version) == ("updated", 2)
+    apply(system, "case", case_payload(external_id="later-2"))
+    assert CaseRelation.objects.get(case=updated.instance).related.external_id == "later-2"
+    grant = records["grant"]
+    changed = apply(
+        system,
+        "grant",
+        grant | {"source_timestamp": T2, "benefits": [grant["benefits"][0], benefit_payload()]},
+    )
+    assert changed.outcome == "updated"
+    assert GrantedBenefit.objects.filter(grant=changed.instance).count() == 2
+    for kind, record in records.items():
+        instance = record_get(source_system=system, kind=kind, external_id=record["external_id"])
+        again = apply(system, kind, record_to_payload(kind=kind, instance=instance))
+        assert again.outcome == "unchanged", kind

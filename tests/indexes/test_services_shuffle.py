@@ -160,12 +160,17 @@ def _deliver(system, kind: str, operations: list[tuple], batch_sizes: list[int])
 
 
 def _state(system, kind: str) -> dict:
-    """The content, tombstone, derived fields and resolved references of every record."""
+    """The content, derived fields and resolved references of every live record; tombstones."""
     state = {}
     for instance in record_queryset(kind=kind).filter(source_system=system):
+        if instance.retracted_at is not None:
+            # A tombstone keeps whatever content it had when retracted; a version
+            # delivered after the retraction but older is stale and never applied,
+            # so only "retracted, as of when" is the same in every order.
+            state[instance.external_id] = {"retracted_as_of": instance.source_timestamp}
+            continue
         entry = {
             "payload": record_to_payload(kind=kind, instance=instance),
-            "retracted": instance.retracted_at is not None,
         }
         if kind == "case":
             entry["derived"] = (instance.status, instance.last_changed_at)
