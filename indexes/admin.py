@@ -32,6 +32,7 @@ from indexes.models import (
     SourceSystem,
 )
 from indexes.services.access import data_access_record
+from indexes.sources import admin as sources_admin  # noqa: F401 - registers feeds, polls
 
 
 def cpr_mask(cpr: str | None) -> str:

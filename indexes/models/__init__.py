@@ -5,6 +5,7 @@
 - benefits: the benefit index (KOMBIT YI v6)
 - history: every change to an indexed record
 - inbox: accepted bulk deliveries waiting for a worker
+- sources: the feeds the index polls, their cursors and poll log
 """
 
 from indexes.models.access import DataAccess
@@ -32,6 +33,13 @@ from indexes.models.common import IndexedRecord, Sensitivity
 from indexes.models.history import Change
 from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
 from indexes.models.registry import ApiCredential, Municipality, SourceSystem
+from indexes.models.sources import (
+    FeedAdapter,
+    FeedCursor,
+    FeedPoll,
+    FeedRejection,
+    SourceFeed,
+)
 
 __all__ = [
     "ApiCredential",
@@ -47,6 +55,10 @@ __all__ = [
     "DocumentRole",
     "DocumentStatus",
     "DocumentType",
+    "FeedAdapter",
+    "FeedCursor",
+    "FeedPoll",
+    "FeedRejection",
     "Grant",
     "GrantedBenefit",
     "IdempotencyKey",
@@ -59,5 +71,6 @@ __all__ = [
     "PaymentTiming",
     "ProgressStatus",
     "Sensitivity",
+    "SourceFeed",
     "SourceSystem",
 ]
