@@ -15,4 +15,10 @@ urlpatterns = [
     path("oidc/callback/", auth.CitizenCallbackView.as_view(), name="oidc-callback"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("overblik/", views.overview, name="overview"),
+    path("sager/", views.cases, name="cases"),
+    path("sager/<int:case_id>/", views.case, name="case"),
+    path("ydelser/", views.benefits, name="benefits"),
+    path("serviceydelser/", views.services, name="services"),
+    path("serviceydelser/<int:benefit_id>/", views.service, name="service"),
+    path("hvem-har-set-mine-data/", views.access_log, name="access-log"),
 ]

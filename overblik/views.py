@@ -5,13 +5,17 @@ rule) and ``overblik.selectors`` (the citizen's own access log), always with
 the CPR number of the logged-in citizen from the server-side session.
 """
 
+from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from overblik import selectors
 from overblik import session as keys
 from overblik.auth import citizen_cpr, login_configured
 
@@ -81,7 +85,92 @@ def logged_out(request):
     return render(request, "overblik/logged_out.html")
 
 
+def _since(request) -> datetime | None:
+    """When the citizen's previous visit ended; what changed after it is marked new."""
+    value = request.session.get(keys.SINCE)
+    return datetime.fromisoformat(value) if value else None
+
+
 @citizen_required
 def overview(request, *, cpr):
     """Overblik: latest changed cases, latest payments, active services, exposed areas."""
-    return render(request, "overblik/overview.html", {})
+    context = selectors.overview_for_citizen(cpr=cpr)
+    return render(request, "overblik/overview.html", context | {"since": _since(request)})
+
+
+@citizen_required
+def cases(request, *, cpr):
+    """Sager: all the citizen's visible cases, newest change first, open/closed filter, pages."""
+    which = request.GET.get("vis", "alle")
+    if which not in selectors.CASE_FILTERS:
+        which = "alle"
+    queryset = selectors.cases_for_list(cpr=cpr, which=selectors.CASE_FILTERS[which])
+    page = Paginator(queryset, settings.OVERBLIK_CASES_PER_PAGE).get_page(request.GET.get("side"))
+    areas = selectors.areas_by_municipality(cpr=cpr)
+    return render(
+        request,
+        "overblik/cases.html",
+        {
+            "page": page,
+            "which": which,
+            "filters": [
+                ("alle", _("Alle")),
+                ("aabne", _("Åbne")),
+                ("afsluttede", _("Afsluttede")),
+            ],
+            "municipality_names": selectors.municipality_names(areas),
+            "since": _since(request),
+        },
+    )
+
+
+@citizen_required
+def case(request, case_id: int, *, cpr):
+    """One case: status, timeline, document titles, contact box, links, related benefits.
+
+    Another citizen's case (or one the rules hide) is a plain 404.
+    """
+    context = selectors.case_page(cpr=cpr, case_id=case_id)
+    if context is None:
+        raise Http404
+    return render(request, "overblik/case.html", context | {"since": _since(request)})
+
+
+@citizen_required
+def benefits(request, *, cpr):
+    """Ydelser: economic benefits with payments by month, totals per year, the next payment."""
+    return render(
+        request,
+        "overblik/benefits.html",
+        {
+            "benefits": selectors.economic_benefits_page(cpr=cpr),
+            "since": _since(request),
+        },
+    )
+
+
+@citizen_required
+def services(request, *, cpr):
+    """Serviceydelser og hjælpemidler: Navn, Bevilget fra, Bevilget til, Status, Detaljer."""
+    return render(
+        request,
+        "overblik/services.html",
+        {"services": selectors.services_for_list(cpr=cpr), "since": _since(request)},
+    )
+
+
+@citizen_required
+def service(request, benefit_id: int, *, cpr):
+    """One service or aid (seed 002's detail page); another citizen's is a plain 404."""
+    context = selectors.service_page(cpr=cpr, benefit_id=benefit_id)
+    if context is None:
+        raise Http404
+    return render(request, "overblik/service.html", context)
+
+
+@citizen_required
+def access_log(request, *, cpr):
+    """Hvem har set mine data: who else read the citizen's data, newest first, in pages."""
+    accesses = selectors.data_accesses_for_citizen(cpr=cpr)
+    page = Paginator(accesses, 25).get_page(request.GET.get("side"))
+    return render(request, "overblik/access_log.html", {"page": page})

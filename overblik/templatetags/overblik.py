@@ -52,3 +52,33 @@ def is_new(moment, since) -> bool:
     if isinstance(moment, date):
         return moment > since.date()
     return False
+
+
+@register.filter
+def case_status(case):
+    """The citizen's status of a case: Behandles, Afventer dig or Afsluttet."""
+    from overblik.selectors import case_citizen_status
+
+    return case_citizen_status(case)
+
+
+@register.filter
+def benefit_status(benefit):
+    """The citizen's status of a granted benefit: Aktiv, Afsluttet or Sat i bero."""
+    from overblik.selectors import benefit_citizen_status
+
+    return benefit_citizen_status(benefit)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def phone(number: str) -> str:
+    """A Danish 8-digit phone number in pairs: 66131372 → 66 13 13 72."""
+    digits = "".join(ch for ch in (number or "") if ch.isdigit())
+    if len(digits) != 8:
+        return number
+    return " ".join(digits[i : i + 2] for i in range(0, 8, 2))

@@ -179,7 +179,7 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def assert_fits(page, width: int) -> None:
+def assert_fits(page, width: int, name: str = "") -> None:
     """Nothing makes the page scroll sideways at this width."""
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"page is {scroll_width}px wide at a {width}px viewport"
+    assert scroll_width <= width, f"{name} page is {scroll_width}px wide at a {width}px viewport"

@@ -7,7 +7,7 @@ import pytest
 from overblik.demo import DEMO_CITIZENS
 from tests.browser.conftest import assert_accessible, assert_fits, login, screenshot
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CPRS = [citizen.cpr for citizen in DEMO_CITIZENS]
 

@@ -1,0 +1,360 @@
+"""Reads of the citizen portal, composed from ``borgerblikket.selectors``.
+
+Every citizen record comes through the Borgerblikket selectors (the visibility
+rule, deny by default); this module only orders, slices and groups what they
+return for the pages. The one direct read is the citizen's own access log
+(``DataAccess``), filtered by the logged-in citizen's CPR number.
+"""
+
+import calendar
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from borgerblikket.selectors import (
+    ExposedArea,
+    benefits_visible_to_citizen,
+    case_contact,
+    case_visible_to_citizen,
+    cases_visible_to_citizen,
+    cpr_normalise,
+    documents_visible_for_case,
+    exposed_areas_for_citizen,
+    payments_visible_to_citizen,
+)
+from indexes.models import BenefitKind, BenefitStatus, DataAccess, ProgressStatus
+
+OVERVIEW_ITEMS = 5
+
+
+# --- Statuses as the citizen sees them (seed 002: Behandles, Afventer dig, Afsluttet) ----
+
+
+@dataclass(frozen=True)
+class CitizenStatus:
+    code: str  # "processing", "awaiting_citizen", "closed", "active", "ended", "paused"
+    label: str
+    badge: str  # DKFDS badge variant
+
+
+PROCESSING = CitizenStatus("processing", _("Behandles"), "info")
+AWAITING_CITIZEN = CitizenStatus("awaiting_citizen", _("Afventer dig"), "warning")
+CLOSED = CitizenStatus("closed", _("Afsluttet"), "success")
+ACTIVE = CitizenStatus("active", _("Aktiv"), "info")
+ENDED = CitizenStatus("ended", _("Afsluttet"), "success")
+PAUSED = CitizenStatus("paused", _("Sat i bero"), "warning")
+
+
+def case_citizen_status(case) -> CitizenStatus:
+    """Behandles / Afventer dig / Afsluttet for a visible case.
+
+    "Afventer dig" is shown when the selector marks the case as waiting for the
+    citizen (``awaiting_citizen``); the index's progress alone cannot say so.
+    """
+    if case.status == ProgressStatus.CLOSED:
+        return CLOSED
+    if getattr(case, "awaiting_citizen", False):
+        return AWAITING_CITIZEN
+    return PROCESSING
+
+
+def benefit_citizen_status(benefit, *, today: dt.date | None = None) -> CitizenStatus:
+    """Aktiv / Afsluttet / Sat i bero for a visible granted benefit."""
+    today = today or timezone.localdate()
+    if benefit.end_on and benefit.end_on < today:
+        return ENDED
+    if benefit.status == BenefitStatus.PASSIVE:
+        return PAUSED
+    if benefit.status == BenefitStatus.INACTIVE:
+        return ENDED
+    return ACTIVE
+
+
+# --- Areas each municipality shows ("absence means absence", seed 004) --------------
+
+
+@dataclass
+class MunicipalityAreas:
+    code: str
+    name: str
+    areas: list[ExposedArea] = field(default_factory=list)
+
+
+def areas_by_municipality(*, cpr: str) -> list[MunicipalityAreas]:
+    """The areas each of the citizen's municipalities shows, grouped by municipality."""
+    grouped: OrderedDict[str, MunicipalityAreas] = OrderedDict()
+    for area in exposed_areas_for_citizen(cpr=cpr):
+        group = grouped.setdefault(
+            area.municipality_code,
+            MunicipalityAreas(code=area.municipality_code, name=area.municipality_name),
+        )
+        group.areas.append(area)
+    return list(grouped.values())
+
+
+def municipality_names(areas: list[MunicipalityAreas]) -> dict[str, str]:
+    return {group.code: group.name for group in areas}
+
+
+# --- Overview --------------------------------------------------------------------
+
+
+def overview_for_citizen(*, cpr: str) -> dict:
+    """What the Overblik page shows: latest cases, latest payments, active services, areas."""
+    areas = areas_by_municipality(cpr=cpr)
+    today = timezone.localdate()
+    services = [
+        benefit
+        for benefit in benefits_visible_to_citizen(cpr=cpr).filter(kind=BenefitKind.SERVICE)
+        if benefit_citizen_status(benefit, today=today) == ACTIVE
+    ]
+    return {
+        "cases": list(cases_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
+        "payments": list(payments_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
+        "services": services[:OVERVIEW_ITEMS],
+        "service_count": len(services),
+        "areas": areas,
+        "municipality_names": municipality_names(areas),
+    }
+
+
+# --- Cases -----------------------------------------------------------------------
+
+CASE_FILTERS = {
+    "alle": None,
+    "aabne": "open",
+    "afsluttede": "closed",
+}
+
+
+def cases_for_list(*, cpr: str, which: str | None) -> QuerySet:
+    """The citizen's visible cases, newest change first, optionally only open or closed."""
+    cases = cases_visible_to_citizen(cpr=cpr)
+    if which == "open":
+        return cases.exclude(status=ProgressStatus.CLOSED)
+    if which == "closed":
+        return cases.filter(status=ProgressStatus.CLOSED)
+    return cases
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    status: str
+    label: str
+    start: dt.datetime
+    end: dt.datetime | None
+    is_current: bool
+
+
+def case_timeline(*, case) -> list[TimelineStep]:
+    """The case's progress history (SF1470 Fremdrift), oldest first, for a case the
+    citizen may see (``case`` must come from ``case_visible_to_citizen``)."""
+    labels = dict(ProgressStatus.choices)
+    periods = list(
+        case.progress.order_by("valid_from").values_list("status", "valid_from", "valid_to")
+    )
+    return [
+        TimelineStep(
+            status=status,
+            label=labels.get(status, status),
+            start=start,
+            end=end,
+            is_current=end is None,
+        )
+        for status, start, end in periods
+    ]
+
+
+def case_page(*, cpr: str, case_id: int) -> dict | None:
+    """Everything the case page shows, or None when the citizen may not see the case."""
+    case = case_visible_to_citizen(cpr=cpr, case_id=case_id)
+    if case is None:
+        return None
+    areas = areas_by_municipality(cpr=cpr)
+    related = benefits_visible_to_citizen(cpr=cpr).filter(visible_related_case_id=case.pk)
+    return {
+        "case": case,
+        "status": case_citizen_status(case),
+        "timeline": case_timeline(case=case),
+        "documents": documents_visible_for_case(cpr=cpr, case=case),
+        "contact": case_contact(cpr=cpr, case_id=case.pk),
+        "related_benefits": list(related),
+        "municipality_name": municipality_names(areas).get(case.municipality_id, ""),
+    }
+
+
+# --- Economic benefits and payments ------------------------------------------------
+
+
+@dataclass
+class MonthOfPayments:
+    month: dt.date  # first day of the month
+    payments: list = field(default_factory=list)
+
+    @property
+    def gross(self) -> Decimal:
+        return sum((p.gross_amount for p in self.payments), Decimal(0))
+
+    @property
+    def after_tax(self) -> Decimal:
+        return sum((p.amount_after_tax for p in self.payments), Decimal(0))
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount_paid or Decimal(0) for p in self.payments), Decimal(0))
+
+
+@dataclass
+class YearOfPayments:
+    year: int
+    months: list[MonthOfPayments] = field(default_factory=list)
+
+    @property
+    def gross(self) -> Decimal:
+        return sum((m.gross for m in self.months), Decimal(0))
+
+    @property
+    def after_tax(self) -> Decimal:
+        return sum((m.after_tax for m in self.months), Decimal(0))
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((m.paid for m in self.months), Decimal(0))
+
+
+def payments_by_year_and_month(payments) -> list[YearOfPayments]:
+    """Payments (newest first) grouped by year and month of their disposal date."""
+    years: OrderedDict[int, YearOfPayments] = OrderedDict()
+    for payment in payments:
+        day = payment.disposal_date
+        year = years.setdefault(day.year, YearOfPayments(year=day.year))
+        month_start = day.replace(day=1)
+        if not year.months or year.months[-1].month != month_start:
+            year.months.append(MonthOfPayments(month=month_start))
+        year.months[-1].payments.append(payment)
+    return list(years.values())
+
+
+@dataclass(frozen=True)
+class ExpectedPayment:
+    amount: Decimal
+    on: dt.date | None  # None: the plan's payment day cannot be turned into a date
+    payment_day: str
+
+
+def _last_bank_day(year: int, month: int) -> dt.date:
+    day = dt.date(year, month, calendar.monthrange(year, month)[1])
+    while day.weekday() >= 5:  # Saturday, Sunday (public holidays are not known here)
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def next_expected_payment(benefit, *, today: dt.date | None = None) -> ExpectedPayment | None:
+    """The next payment the payment plan promises (YI OekonomiskEffektueringsplan).
+
+    A date is worked out for monthly plans paid on the last bank day of the month
+    (the common "Sidste bankdag i måneden"); otherwise the plan's own wording is shown.
+    """
+    plan = getattr(benefit, "payment_plan", None)
+    if plan is None:
+        return None
+    today = today or timezone.localdate()
+    if (plan.end_on and plan.end_on < today) or (benefit.end_on and benefit.end_on < today):
+        return None
+    on = None
+    if "sidste bankdag" in plan.payment_day.lower() and "måned" in plan.frequency.lower():
+        on = _last_bank_day(today.year, today.month)
+        if on < today:
+            following = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            on = _last_bank_day(following.year, following.month)
+        if plan.start_on and on < plan.start_on:
+            on = _last_bank_day(plan.start_on.year, plan.start_on.month)
+    return ExpectedPayment(amount=plan.amount, on=on, payment_day=plan.payment_day)
+
+
+@dataclass
+class EconomicBenefit:
+    benefit: object
+    status: CitizenStatus
+    expected: ExpectedPayment | None
+    years: list[YearOfPayments]
+
+
+def economic_benefits_page(*, cpr: str) -> list[EconomicBenefit]:
+    """The citizen's economic benefits, each with its payments by year and month."""
+    today = timezone.localdate()
+    benefits = list(benefits_visible_to_citizen(cpr=cpr).filter(kind=BenefitKind.ECONOMIC))
+    payments: dict[int, list] = {b.pk: [] for b in benefits}
+    for payment in payments_visible_to_citizen(cpr=cpr):
+        if payment.benefit_id in payments:
+            payments[payment.benefit_id].append(payment)
+    return [
+        EconomicBenefit(
+            benefit=benefit,
+            status=benefit_citizen_status(benefit, today=today),
+            expected=next_expected_payment(benefit, today=today),
+            years=payments_by_year_and_month(payments[benefit.pk]),
+        )
+        for benefit in benefits
+    ]
+
+
+# --- Services and aids -------------------------------------------------------------
+
+
+def services_for_list(*, cpr: str) -> list:
+    """The citizen's visible services and aids (seed 002's list), newest grant first."""
+    today = timezone.localdate()
+    services = list(benefits_visible_to_citizen(cpr=cpr).filter(kind=BenefitKind.SERVICE))
+    for service in services:
+        service.citizen_status = benefit_citizen_status(service, today=today)
+    return services
+
+
+def service_page(*, cpr: str, benefit_id: int) -> dict | None:
+    """One service or aid with its contact details, or None when not the citizen's to see."""
+    try:
+        benefit_id = int(benefit_id)
+    except (TypeError, ValueError):
+        return None
+    service = (
+        benefits_visible_to_citizen(cpr=cpr)
+        .filter(kind=BenefitKind.SERVICE, pk=benefit_id)
+        .select_related("kle_subject")
+        .first()
+    )
+    if service is None:
+        return None
+    areas = areas_by_municipality(cpr=cpr)
+    contact = next(
+        (
+            area
+            for group in areas
+            for area in group.areas
+            if group.code == service.municipality_code
+            and area.kle_number == service.kle_subject.number
+        ),
+        None,
+    )
+    return {
+        "service": service,
+        "status": benefit_citizen_status(service),
+        "contact": contact,
+        "municipality_name": municipality_names(areas).get(service.municipality_code, ""),
+    }
+
+
+# --- The citizen's own access log ("Hvem har set mine data") -----------------------
+
+
+def data_accesses_for_citizen(*, cpr: str | None) -> QuerySet[DataAccess]:
+    """Who else has read the citizen's data, newest first (deny by default: no CPR, no rows)."""
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return DataAccess.objects.none()
+    return DataAccess.objects.filter(citizen_cpr=cpr).order_by("-accessed_at", "-pk")
