@@ -125,6 +125,34 @@ class WorkerProcess:
                 self.process.wait()
 
 
+# Rows that data migrations seed. A transactional test flushes every table when it
+# ends, so the next transactional test would start without them: put them back.
+_MIGRATION_SEEDS = (
+    ("indexes.migrations.0002_municipalities", "load"),
+    ("borgerblikket.migrations.0002_seed_mandatory_and_abbreviations", "seed"),
+)
+
+
+def _is_transactional(request) -> bool:
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        return True
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.fixture(autouse=True)
+def _migration_seeded_rows(request):
+    """Transactional tests see the same reference data as every other test."""
+    if _is_transactional(request):
+        import importlib
+
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db")
+        for module, function in _MIGRATION_SEEDS:
+            getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(scope="session")
 def celery_queue():
     """A queue of this test session's own, so no stray worker takes its tasks."""
