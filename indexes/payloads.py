@@ -40,6 +40,8 @@ from indexes.models import (
 MAX_PROGRESS = 4
 MAX_LIST = 1000
 MAX_AMOUNT = Decimal("999999999999.99")  # MONEY: max_digits=14, decimal_places=2
+# YI GenerelleDefinitioner BeloebType: -?[0-9]+(\.[0-9]+)? (the sign is refused below).
+AMOUNT_FORMAT = re.compile(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$")
 CPR_FORMAT = re.compile(r"^[0-9]{6}-?[0-9]{4}$")
 KLE_NUMBER_FORMAT = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,2}$")
 FACET_FORMAT = re.compile(r"^[APSØGKI][0-9]{2}$")
@@ -101,10 +103,13 @@ class TextField(WireField, serializers.CharField):
             text = text.strip()
         if not text and not self.allow_blank:
             raise FieldProblem("blank", "May not be blank.")
-        if CONTROL_CHARACTERS.search(text):
-            raise FieldProblem("invalid_character", "Contains a control character.")
-        if self.single_line and LINE_BREAKS.search(text):
-            raise FieldProblem("not_single_line", "Must be a single line (no line breaks).")
+        # str.isprintable() is False for every control character and line break, so
+        # the usual one-line text skips both regular expressions.
+        if not text.isprintable():
+            if CONTROL_CHARACTERS.search(text):
+                raise FieldProblem("invalid_character", "Contains a control character.")
+            if self.single_line and LINE_BREAKS.search(text):
+                raise FieldProblem("not_single_line", "Must be a single line (no line breaks).")
         if self.max_length is not None and len(text) > self.max_length:
             raise FieldProblem(
                 "too_long", f"At most {self.max_length} characters (got {len(text)})."
@@ -208,7 +213,11 @@ class AmountField(WireField, serializers.DecimalField):
         super().__init__(**kwargs)
 
     def check(self, value: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, str | int | float)
+            or (isinstance(value, str) and not AMOUNT_FORMAT.match(value))
+        ):
             raise FieldProblem("invalid_amount", 'Must be a decimal string such as "1234.50".')
         try:
             amount = Decimal(str(value).strip())
@@ -218,13 +227,16 @@ class AmountField(WireField, serializers.DecimalField):
             raise FieldProblem("invalid_amount", 'Must be a decimal string such as "1234.50".')
         if amount < 0:
             raise FieldProblem("negative_amount", "Must not be negative.")
-        cents = amount.quantize(Decimal("0.01"))
-        if cents != amount:
-            raise FieldProblem("too_many_decimals", "At most 2 decimals (øre).")
-        if cents > MAX_AMOUNT:
+        # Before quantize(), which cannot hold more than 28 digits.
+        if amount > MAX_AMOUNT:
             raise FieldProblem(
                 "amount_too_large", "Too large: at most 12 digits before the decimal point."
             )
+        cents = amount.quantize(Decimal("0.01"))
+        if cents != amount:
+            raise FieldProblem("too_many_decimals", "At most 2 decimals (øre).")
+        if not cents:
+            cents = Decimal("0.00")  # not "-0.00"
         return cents
 
 

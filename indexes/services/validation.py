@@ -51,9 +51,19 @@ def _compile_leaf(field: WireField) -> Checker:
     return run
 
 
-def _compile_list(field, child: Checker) -> Checker:
+def _compile_list(field, child: Checker, child_field) -> Checker:
     allow_empty = getattr(field, "allow_empty", True)
     max_length = getattr(field, "max_length", None)
+    child_nullable = child_field.allow_null
+    child_null = getattr(child_field, "null_value", None)
+
+    def item(value: Any, pointer: str, problems: list[Problem]) -> Any:
+        if value is None:
+            if child_nullable:
+                return child_null
+            problems.append(Problem(pointer, "null", "May not be null."))
+            return INVALID
+        return child(value, pointer, problems)
 
     def run(value: Any, pointer: str, problems: list[Problem]) -> Any:
         if not isinstance(value, list):
@@ -64,16 +74,16 @@ def _compile_list(field, child: Checker) -> Checker:
         if max_length is not None and len(value) > max_length:
             problems.append(Problem(pointer, "too_many", f"At most {max_length} items."))
             return INVALID
-        return [child(item, f"{pointer}/{index}", problems) for index, item in enumerate(value)]
+        return [item(each, f"{pointer}/{index}", problems) for index, each in enumerate(value)]
 
     return run
 
 
 def _compile_field(field) -> Checker:
     if isinstance(field, serializers.ListSerializer):
-        return _compile_list(field, _compile_object(field.child))
+        return _compile_list(field, _compile_object(field.child), field.child)
     if isinstance(field, serializers.ListField):
-        return _compile_list(field, _compile_field(field.child))
+        return _compile_list(field, _compile_field(field.child), field.child)
     if isinstance(field, serializers.Serializer):
         return _compile_object(field)
     if isinstance(field, WireField):
