@@ -52,6 +52,7 @@ install: $(VENV)/.installed
 run: install static
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py kle_ensure
+	$(PY) manage.py demo_load
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@trap 'kill 0' EXIT INT TERM; \
 	echo "Starting the demo login provider at http://127.0.0.1:$(OIDC_MOCK_PORT)"; \

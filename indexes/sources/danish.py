@@ -62,14 +62,19 @@ LEAD_WORDS = (
 
 # Titles that break the rules, by the rule they break (see faults.py and docs/sources.md).
 BAD_TITLES: dict[str, tuple[str, ...]] = {
-    "no_lead_word": ("Kontanthjælp", "Sygedagpenge 2021", "Diverse", "Sag vedr borger", "Brev"),
-    "abbreviation": ("Ans om kontanthj", "SDP opf 3", "Bev af FJ", "Hj midl ans", "KH sag"),
+    "no_lead_word": ("Kontanthjælp", "Sygedagpenge 2021", "Diverse", "Sagen", "Brev"),
+    "abbreviation": (
+        "Ansøgning vedr kontanthjælp", "Opfølgning ifm sygemelding",
+        "Bevilling af hjælpemidler mv", "Afslag pga manglende oplysninger",
+        "Henvendelse ang fleksjob",
+    ),
     "punctuation": (
         "Afslag: kontanthjælp!", "Bevilling (ny) af hjælp", "Opfølgning; 2. samtale",
-        "Beslutning - se notat", "Ansøgning om hjælp...",
+        "Beslutning, se notat", "Ansøgning om hjælp...",
     ),
     "multiline": ("Afslag\npå ansøgning om hjælp", "Bevilling\naf rollator"),
     "all_caps": ("BREV TIL BORGER", "AFSLAG PÅ ANSØGNING"),
+    "number_only": ("2021-0142", "12345"),  # the journal number as the title
 }
 
 # fmt: on

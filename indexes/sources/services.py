@@ -138,6 +138,13 @@ def feed_enable(*, feed: SourceFeed, enabled: bool) -> SourceFeed:
     return feed
 
 
+def feeds_point_to(*, base_url: str = "") -> int:
+    """Serve every simulated feed from ``base_url`` (``simulate_serve``), or in-process ("")."""
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise FeedConfigError("base_url: must start with http:// or https://")
+    return SourceFeed.objects.exclude(simulator={}).update(base_url=base_url)
+
+
 # --- polling -----------------------------------------------------------------------------
 
 

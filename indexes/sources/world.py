@@ -99,6 +99,10 @@ class Engagement:
     paid_from: datetime.date | None = None  # pensions: the first of the month after turning 67
 
     @property
+    def is_demo(self) -> bool:
+        return self.number >= DEMO_NUMBER_BASE
+
+    @property
     def benefit_start(self) -> datetime.date:
         """First day paid: sygedagpenge from the first sick day, others from the decision."""
         if self.paid_from is not None:

@@ -71,6 +71,7 @@ class NexusSimulator(Simulator):
     def drafts(self) -> list[Draft]:
         result: list[Draft] = []
         for engagement in self.world.engagements_of(NEXUS):
+            self._exempt = engagement.is_demo
             result.extend(self._case(engagement))
             if engagement.granted and engagement.services:
                 result.extend(self._grant(engagement))

@@ -75,6 +75,7 @@ class PaymentsSimulator(Simulator):
     def drafts(self) -> list[Draft]:
         result: list[Draft] = []
         for engagement in self.world.engagements_of(FASIT, KMD_YDELSE):
+            self._exempt = engagement.is_demo
             if engagement.kind.benefit and engagement.granted and engagement.decided:
                 result.extend(self._grant(engagement))
         return result

@@ -70,6 +70,7 @@ class SbsysSimulator(Simulator):
         engagements = self.world.engagements_of(SBSYS)
         earlier_open: dict[str, Engagement] = {}
         for engagement in sorted(engagements, key=lambda e: e.opened):
+            self._exempt = engagement.is_demo
             previous = earlier_open.get(engagement.citizen.cpr)
             attach_to = (
                 previous

@@ -1,0 +1,86 @@
+"""The demo's source systems: four simulated products in each demo municipality.
+
+``demo_load`` (in borgerblikket, which also imports the sheets) calls these;
+the index then fills itself through the real pipeline — feeds, adapters,
+``records_apply_many`` — with the demo citizens' matters among a small
+population with a few per cent of realistic faults.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from indexes.models import Case, FeedPoll, Grant, Municipality, SourceFeed, SourceSystem
+from indexes.sources.catalogue import PRODUCTS, kle_overrides_for
+from indexes.sources.faults import FaultRates
+from indexes.sources.services import feed_register
+from indexes.sources.simulators import SimulatorConfig
+from kle.models import Subject
+
+DEMO_MUNICIPALITIES = ("461", "706", "210")  # Odense, Syddjurs, Fredensborg
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+# Syddjurs and Fredensborg: sheets made for the demo, in Odense's columns.
+DEMO_SHEETS = {
+    "706": DEMO_DIR / "syddjurs-konfigurationsark.tsv",
+    "210": DEMO_DIR / "fredensborg-konfigurationsark.tsv",
+}
+DEMO_SEED = 2021
+DEMO_CITIZENS_PER_MUNICIPALITY = 30
+
+
+def odense_sheet_path() -> Path:
+    """Odense's real sheet in the shared data folder (read at run time, never committed)."""
+    return Path(settings.SHARED_DIR) / "data" / "borgerblikket" / "odense-konfigurationsark.tsv"
+
+
+def index_is_empty() -> bool:
+    """True when no source system has delivered a case or grant yet."""
+    return not Case.objects.exists() and not Grant.objects.exists()
+
+
+@dataclass(frozen=True)
+class DemoFeeds:
+    feeds: list[SourceFeed]
+    kle_overrides: dict[str, str]  # template numbers changed for the loaded KLE
+
+
+def demo_feeds_register(
+    *,
+    citizens: int = DEMO_CITIZENS_PER_MUNICIPALITY,
+    seed: int = DEMO_SEED,
+    faults: FaultRates | None = None,
+) -> DemoFeeds:
+    """Source systems FASIT, SBSYS, Nexus and KMD Ydelse with simulated feeds, per demo municipality.
+
+    The installations' KLE templates follow the loaded KLE: with the 2015 KLE
+    (no 15.62 group) kontanthjælp cases use 32.24.04, as an installation of
+    that time would.
+    """
+    present = set(Subject.objects.values_list("number", flat=True))
+    overrides = kle_overrides_for(present=present)
+    config = SimulatorConfig(
+        seed=seed,
+        citizens=citizens,
+        demo=True,
+        faults=faults if faults is not None else FaultRates.realistic(),
+        kle=tuple(sorted(overrides.items())),
+    )
+    feeds = []
+    for code in DEMO_MUNICIPALITIES:
+        municipality = Municipality.objects.get(code=code)
+        for product in PRODUCTS:
+            system, _ = SourceSystem.objects.get_or_create(
+                municipality=municipality, name=product, defaults={"product": product}
+            )
+            feeds.append(feed_register(source_system=system, simulator=config))
+    return DemoFeeds(feeds=feeds, kle_overrides=overrides)
+
+
+def demo_feeds_poll(*, feeds: list[SourceFeed]) -> int:
+    """Enqueue a poll of each feed (in-process when Celery runs tasks eagerly)."""
+    from indexes.sources.tasks import feed_poll_task
+
+    for feed in feeds:
+        feed_poll_task.delay(feed.pk, FeedPoll.Trigger.DEMO)
+    return len(feeds)

@@ -1,0 +1,126 @@
+"""`manage.py demo_load`: the portal fills itself through the real pipeline, once."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from borgerblikket.models import SheetRow
+from borgerblikket.selectors import (
+    benefits_visible_to_citizen,
+    cases_visible_to_citizen,
+    payments_visible_to_citizen,
+)
+from config.celery import app as celery_app
+from indexes.models import Case, FeedPoll, Payment, SourceFeed
+from indexes.sources.demo import DEMO_MUNICIPALITIES
+from indexes.sources.demo_citizens import demo_citizen_get
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager(settings):
+    """As `make run` without a broker: tasks run in-process."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def demo_load(**options) -> str:
+    out = io.StringIO()
+    call_command("demo_load", citizens=8, stdout=out, **options)
+    return out.getvalue()
+
+
+def visible(citizen_key: str):
+    cpr = demo_citizen_get(key=citizen_key).cpr
+    cases = list(cases_visible_to_citizen(cpr=cpr))
+    numbers = sorted(
+        Case.objects.filter(pk__in=[c.pk for c in cases]).values_list(
+            "municipality_id", "kle_subject__number"
+        )
+    )
+    return cpr, numbers
+
+
+def test_demo_fills_three_municipalities_and_shows_each_citizen_their_story(kle, now, eager):
+    output = demo_load()
+
+    assert "polled 12 feeds in-process" in output
+    assert SourceFeed.objects.count() == 12
+    assert not FeedPoll.objects.exclude(status=FeedPoll.Status.SUCCEEDED).exists()
+    for code in DEMO_MUNICIPALITIES:
+        assert Case.objects.filter(municipality_id=code).exists()
+        assert SheetRow.objects.filter(municipality_id=code).exists()
+
+    # Kim: Fredensborg shows the visitation and helbredstillæg; Odense's sheet hides elder
+    # care, Fredensborg's hides parking.
+    cpr, cases = visible("demo-kim")
+    assert cases == [("210", "27.36.20"), ("210", "32.03.12")]
+    assert Case.objects.filter(party_cpr=cpr, municipality_id="461").count() == 2
+    names = {b.name for b in benefits_visible_to_citizen(cpr=cpr)}
+    assert {
+        "Hjælpemiddel - Knallert",
+        "Filterbrille - Biocover Black Lange",
+        "Folkepension",
+    } <= names
+
+    # Hans: kontanthjælp with payments in Syddjurs; his 2020 case predates the sheet.
+    cpr, cases = visible("demo-hans")
+    assert ("706", "15.62.10") in cases and ("706", "15.17.06") in cases
+    assert Case.objects.filter(party_cpr=cpr, created_on__year=2020).exists()
+    assert len([c for c in cases if c == ("706", "15.17.06")]) == 1
+    assert "Kontanthjælp" in {b.name for b in benefits_visible_to_citizen(cpr=cpr)}
+    assert len(list(payments_visible_to_citizen(cpr=cpr))) > 12
+
+    # Mette: two jobcentre cases in Odense; the hidden, pre-sheet and building cases are not shown.
+    cpr, cases = visible("demo-mette")
+    assert cases == [("461", "15.17.06"), ("461", "15.20.24")]
+    assert Case.objects.filter(party_cpr=cpr).count() == 5
+
+    # Ingrid has nothing anywhere.
+    cpr, cases = visible("demo-ingrid")
+    assert cases == [] and not Payment.objects.filter(party_cpr=cpr).exists()
+
+
+def test_demo_is_loaded_only_into_an_empty_index(kle, now, eager):
+    demo_load()
+    polls = FeedPoll.objects.count()
+    output = demo_load()
+    assert "already holds data" in output
+    assert FeedPoll.objects.count() == polls
+
+
+def test_demo_needs_kle_first(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="kle_ensure"):
+        demo_load()
+
+
+@pytest.mark.realdata
+def test_with_the_real_2015_kle_the_demo_uses_its_numbers_and_reports_odenses_gaps(
+    db, now, eager, settings
+):
+    from pathlib import Path
+
+    from kle.models import Publication
+    from kle.services.ensure import FIXTURE_FILES
+    from kle.services.importer import kle_import_many
+
+    real = Path(settings.SHARED_DIR) / "data" / "kle" / "KLE-Emneplan_Version2-0_2015-08-01.xml"
+    if not real.exists():
+        pytest.skip(f"the real emneplan is not at {real}")
+    kle_import_many(
+        sources=[str(real), str(FIXTURE_FILES[Publication.Kind.ACTION_FACETS])], allow_older=True
+    )
+
+    output = demo_load()
+
+    assert "lacks kontanthjaelp's number; using 32.24.04" in output
+    assert "Odense's sheet: 5 rows added, 0 changed, 4 rejected" in output
+    assert "(15.62.10): KLE-nr.: KLE-nummer 15.62.10 findes ikke i KLE" in output
+    _cpr, cases = visible("demo-hans")
+    assert ("706", "32.24.04") in cases  # kontanthjælp under the 2015 KLE's number
