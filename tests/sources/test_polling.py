@@ -262,3 +262,38 @@ def test_a_system_that_does_not_answer_fails_the_poll_and_keeps_the_cursor(kle, 
     assert poll.status == FeedPoll.Status.FAILED
     assert "svarer ikke" in poll.error
     assert FeedCursor.objects.get(feed=feed).position == ""
+
+
+def test_simulate_serve_serves_every_simulated_feed_and_can_point_them_at_itself(
+    feed_make, now, monkeypatch
+):
+    import io
+    import urllib.request
+
+    from django.core.management import call_command
+
+    from indexes.management.commands import simulate_serve
+
+    fasit = feed_make("FASIT")
+    nexus = feed_make("Nexus", municipality="706")
+
+    def serve_briefly():
+        # While "serving": the printed URLs answer with the simulator's pages.
+        for line in out.getvalue().splitlines():
+            if line.startswith("http://"):
+                with urllib.request.urlopen(line, timeout=5) as response:
+                    assert response.status == 200
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulate_serve, "wait_until_interrupted", serve_briefly)
+    out = io.StringIO()
+    call_command("simulate_serve", port=0, use=True, stdout=out)
+    text = out.getvalue()
+    assert "/461/fasit/v2/haendelser" in text and "/706/nexus/ydelser.csv" in text
+    assert "2 feeds now poll http://127.0.0.1:" in text
+    fasit.refresh_from_db()
+    nexus.refresh_from_db()
+    assert fasit.base_url.startswith("http://127.0.0.1:") and fasit.base_url == nexus.base_url
+    services.feeds_point_to(base_url="")
+    fasit.refresh_from_db()
+    assert fasit.base_url == "" and fasit.is_simulated

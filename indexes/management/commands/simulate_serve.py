@@ -9,6 +9,10 @@ from indexes.sources.selectors import simulator_routes
 from indexes.sources.services import feeds_point_to
 
 
+def wait_until_interrupted() -> None:
+    threading.Event().wait()
+
+
 class Command(BaseCommand):
     help = (
         "Serve every simulated feed over HTTP (GET /<municipality>/<product path>), for "
@@ -32,7 +36,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{count} feeds now poll {server.base_url}")
         self.stdout.write("Serving; stop with Ctrl-C.")
         try:
-            threading.Event().wait()
+            wait_until_interrupted()
         except KeyboardInterrupt:
             pass
         finally:
