@@ -212,9 +212,13 @@ class Simulator:
                 )
             )
 
+    @cached_property
+    def _delivered(self) -> list[datetime.datetime]:
+        return [change.delivered_at for change in self.log]
+
     def visible_count(self, now: datetime.datetime) -> int:
         """How many log entries have been delivered by ``now``."""
-        return bisect.bisect_right([change.delivered_at for change in self.log], now)
+        return bisect.bisect_right(self._delivered, now)
 
     def truth(self, *, now: datetime.datetime | None = None) -> dict[tuple[str, str], dict]:
         """The newest version (by source timestamp) of every record delivered by ``now``."""
