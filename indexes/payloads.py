@@ -212,7 +212,9 @@ class AmountField(WireField, serializers.DecimalField):
         kwargs.setdefault("coerce_to_string", True)
         super().__init__(**kwargs)
 
-    def check(self, value: Any) -> Decimal:
+    def check(self, value: Any) -> Decimal | None:
+        if self.allow_null and isinstance(value, str) and not value.strip():
+            return None  # as DRF's DecimalField: an empty optional amount is null
         if (
             isinstance(value, bool)
             or not isinstance(value, str | int | float)
@@ -249,6 +251,8 @@ class CprField(WireField, serializers.CharField):
 
     def check(self, value: Any) -> str:
         text = _require_string(value).strip()
+        if not text:
+            raise FieldProblem("blank", "May not be blank.")
         if not CPR_FORMAT.match(text):
             raise FieldProblem("invalid_cpr", "Must be a CPR number: DDMMYY-SSSS or 10 digits.")
         try:
@@ -264,6 +268,8 @@ class CvrField(WireField, serializers.CharField):
 
     def check(self, value: Any) -> str:
         text = _require_string(value).strip()
+        if not text:
+            raise FieldProblem("blank", "May not be blank.")
         try:
             return stdnum_cvr.validate(text)
         except StdnumError:

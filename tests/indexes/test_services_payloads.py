@@ -174,7 +174,7 @@ def replaced(record, path, new):
     return copy
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(data=st.data())
 def test_any_value_in_any_field_is_judged_alike(data):
     kind = data.draw(st.sampled_from(list(RECORDS)), label="kind")
