@@ -31,6 +31,7 @@ from indexes.models import (
     Payment,
     SourceSystem,
 )
+from indexes.selectors import records_for_admin
 from indexes.services.access import data_access_record
 from indexes.sources import admin as sources_admin  # noqa: F401 - registers feeds, polls
 
@@ -73,11 +74,25 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     show_change_link = False
 
 
-class CitizenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IndexRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A record of the indexes, listed through ``records_for_admin``."""
+
+    record_kind: str
+
+    def admin_municipality(self, request):
+        """The municipality the user may see; None = all (Borgerblikket narrows this)."""
+        return None
+
+    def get_queryset(self, request):
+        return records_for_admin(
+            kind=self.record_kind, municipality=self.admin_municipality(request)
+        )
+
+
+class CitizenRecordAdmin(IndexRecordAdmin):
     """A record about a citizen (``party_cpr``): masked CPR, logged detail views."""
 
     cpr_field = "party_cpr"
-    list_select_related = ("municipality", "source_system")
 
     @admin.display(description=_("part (CPR)"))
     def party_masked(self, obj) -> str:
@@ -152,6 +167,7 @@ class CaseDocumentInline(ReadOnlyInline):
 
 @admin.register(Case)
 class CaseAdmin(CitizenRecordAdmin):
+    record_kind = "case"
     list_display = (
         "case_number",
         "title",
@@ -166,7 +182,6 @@ class CaseAdmin(CitizenRecordAdmin):
     list_filter = ("status", "sensitivity", "hidden_from_citizen")
     # Case number and external id, never CPR (DOMAIN.md §6).
     search_fields = ("=case_number", "=external_id", "title")
-    list_select_related = ("municipality", "source_system", "kle_subject")
     fields = (
         "case_number",
         "title",
@@ -210,11 +225,11 @@ class DocumentCaseInline(ReadOnlyInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DocumentAdmin(IndexRecordAdmin):
+    record_kind = "document"
     list_display = ("title", "type", "status", "letter_date", "municipality", "source_system")
     list_filter = ("type", "status")
     search_fields = ("=external_id", "title")
-    list_select_related = ("municipality", "source_system")
     fields = (
         "title",
         "letter_date",
@@ -242,6 +257,7 @@ class GrantedBenefitInline(ReadOnlyInline):
 
 @admin.register(Grant)
 class GrantAdmin(CitizenRecordAdmin):
+    record_kind = "grant"
     list_display = (
         "__str__",
         "party_masked",
@@ -278,6 +294,7 @@ class GrantAdmin(CitizenRecordAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(CitizenRecordAdmin):
+    record_kind = "payment"
     list_display = (
         "external_id",
         "party_masked",
@@ -289,7 +306,6 @@ class PaymentAdmin(CitizenRecordAdmin):
         "is_retracted",
     )
     search_fields = ("=external_id",)
-    list_select_related = ("municipality", "source_system", "benefit")
     fields = (
         "benefit",
         "party_masked",

@@ -37,31 +37,49 @@ def _check_kind(kind: str) -> type[Model]:
         raise ValueError(f"unknown record kind {kind!r}; one of {', '.join(MODELS)}") from None
 
 
+# Large KLE columns that no index page or wire form reads.
+KLE_TEXTS = ("guidance_html", "legal_references")
+
+
+def _without_kle_texts(*relations: str) -> list[str]:
+    return [f"{relation}__{name}" for relation in relations for name in KLE_TEXTS]
+
+
 def record_queryset(*, kind: str) -> QuerySet:
     """All records of a kind with what their wire form needs (joined or prefetched)."""
     model = _check_kind(kind)
     queryset = model.objects.select_related("municipality")
     if kind == "case":
-        return queryset.select_related("kle_subject", "facet").prefetch_related(
-            Prefetch("progress", queryset=CaseProgress.objects.order_by("valid_from")),
-            Prefetch(
-                "relations", queryset=CaseRelation.objects.only("case", "related_external_id")
-            ),
+        return (
+            queryset.select_related("kle_subject", "facet")
+            .defer(*_without_kle_texts("kle_subject", "facet"))
+            .prefetch_related(
+                Prefetch("progress", queryset=CaseProgress.objects.order_by("valid_from")),
+                Prefetch(
+                    "relations", queryset=CaseRelation.objects.only("case", "related_external_id")
+                ),
+            )
         )
     if kind == "document":
-        return queryset.select_related("kle_subject").prefetch_related(
-            Prefetch(
-                "case_links",
-                queryset=CaseDocument.objects.select_related("case").only(
-                    "document", "role", "case__external_id"
-                ),
+        return (
+            queryset.select_related("kle_subject")
+            .defer(*_without_kle_texts("kle_subject"))
+            .prefetch_related(
+                Prefetch(
+                    "case_links",
+                    queryset=CaseDocument.objects.select_related("case").only(
+                        "document", "role", "case__external_id"
+                    ),
+                )
             )
         )
     if kind == "grant":
         return queryset.prefetch_related(
             Prefetch(
                 "benefits",
-                queryset=GrantedBenefit.objects.select_related("kle_subject", "payment_plan"),
+                queryset=GrantedBenefit.objects.select_related("kle_subject", "payment_plan").defer(
+                    *_without_kle_texts("kle_subject")
+                ),
             )
         )
     return queryset.select_related("benefit__grant")
@@ -121,3 +139,17 @@ def record_changes(*, kind: str, instance: Model) -> QuerySet:
     """The change history of one record, oldest first."""
     _check_kind(kind)
     return Change.objects.filter(record_type=kind, record_id=instance.pk).order_by("version", "id")
+
+
+def records_for_admin(*, kind: str, municipality=None) -> QuerySet:
+    """Records of a kind for the admin's lists, newest change first; one municipality's
+    only when ``municipality`` is given (the Borgerblikket admin scopes with it)."""
+    model = _check_kind(kind)
+    queryset = model.objects.select_related("municipality", "source_system")
+    if kind == "case":
+        queryset = queryset.select_related("kle_subject").defer(*_without_kle_texts("kle_subject"))
+    if kind == "payment":
+        queryset = queryset.select_related("benefit")
+    if municipality is not None:
+        queryset = queryset.filter(municipality=municipality)
+    return queryset.order_by("-received_at", "-id")

@@ -1,10 +1,11 @@
 """The index admin: CPR masked in lists, detail pages and change history; reads are logged."""
 
 import pytest
+from django.contrib import admin as django_admin
 from django.urls import reverse
 
-from indexes.admin import cpr_mask, cpr_mask_in
-from indexes.models import ApiCredential, Change, DataAccess
+from indexes.admin import CaseAdmin, cpr_mask, cpr_mask_in
+from indexes.models import ApiCredential, Case, Change, DataAccess, Municipality
 from indexes.services.ingestion import record_apply
 from tests.indexes.factories import (
     CPR,
@@ -97,3 +98,18 @@ def test_a_source_systems_page_lists_its_keys_but_no_secret(admin_client):
     ).content.decode()
     assert "key123" in body and "prod" in body
     assert "f" * 64 not in body
+
+
+def test_an_admin_narrowed_to_a_municipality_lists_only_its_records(rf, admin_user):
+    CaseFactory()  # Odense
+    copenhagen = CaseFactory(source_system=SourceSystemFactory(municipality__code="101"))
+
+    class CopenhagenCaseAdmin(CaseAdmin):
+        def admin_municipality(self, request):
+            return Municipality.objects.get(code="101")
+
+    request = rf.get("/")
+    request.user = admin_user
+    queryset = CopenhagenCaseAdmin(Case, django_admin.site).get_queryset(request)
+    assert list(queryset) == [copenhagen]
+    assert CaseAdmin(Case, django_admin.site).get_queryset(request).count() == 2
