@@ -595,6 +595,47 @@ def test_two_concurrent_deliveries_of_a_new_record_create_it_once():
     assert Change.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_refused_by_a_concurrent_insert_is_applied_record_by_record(caplog):
+    """The batch's COPY fails on the unique key; each record then gets its own outcome."""
+    caplog.set_level("INFO", logger="indexes.services.ingestion")
+    kle_ensure()
+    system = SourceSystemFactory()
+    contested, other = case_payload(), case_payload()
+    inserted, release = threading.Event(), threading.Event()
+    results = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                record_apply(source_system=system, kind="case", payload=contested)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def batch():
+        try:
+            results["batch"] = records_apply_many(
+                source_system=system, items=[("case", contested), ("case", other)]
+            )
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert inserted.wait(10)
+    two = threading.Thread(target=batch)
+    two.start()
+    time.sleep(0.5)
+    release.set()
+    one.join(10)
+    two.join(10)
+    assert [r.outcome for r in results["batch"]] == ["unchanged", "created"]
+    assert Case.objects.count() == 2
+    assert "applying one by one" in caplog.text
+
+
 # --- the ORM fallback of the bulk writer (SQLite for ``make run``) -----------------------------
 
 
