@@ -1,10 +1,13 @@
 """The demo citizens: who can log in through the local mock MitID broker.
 
-The CPR numbers are made up for the demo and the tests. The same list feeds the
-mock provider (`python -m overblik.mock_oidc`) and the demo data.
+The people (and their made-up CPR numbers) are the shared demo list of
+``indexes.sources.demo_citizens``, whose matters `make run` loads through the
+simulated source systems; here they get the assurance level they log in with.
 """
 
 from dataclasses import dataclass
+
+from indexes.sources.demo_citizens import DEMO_CITIZENS as WORLD_CITIZENS
 
 NSIS_SUBSTANTIAL = "https://data.gov.dk/concept/core/nsis/loa/Substantial"
 NSIS_HIGH = "https://data.gov.dk/concept/core/nsis/loa/High"
@@ -20,35 +23,20 @@ class DemoCitizen:
     about: str  # what the demo shows with this citizen (Danish)
 
 
-DEMO_CITIZENS = (
+# One shared list of demo people (indexes.sources.demo_citizens): `demo_load`
+# makes the simulated source systems deliver their matters, and the mock broker
+# logs them in. The portal adds the assurance level each one logs in with.
+_ASSURANCE = {"demo-hans": NSIS_HIGH, "demo-lav-sikring": NSIS_LOW}
+
+DEMO_CITIZENS = tuple(
     DemoCitizen(
-        sub="demo-kim",
-        name="Kim Borgersen",
-        cpr="1111501111",
-        loa=NSIS_SUBSTANTIAL,
-        about="Sager, ydelser og hjælpemidler i to kommuner",
-    ),
-    DemoCitizen(
-        sub="demo-hans",
-        name="Hans Emil Hansen",
-        cpr="2202602222",
-        loa=NSIS_HIGH,
-        about="Kontanthjælp med udbetalinger",
-    ),
-    DemoCitizen(
-        sub="demo-ingrid",
-        name="Ingrid Nielsen",
-        cpr="0303703333",
-        loa=NSIS_SUBSTANTIAL,
-        about="Ingen sager eller ydelser",
-    ),
-    DemoCitizen(
-        sub="demo-lav-sikring",
-        name="Lars Lavsikring",
-        cpr="0404804444",
-        loa=NSIS_LOW,
-        about="Logger ind med for lavt sikringsniveau og bliver afvist",
-    ),
+        sub=person.key,
+        name=person.name,
+        cpr=person.cpr,
+        loa=_ASSURANCE.get(person.key, NSIS_SUBSTANTIAL),
+        about=person.about,
+    )
+    for person in WORLD_CITIZENS
 )
 
 

@@ -7,6 +7,8 @@ mock issues exactly what the portal reads.
 import argparse
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 
 from config.logging import RedactCprFilter
@@ -50,11 +52,30 @@ def build_app():
     return flask_app
 
 
+def _exit_with_parent() -> None:
+    """A killed test run must not leave the mock listening: watch the parent process."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9400)
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started this one is gone (test runs)",
+    )
     args = parser.parse_args()
+    if args.exit_with_parent:
+        _exit_with_parent()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the mock provider only listens on the loopback interface")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")

@@ -46,7 +46,14 @@ class MockProvider:
         env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.test"}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "overblik.mock_oidc", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "overblik.mock_oidc",
+                "--port",
+                str(self.port),
+                "--exit-with-parent",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
