@@ -20,6 +20,7 @@ from borgerblikket.selectors import (
     ExposedArea,
     benefits_visible_to_citizen,
     case_contact,
+    case_progress_visible_to_citizen,
     case_visible_to_citizen,
     cases_visible_to_citizen,
     cpr_normalise,
@@ -151,22 +152,19 @@ class TimelineStep:
     is_current: bool
 
 
-def case_timeline(*, case) -> list[TimelineStep]:
-    """The case's progress history (SF1470 Fremdrift), oldest first, for a case the
-    citizen may see (``case`` must come from ``case_visible_to_citizen``)."""
+def case_timeline(*, cpr: str, case) -> list[TimelineStep]:
+    """The case's progress history (SF1470 Fremdrift), oldest first, when the
+    citizen may see the case."""
     labels = dict(ProgressStatus.choices)
-    periods = list(
-        case.progress.order_by("valid_from").values_list("status", "valid_from", "valid_to")
-    )
     return [
         TimelineStep(
-            status=status,
-            label=labels.get(status, status),
-            start=start,
-            end=end,
-            is_current=end is None,
+            status=step.status,
+            label=labels.get(step.status, step.status),
+            start=step.start,
+            end=step.end,
+            is_current=step.end is None,
         )
-        for status, start, end in periods
+        for step in case_progress_visible_to_citizen(cpr=cpr, case=case)
     ]
 
 
@@ -180,7 +178,7 @@ def case_page(*, cpr: str, case_id: int) -> dict | None:
     return {
         "case": case,
         "status": case_citizen_status(case),
-        "timeline": case_timeline(case=case),
+        "timeline": case_timeline(cpr=cpr, case=case),
         "documents": documents_visible_for_case(cpr=cpr, case=case),
         "contact": case_contact(cpr=cpr, case_id=case.pk),
         "related_benefits": list(related),

@@ -2,9 +2,11 @@
 
 from borgerblikket.selectors.visibility import (
     CitizenDocument,
+    CitizenProgress,
     ExposedArea,
     benefits_visible_to_citizen,
     case_contact,
+    case_progress_visible_to_citizen,
     case_visible_to_citizen,
     cases_visible_to_citizen,
     cpr_normalise,
@@ -16,9 +18,11 @@ from borgerblikket.selectors.visibility import (
 
 __all__ = [
     "CitizenDocument",
+    "CitizenProgress",
     "ExposedArea",
     "benefits_visible_to_citizen",
     "case_contact",
+    "case_progress_visible_to_citizen",
     "case_visible_to_citizen",
     "cases_visible_to_citizen",
     "cpr_normalise",

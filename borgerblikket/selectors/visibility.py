@@ -51,6 +51,7 @@ from borgerblikket.models import (
 from indexes.models import (
     BenefitStatus,
     CaseDocument,
+    CaseProgress,
     DocumentRole,
     DocumentType,
     GrantedBenefit,
@@ -238,6 +239,31 @@ def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument
         CitizenDocument(id=i, title=t, letter_date=d, type=k, type_label=str(labels.get(k, k)))
         for i, t, d, k in links
     ]
+
+
+@dataclass(frozen=True)
+class CitizenProgress:
+    """One period of a case's progress history (SF1470 Fremdrift), [start, end)."""
+
+    status: str
+    start: dt.datetime
+    end: dt.datetime | None
+
+
+def case_progress_visible_to_citizen(*, cpr: str | None, case) -> list[CitizenProgress]:
+    """The progress history of a case the citizen may see, oldest first; else nothing."""
+    cpr = cpr_normalise(cpr=cpr)
+    case_id = getattr(case, "pk", case)
+    if cpr is None or case_id is None:
+        return []
+    visible_case = _cases(cpr=cpr).filter(pk=OuterRef("case_id"))
+    periods = (
+        CaseProgress.objects.filter(case_id=case_id)
+        .filter(Exists(visible_case))
+        .order_by("valid_from")
+        .values_list("status", "valid_from", "valid_to")
+    )
+    return [CitizenProgress(status=s, start=start, end=end) for s, start, end in periods]
 
 
 def _benefits(*, cpr: str, model=None) -> QuerySet:

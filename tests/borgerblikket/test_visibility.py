@@ -197,3 +197,31 @@ def test_one_query_per_page_whatever_the_data(row, fasit):
         _ = [b.payment_plan_id if hasattr(b, "payment_plan_id") else None for b in benefits]
     assert len(benefits) == 5 and len(payments) == 5
     assert len(queries) == 2
+
+
+def test_progress_history_only_of_a_visible_case(row, fasit):
+    from indexes.models import CaseProgress
+
+    def with_history(**kwargs):
+        case = f.CaseFactory(source_system=fasit, **kwargs)
+        start = timezone.now() - dt.timedelta(days=30)
+        CaseProgress.objects.create(
+            case=case,
+            status=ProgressStatus.OPENED,
+            valid_from=start,
+            valid_to=start + dt.timedelta(days=10),
+        )
+        CaseProgress.objects.create(
+            case=case, status=ProgressStatus.INFORMED, valid_from=start + dt.timedelta(days=10)
+        )
+        return case
+
+    mine = with_history(party_cpr="0101701111")
+    hidden = with_history(party_cpr="0101701111", hidden_from_citizen=True)
+    steps = selectors.case_progress_visible_to_citizen(cpr="0101701111", case=mine)
+    assert [s.status for s in steps] == [ProgressStatus.OPENED, ProgressStatus.INFORMED]
+    assert steps[0].end == steps[1].start
+    assert steps[1].end is None
+    assert selectors.case_progress_visible_to_citizen(cpr="0101702222", case=mine) == []
+    assert selectors.case_progress_visible_to_citizen(cpr="0101701111", case=hidden) == []
+    assert selectors.case_progress_visible_to_citizen(cpr=None, case=mine) == []
