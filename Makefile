@@ -69,7 +69,7 @@ run: install static
 test: install static browsers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null
+	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run >/dev/null
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 format: install
