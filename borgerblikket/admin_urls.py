@@ -17,5 +17,10 @@ urlpatterns = [
         wrap(admin_views.quality_invisible),
         name="quality_invisible",
     ),
+    path(
+        "quality/<str:code>/rejected/<str:reason>/",
+        wrap(admin_views.quality_rejections),
+        name="quality_rejections",
+    ),
     path("quality/<str:code>/<str:key>/", wrap(admin_views.quality_check), name="quality_check"),
 ]

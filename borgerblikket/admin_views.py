@@ -16,6 +16,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from stdnum.dk import cpr as stdnum_cpr
@@ -169,6 +170,26 @@ def quality_report(request, code: str):
         }
         for key, label in reasons.items()
     ]
+    delivered = quality.delivery_counts(municipality=municipality)
+    delivery_rows = [
+        {
+            "key": key,
+            "label": label,
+            "cells": [(getattr(delivered.get(s.pk), key, 0), s) for s in systems],
+            "total": sum(getattr(d, key) for d in delivered.values()),
+        }
+        for key, label in quality.DELIVERY_COUNTS.items()
+    ]
+    rejected = quality.rejection_counts(municipality=municipality)
+    rejection_rows = [
+        {
+            "key": code,
+            "label": quality.rejection_label(code=code),
+            "cells": [(rejected.get((s.pk, code), 0), s) for s in systems],
+            "total": sum(n for (_, c), n in rejected.items() if c == code),
+        }
+        for code in sorted({c for _, c in rejected})
+    ]
     return TemplateResponse(
         request,
         "borgerblikket/admin/quality_report.html",
@@ -179,6 +200,8 @@ def quality_report(request, code: str):
             systems=systems,
             check_rows=check_rows,
             reason_rows=reason_rows,
+            rejection_rows=rejection_rows,
+            delivery_rows=delivery_rows,
         ),
     )
 
@@ -330,6 +353,75 @@ def quality_invisible(request, code: str, reason: str):
         model=Case,
         title=f"{labels[reason]} ({municipality.name})",
         csv_name=f"synlighed-{municipality.code}-{reason}",
+    )
+
+
+REJECTION_HEADINGS = [
+    "Modtaget",
+    "Fagsystem",
+    "Posttype",
+    "Eksternt id",
+    "Årsag",
+    "Kode",
+    "Besked",
+    "Kildens tidsstempel",
+]
+
+
+def _rejection_row(rejection) -> tuple:
+    """One rejected delivery; any CPR-looking number masked (a source system may have put
+    one in its external id; messages never carry one, but are masked all the same)."""
+    messages = "; ".join(
+        f"{p.get('pointer', '')}: {p.get('message', '')}" for p in rejection.problems or []
+    )
+    return (
+        timezone.localtime(rejection.received_at).strftime("%Y-%m-%d %H:%M"),
+        rejection.feed.source_system.name,
+        rejection.kind,
+        quality.cpr_scrub(text=rejection.external_id),
+        quality.rejection_label(code=rejection.code),
+        rejection.code,
+        quality.cpr_scrub(text=messages),
+        rejection.source_timestamp,
+    )
+
+
+def quality_rejections(request, code: str, reason: str):
+    """Deliveries a feed's poll rejected for one problem code (``?source_system=``,
+    ``?format=csv``); ``reason`` "all" lists every code. Never reached the index."""
+    _require_staff_scope(request)
+    municipality = _municipality_or_404(request, code)
+    system_id = request.GET.get("source_system") or ""
+    try:
+        system = int(system_id) if system_id else None
+    except ValueError:
+        raise Http404 from None
+    rejections = quality.rejected_deliveries(
+        municipality=municipality,
+        code=None if reason == "all" else reason,
+        source_system_id=system,
+    )
+    label = _("Afviste leverancer") if reason == "all" else quality.rejection_label(code=reason)
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            REJECTION_HEADINGS,
+            (_rejection_row(r) for r in rejections.iterator()),
+            f"afviste-{municipality.code}-{reason}",
+        )
+    page = Paginator(rejections, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/quality_drilldown.html",
+        _context(
+            request,
+            title=f"{label} ({municipality.name})",
+            municipality=municipality,
+            headings=REJECTION_HEADINGS,
+            # No admin page per rejection: the first column is not a link.
+            rows=[(_rejection_row(r), "") for r in page.object_list],
+            page=page,
+            source_system=system_id,
+        ),
     )
 
 

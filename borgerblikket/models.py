@@ -286,6 +286,21 @@ class TitleAbbreviation(models.Model):
         return self.text
 
 
+class TitleLeadWord(models.Model):
+    """A word a good title starts with, e.g. "Afslag" (seed 002: titles say what the case
+    or letter is — "Afslag på …", "Bevilling af …" — not just the area)."""
+
+    text = models.CharField(_("indledende ord"), max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["text"]
+        verbose_name = _("indledende ord i titler")
+        verbose_name_plural = _("indledende ord i titler")
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class _CitizenSafe:
     """Instances carry only the columns a selector loaded; reading another one raises."""
 

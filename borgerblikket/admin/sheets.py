@@ -24,6 +24,7 @@ from borgerblikket.models import (
     SheetImport,
     SheetRow,
     TitleAbbreviation,
+    TitleLeadWord,
 )
 from borgerblikket.services.sheet_io import (
     CONTENT_TYPES,
@@ -512,5 +513,11 @@ class MandatoryKleNumberAdmin(OperatorOnlyAdmin):
 
 @admin.register(TitleAbbreviation)
 class TitleAbbreviationAdmin(OperatorOnlyAdmin):
+    list_display = ("text",)
+    search_fields = ("text",)
+
+
+@admin.register(TitleLeadWord)
+class TitleLeadWordAdmin(OperatorOnlyAdmin):
     list_display = ("text",)
     search_fields = ("text",)

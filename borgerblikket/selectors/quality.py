@@ -28,9 +28,10 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation
+from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWord
 from borgerblikket.selectors.visibility import exposure_q
 from indexes.models import Case, CaseDocument, CaseProgress, Document, Municipality, ProgressStatus
+from indexes.sources.selectors import feed_delivery_quality, feed_rejections
 from kle.models import Subject
 
 # Seed 002 (Fredensborg): passive cases are reviewed every 6 months.
@@ -81,6 +82,20 @@ def abbreviations_regex() -> str | None:
     return r"(^|[^[:alnum:]])(" + "|".join(words) + r")([^[:alnum:]]|$)"
 
 
+def lead_words_regex() -> str | None:
+    """A PostgreSQL regex matching a title that starts with a listed lead word as a
+    whole word (case-insensitive; leading spaces allowed)."""
+    words = [re.escape(w) for w in TitleLeadWord.objects.values_list("text", flat=True) if w]
+    if not words:
+        return None
+    return r"^\s*(" + "|".join(words) + r")([^[:alnum:]]|$)"
+
+
+def _title_lacks_lead_word(field: str) -> Q | None:
+    regex = lead_words_regex()
+    return None if regex is None else ~Q(**{f"{field}__iregex": regex})
+
+
 def _title_breaks_rules(field: str) -> Q:
     q = (
         Q(**{f"{field}__regex": MULTILINE_REGEX})
@@ -105,6 +120,11 @@ def title_problems(*, title: str) -> list[str]:
     for text in TitleAbbreviation.objects.values_list("text", flat=True):
         if re.search(rf"(^|\W){re.escape(text)}(\W|$)", title, re.IGNORECASE):
             problems.append(str(_("forkortelse")) + f" '{text}'")
+    lead_words = list(TitleLeadWord.objects.values_list("text", flat=True))
+    if lead_words and not any(
+        re.match(rf"\s*{re.escape(w)}(\W|$)", title, re.IGNORECASE) for w in lead_words
+    ):
+        problems.append(str(_("intet indledende ord")))
     return problems
 
 
@@ -188,6 +208,21 @@ def documents_breaking_title_rules(*, municipality: Municipality) -> QuerySet:
     )
 
 
+def cases_without_lead_word(*, municipality: Municipality) -> QuerySet:
+    """Case titles not starting with a listed lead word ("Afslag", "Bevilling", …; the
+    operator's list ``TitleLeadWord``). Nothing is flagged while the list is empty."""
+    q = _title_lacks_lead_word("title")
+    return _cases(municipality).filter(q) if q is not None else Case.objects.none()
+
+
+def documents_without_lead_word(*, municipality: Municipality) -> QuerySet:
+    """Document titles not starting with a listed lead word."""
+    q = _title_lacks_lead_word("title")
+    if q is None:
+        return Document.objects.none()
+    return Document.objects.filter(municipality=municipality, retracted_at__isnull=True).filter(q)
+
+
 def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
     """Cases in an area the municipality shows to citizens, but with no CPR primary party."""
     row = SheetRow.objects.filter(
@@ -248,6 +283,20 @@ CHECKS: dict[str, Check] = {
             Document,
             "source_system",
             documents_breaking_title_rules,
+        ),
+        Check(
+            "case_lead_word",
+            _("Sagstitler uden indledende ord"),
+            Case,
+            "source_system",
+            cases_without_lead_word,
+        ),
+        Check(
+            "document_lead_word",
+            _("Dokumenttitler uden indledende ord"),
+            Document,
+            "source_system",
+            documents_without_lead_word,
         ),
         Check(
             "no_cpr",
@@ -338,3 +387,70 @@ def invisibility_counts(*, municipality: Municipality) -> dict[tuple[int, str], 
     )
     with _without_jit():
         return {(row["source_system"], row["reason"]): row["n"] for row in rows}
+
+
+# --- deliveries ingestion rejected (never in the index; only in the poll log) -----------------
+
+# Danish labels of the problem codes of ``indexes.services.errors.Problem`` that a feed's
+# records are rejected with (docs/sources.md, "Faults and where they surface").
+REJECTION_LABELS = {
+    "unknown_kle": _("Ukendt KLE-nummer"),
+    "kle_expired": _("Udgået KLE-nummer"),
+    "kle_moved": _("Flyttet KLE-nummer"),
+    "kle_not_topic": _("KLE-nummer er ikke et emne"),
+    "not_single_line": _("Titel på flere linjer"),
+    "unknown_case": _("Ukendt sag"),
+    "unknown_grant": _("Ukendt bevilling"),
+    "unknown_benefit": _("Ukendt ydelse"),
+    "unknown_facet": _("Ukendt handlingsfacet"),
+    "invalid_cpr": _("Ugyldigt CPR-nummer"),
+}
+
+
+def rejection_label(*, code: str) -> str:
+    return str(REJECTION_LABELS.get(code, code))
+
+
+# What a feed delivered, from the poll log (``FeedPoll``): a repeated delivery is
+# "unchanged" and an overtaken update "stale" — neither leaves a trace in the index.
+DELIVERY_COUNTS = {
+    "received": _("Modtagne poster"),
+    "applied": _("Skrevet i indekset"),
+    "unchanged": _("Samme levering igen (uændret)"),
+    "stale": _("Forældet opdatering (ældre end indekset)"),
+    "rejected": _("Afvist"),
+}
+
+
+def delivery_counts(*, municipality: Municipality) -> dict:
+    """{source system id: DeliveryQuality} of the municipality's feeds (poll log sums)."""
+    return feed_delivery_quality(municipality=municipality)
+
+
+def rejection_counts(*, municipality: Municipality) -> dict[tuple[int, str], int]:
+    """{(source system id, problem code): rejected deliveries} of the municipality's feeds."""
+    return {
+        (system, code): n
+        for system, delivery in feed_delivery_quality(municipality=municipality).items()
+        for code, n in delivery.rejected_by_code.items()
+    }
+
+
+def rejected_deliveries(
+    *, municipality: Municipality, code: str | None = None, source_system_id: int | None = None
+) -> QuerySet:
+    """The municipality's rejected deliveries (newest first), optionally of one code/system."""
+    rejections = feed_rejections(municipality=municipality, code=code)
+    if source_system_id is not None:
+        rejections = rejections.filter(feed__source_system_id=source_system_id)
+    return rejections
+
+
+# A CPR number, with or without the dash, not part of a longer number (DOMAIN.md §6).
+_CPR_IN_TEXT = re.compile(r"(?<!\d)(\d{6})-?\d{4}(?!\d)")
+
+
+def cpr_scrub(*, text: str) -> str:
+    """``text`` with any CPR-looking number masked ``DDMMYY-****``: a source system may put
+    a CPR in an external id, and a rejection stores what was delivered."""
+    return _CPR_IN_TEXT.sub(r"\1-****", text or "")

@@ -122,6 +122,9 @@ TITLE_BAD = r"""(
     OR EXISTS (SELECT 1 FROM borgerblikket_titleabbreviation a
                WHERE {t} ~* ('(^|[^[:alnum:]])' || replace(a.text, '.', '[.]') || '([^[:alnum:]]|$)')))"""
 
+NO_LEAD_WORD = r"""NOT EXISTS (SELECT 1 FROM borgerblikket_titleleadword w
+    WHERE {t} ~* ('^\s*' || w.text || '([^[:alnum:]]|$)'))"""
+
 SQL = {
     "kle": f"""SELECT c.source_system_id, count(*) FROM indexes_case c
         JOIN kle_subject s ON s.id = c.kle_subject_id
@@ -155,6 +158,11 @@ SQL = {
     "document_title": f"""SELECT d.source_system_id, count(*) FROM indexes_document d
         WHERE d.municipality_id = %(m)s AND d.retracted_at IS NULL AND {TITLE_BAD.format(t="d.title")}
         GROUP BY 1""",
+    "case_lead_word": f"""SELECT c.source_system_id, count(*) FROM indexes_case c
+        WHERE {LIVE} AND {NO_LEAD_WORD.format(t="c.title")} GROUP BY 1""",
+    "document_lead_word": f"""SELECT d.source_system_id, count(*) FROM indexes_document d
+        WHERE d.municipality_id = %(m)s AND d.retracted_at IS NULL
+          AND {NO_LEAD_WORD.format(t="d.title")} GROUP BY 1""",
     "no_cpr": f"""SELECT c.source_system_id, count(*) FROM indexes_case c
         WHERE {LIVE} AND c.party_cpr IS NULL AND EXISTS (SELECT 1 FROM borgerblikket_sheetrow r
           WHERE r.municipality_id = c.municipality_id AND r.kle_subject_id = c.kle_subject_id)
@@ -222,6 +230,25 @@ def test_title_problems_name_the_rule():
     assert any(
         p.startswith("forkortelse") for p in quality.title_problems(title="Hjælp fx tandpleje")
     )
+    assert "intet indledende ord" in quality.title_problems(title="Kontanthjælp")
+    assert "intet indledende ord" not in quality.title_problems(title="bevilling af hjælp")
+    # A lead word must be a whole word: "Afslagsbrev" does not start with "Afslag".
+    assert "intet indledende ord" in quality.title_problems(title="Afslagsbrev")
+
+
+def test_lead_word_list_is_data_the_operator_edits(dataset):
+    from borgerblikket.models import TitleLeadWord
+
+    before = sum(quality.check_counts(municipality=dataset, key="case_lead_word").values())
+    assert before > 0
+    TitleLeadWord.objects.create(text="Hvornår")
+    after = sum(quality.check_counts(municipality=dataset, key="case_lead_word").values())
+    hvornaar = quality.cases_without_lead_word(municipality=dataset).filter(
+        title__startswith="Hvornår"
+    )
+    assert after < before and not hvornaar.exists()
+    TitleLeadWord.objects.all().delete()
+    assert not quality.cases_without_lead_word(municipality=dataset).exists()
 
 
 def test_report_page_drilldown_and_csv(client, dataset):
