@@ -101,19 +101,25 @@ def test_bulk_post_is_applied_by_the_worker_and_reported_per_record(client, cele
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(client, celery_workers):
-    batches = [
-        post(client, [{"kind": "case", "record": case_record(f"b{b}-c{i}")} for i in range(1000)])[
-            "id"
+    # Stored but not yet enqueued (no broker at POST time), so the worker starts
+    # with an empty queue and the kill below lands while it is applying chunks;
+    # a worker that took its tasks while still starting could finish them all.
+    with broker_at("redis://127.0.0.1:1/0"):
+        batches = [
+            post(
+                client,
+                [{"kind": "case", "record": case_record(f"b{b}-c{i}")} for i in range(1000)],
+            )["id"]
+            for b in range(4)
         ]
-        for b in range(3)
-    ]
     worker = celery_workers.start()
+    assert sorted(map(str, inbox_sweep(older_than=timedelta(0)))) == sorted(batches)
     wait_until(
-        lambda: InboxRecord.objects.exclude(outcome="pending").exists(), timeout=60, interval=0.02
+        lambda: InboxRecord.objects.exclude(outcome="pending").exists(), timeout=60, interval=0.01
     )
     worker.kill()
     processed = InboxRecord.objects.exclude(outcome="pending").count()
-    assert 0 < processed < 3000, "the worker must die mid-delivery for this test to mean anything"
+    assert 0 < processed < 4000, "the worker must die mid-delivery for this test to mean anything"
 
     celery_workers.start()
     # The dead worker's task is not redelivered before the visibility timeout:
@@ -121,8 +127,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(clien
     assert inbox_sweep(older_than=timedelta(0))
     wait_until(lambda: all_done(batches), timeout=180)
 
-    assert InboxRecord.objects.filter(outcome="created").count() == 3000
-    assert Case.objects.count() == 3000
+    assert InboxRecord.objects.filter(outcome="created").count() == 4000
+    assert Case.objects.count() == 4000
     assert not Case.objects.exclude(version=1).exists()
     applied_twice = (
         Change.objects.filter(record_type="case")
@@ -131,7 +137,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(clien
         .filter(n__gt=1)
     )
     assert not applied_twice.exists()
-    assert Change.objects.filter(record_type="case").count() == 3000
+    assert Change.objects.filter(record_type="case").count() == 4000
 
 
 def test_broker_down_at_post_still_accepts_and_the_sweeper_delivers(client, celery_worker):
