@@ -225,6 +225,26 @@ def _random_engagements(
     def eligible(kinds, when: datetime.date) -> list[Kind]:
         return [k for k in kinds if k.min_age <= citizen.age_on(when) <= k.max_age]
 
+    def matter(kind: Kind, opened: datetime.datetime, *, may_have_cvr: bool = False) -> Engagement:
+        """A jobcentre or ESDH matter. The ``rng`` draws keep their order (timeline, then
+        CVR, then hidden): the same seed must give the same demo data."""
+        informed, decided, closed, granted = _timeline(kind, opened, rng)
+        number = next_number()
+        on_cvr = may_have_cvr and kind.party == "cvr_or_cpr" and rng.random() < 0.3
+        return Engagement(
+            key=f"c{citizen.index}.{number}",
+            number=number,
+            kind=kind,
+            citizen=citizen,
+            opened=opened,
+            informed=informed,
+            decided=decided,
+            closed=closed,
+            granted=granted,
+            hidden=rng.random() < kind.hidden_rate,
+            cvr=cvr_for(number) if on_cvr else None,
+        )
+
     # Jobcentre matters (FASIT, with payments in KMD Ydelse).
     if rng.random() < 0.35:
         for n in range(2 if rng.random() < 0.25 else 1):
@@ -234,46 +254,14 @@ def _random_engagements(
             kind = _pick(rng, JOBCENTRE_WEIGHTS, eligible(JOBCENTRE_KINDS, opened.date()))
             if kind is None:
                 break
-            informed, decided, closed, granted = _timeline(kind, opened, rng)
-            number = next_number()
-            result.append(
-                Engagement(
-                    key=f"c{citizen.index}.{number}",
-                    number=number,
-                    kind=kind,
-                    citizen=citizen,
-                    opened=opened,
-                    informed=informed,
-                    decided=decided,
-                    closed=closed,
-                    granted=granted,
-                    hidden=rng.random() < kind.hidden_rate,
-                )
-            )
+            result.append(matter(kind, opened))
     # ESDH matters (SBSYS).
     for _ in range(2 if rng.random() < 0.08 else 1 if rng.random() < 0.3 else 0):
         opened = opened_at(start)
         kind = _pick(rng, ESDH_WEIGHTS, eligible(ESDH_KINDS, opened.date()))
         if kind is None:
             continue
-        informed, decided, closed, granted = _timeline(kind, opened, rng)
-        number = next_number()
-        cvr = cvr_for(number) if kind.party == "cvr_or_cpr" and rng.random() < 0.3 else None
-        result.append(
-            Engagement(
-                key=f"c{citizen.index}.{number}",
-                number=number,
-                kind=kind,
-                citizen=citizen,
-                opened=opened,
-                informed=informed,
-                decided=decided,
-                closed=closed,
-                granted=granted,
-                hidden=rng.random() < kind.hidden_rate,
-                cvr=cvr,
-            )
-        )
+        result.append(matter(kind, opened, may_have_cvr=True))
     # Pensioners: folkepension (KMD Ydelse) and perhaps elder care (Nexus).
     birthday_67 = _birthday(citizen.birth_date, 67)
     if birthday_67 <= horizon:
