@@ -45,6 +45,11 @@ CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\s*$"
 PUNCTUATION_REGEX = r"[.,;:!\"“”„'()\[\]{}…]"
 MULTILINE_REGEX = r"[\r\n]"
 NO_TITLE_REGEX = r"^[\s0-9-]*$"
+# Seed 002: a title is written as a sentence, not in capitals ("BREV TIL BORGER"): at
+# least two capital letters and no small one. The POSIX classes follow the database's
+# ctype, which knows Æ, Ø and Å (C.UTF-8 and da_DK.UTF-8 both do).
+CAPITALS_REGEX = r"[[:upper:]].*[[:upper:]]"
+SMALL_LETTER_REGEX = r"[[:lower:]]"
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ def _title_breaks_rules(field: str) -> Q:
         Q(**{f"{field}__regex": MULTILINE_REGEX})
         | Q(**{f"{field}__regex": PUNCTUATION_REGEX})
         | Q(**{f"{field}__regex": NO_TITLE_REGEX})
+        | (Q(**{f"{field}__regex": CAPITALS_REGEX}) & ~Q(**{f"{field}__regex": SMALL_LETTER_REGEX}))
     )
     abbreviations = abbreviations_regex()
     if abbreviations:
@@ -117,6 +123,8 @@ def title_problems(*, title: str) -> list[str]:
         problems.append(str(_("tegnsætning")))
     if re.match(NO_TITLE_REGEX, title):
         problems.append(str(_("tom eller kun tal/CPR")))
+    if title_in_capitals(title=title):
+        problems.append(str(_("kun store bogstaver")))
     for text in TitleAbbreviation.objects.values_list("text", flat=True):
         if re.search(rf"(^|\W){re.escape(text)}(\W|$)", title, re.IGNORECASE):
             problems.append(str(_("forkortelse")) + f" '{text}'")
@@ -126,6 +134,11 @@ def title_problems(*, title: str) -> list[str]:
     ):
         problems.append(str(_("intet indledende ord")))
     return problems
+
+
+def title_in_capitals(*, title: str) -> bool:
+    """Whether a title is written in capitals only (the SQL rule above, in Python)."""
+    return sum(ch.isupper() for ch in title) >= 2 and not any(ch.islower() for ch in title)
 
 
 def cases_on_unknown_or_expired_kle(*, municipality: Municipality) -> QuerySet:
@@ -197,7 +210,7 @@ def closed_looking_cases_never_closed(
 
 def cases_breaking_title_rules(*, municipality: Municipality) -> QuerySet:
     """Case titles with more than one line, punctuation other than "?", a listed
-    abbreviation, or nothing but a number or CPR (seed 002)."""
+    abbreviation, only capitals, or nothing but a number or CPR (seed 002)."""
     return _cases(municipality).filter(_title_breaks_rules("title"))
 
 

@@ -33,6 +33,8 @@ TITLES = [
     "",
     "Ansøgning om hjælp fx til tandpleje",
     "Bevilling af fleksjob - Odense",
+    "AFSLAG PÅ ANSØGNING OM ÆLDREBOLIG",
+    "Bevilling af hjælp efter ATP-reglerne",
 ]
 STATUS_TEXTS = ["", "B", "P", "Passiv", "A", "Afsluttet", "Lukket", "Under behandling"]
 HISTORIES = [
@@ -119,6 +121,7 @@ OPEN = "c.municipality_id = %(m)s AND c.retracted_at IS NULL AND c.status <> 'Af
 LIVE = "c.municipality_id = %(m)s AND c.retracted_at IS NULL"
 TITLE_BAD = r"""(
     {t} ~ '[\r\n]' OR {t} ~ '[.,;:!"“”„''()\[\]{{}}…]' OR {t} ~ '^[\s0-9-]*$'
+    OR ({t} = upper({t}) AND {t} <> lower({t}) AND length(regexp_replace({t}, '[^[:upper:]]', '', 'g')) >= 2)
     OR EXISTS (SELECT 1 FROM borgerblikket_titleabbreviation a
                WHERE {t} ~* ('(^|[^[:alnum:]])' || replace(a.text, '.', '[.]') || '([^[:alnum:]]|$)')))"""
 
@@ -227,6 +230,10 @@ def test_title_problems_name_the_rule():
     assert "tegnsætning" in quality.title_problems(title="Afslag, carport")
     assert "flere linjer" in quality.title_problems(title="Afslag\ncarport")
     assert "tom eller kun tal/CPR" in quality.title_problems(title="010170-1234")
+    assert "kun store bogstaver" in quality.title_problems(title="AFSLAG PÅ ANSØGNING")
+    assert "kun store bogstaver" in quality.title_problems(title="BREV TIL BORGER 2024")
+    assert "kun store bogstaver" not in quality.title_problems(title="Afslag på ATP-tilskud")
+    assert "kun store bogstaver" not in quality.title_problems(title="A")
     assert any(
         p.startswith("forkortelse") for p in quality.title_problems(title="Hjælp fx tandpleje")
     )

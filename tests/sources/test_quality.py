@@ -64,7 +64,7 @@ def test_cases_closed_without_closing_progress_are_found_by_the_not_closed_check
     assert unclosed and unclosed <= found
 
 
-CAUGHT_BY_TITLE_CHECK = {"punctuation", "abbreviation", "number_only"}
+CAUGHT_BY_TITLE_CHECK = {"punctuation", "abbreviation", "number_only", "all_caps"}
 
 
 def test_bad_titles_are_found_by_the_title_checks_or_rejected(feed_make, now):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from borgerblikket.selectors import quality
 from borgerblikket.services.sheets import sheet_row_save
-from indexes.models import Case, Municipality
+from indexes.models import Case, Document, Municipality
 from indexes.sources import danish
 from indexes.sources.simulators import simulator_get
 from indexes.sources.transport import simulator_config_of
@@ -127,3 +127,31 @@ def test_each_fault_kind_is_found_in_the_report(client, feed_make, now):
             "external_id", flat=True
         )
     )
+
+    # Titles in capitals ("AFSLAG PÅ ANSØGNING"): found by the title checks, named in their
+    # drill-down as such, with the CPR column masked.
+    capitals = set(danish.BAD_TITLES["all_caps"])
+    found_any = False
+    for kind, model, key, selector, title_column in (
+        ("case", Case, "case_title", quality.cases_breaking_title_rules, 1),
+        ("document", Document, "document_title", quality.documents_breaking_title_rules, 0),
+    ):
+        stored = set(model.objects.filter(title__in=capitals).values_list("external_id", flat=True))
+        delivered_capitals = {
+            c.external_id for c in delivered if c.kind == kind and c.payload["title"] in capitals
+        }
+        assert stored <= delivered_capitals, kind  # no good title is stored in capitals
+        assert stored <= set(
+            selector(municipality=municipality).values_list("external_id", flat=True)
+        ), kind
+        url = reverse("borgerblikket_admin:quality_check", args=[ODENSE, key])
+        drilldown = csv_rows(client.get(url, {"source_system": system.pk, "format": "csv"}))
+        in_capitals = [row for row in drilldown if row[title_column] in capitals]
+        assert len(in_capitals) == len(stored), kind
+        for row in in_capitals:
+            assert "kun store bogstaver" in row[-1]
+            if kind == "case":
+                assert row[2] == "" or row[2].endswith("-****")  # CPR masked
+        found_any = found_any or bool(stored)
+    assert found_any, "the poll stored no title in capitals"
+    assert checks["case_title"] + checks["document_title"] > 0
