@@ -369,6 +369,17 @@ class CaseIn(RecordIn):
     party = PartyIn(allow_null=True, help_text="Primaer part; null when there is none.")
     decision_class = TextField(max_length=100, required=False, help_text="Afgoerelsesklasse.")
     created_on = DateField(help_text="The case's own creation date.")
+    awaiting_party_since = DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Since when the municipality has been waiting for the primary party to act "
+            "(send papers, answer a hearing); null or absent when it is not waiting. "
+            'Not in SF1470: Mit Overblik shows the case as "Afventer dig". Refused on a '
+            "case with an Afsluttet period and before created_on."
+        ),
+    )
     progress = ProgressIn(
         many=True,
         allow_empty=False,

@@ -64,6 +64,11 @@ class Case(IndexedRecord):
         _("status"), max_length=10, choices=ProgressStatus.choices, default=ProgressStatus.OPENED
     )
     last_changed_at = models.DateTimeField(_("senest ændret"))
+    # Not in SF1470: since when the municipality has been waiting for the primary party
+    # to act (send papers, answer a hearing, book a meeting). Mit Overblik shows such an
+    # open case as "Afventer dig" (seed 002); NULL: the municipality is not waiting.
+    # Ingestion refuses it on a case with an Afsluttet period, so a closed case never has it.
+    awaiting_party_since = models.DateTimeField(_("afventer parten siden"), null=True, blank=True)
     related_cases = models.ManyToManyField(
         "self", through="CaseRelation", symmetrical=False, blank=True
     )
@@ -81,6 +86,10 @@ class Case(IndexedRecord):
             models.CheckConstraint(
                 condition=Q(party_cpr__isnull=True) | Q(party_cpr__regex=r"^[0-9]{10}$"),
                 name="case_party_cpr_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(awaiting_party_since__isnull=True) | ~Q(status=ProgressStatus.CLOSED),
+                name="case_closed_not_awaiting_party",
             ),
         ]
         indexes = [

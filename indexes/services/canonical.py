@@ -70,6 +70,7 @@ def case_from_data(data: dict) -> dict:
         "party": _party(party.get("cpr"), party.get("cvr")),
         "decision_class": data["decision_class"],
         "created_on": iso_date(data["created_on"]),
+        "awaiting_party_since": iso_datetime(data["awaiting_party_since"]),
         "progress": _progress((p["status"], p["from"], p["to"]) for p in data["progress"]),
         "related_cases": sorted(set(data["related_cases"])),
     }
@@ -200,6 +201,7 @@ def case_from_instance(case, *, progress, related_external_ids) -> dict:
         "party": _party(case.party_cpr, case.party_cvr),
         "decision_class": case.decision_class,
         "created_on": iso_date(case.created_on),
+        "awaiting_party_since": iso_datetime(case.awaiting_party_since),
         "progress": _progress(sorted(progress, key=lambda p: p[1])),
         "related_cases": sorted(set(related_external_ids)),
     }

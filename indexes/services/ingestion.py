@@ -689,6 +689,7 @@ class _CaseHandler(_Handler):
                 "party_cvr": party.get("cvr"),
                 "decision_class": data["decision_class"],
                 "created_on": data["created_on"],
+                "awaiting_party_since": data["awaiting_party_since"],
                 "status": status,
                 "last_changed_at": last_changed_at,
             }

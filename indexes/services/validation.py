@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -368,6 +369,31 @@ def _duplicates(values: Iterable[Any]) -> list[int]:
     return repeated
 
 
+def _check_awaiting_party(data: dict, problems: list[Problem]) -> None:
+    """A case that waits for its party is open and waited on no earlier than it began."""
+    since = data.get("awaiting_party_since")
+    if since is None:
+        return
+    progress = [p for p in data.get("progress") or [] if isinstance(p, dict)]
+    if any(p.get("status") == ProgressStatus.CLOSED for p in progress):
+        problems.append(
+            Problem(
+                "/awaiting_party_since",
+                "awaiting_closed_case",
+                "A case with an Afsluttet period cannot be waiting for its party; send null.",
+            )
+        )
+    created_on = data.get("created_on")
+    if isinstance(created_on, datetime.date) and timezone.localtime(since).date() < created_on:
+        problems.append(
+            Problem(
+                "/awaiting_party_since",
+                "awaiting_before_created",
+                "Must not be before the case's created_on.",
+            )
+        )
+
+
 def case_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None:
     created_on = data.get("created_on")
     _check_municipality(data, lookups, problems)
@@ -376,6 +402,7 @@ def case_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None
     if "party" in data:
         _check_party(data["party"], "/party", problems)
     problems.extend(progress_problems(data.get("progress") or []))
+    _check_awaiting_party(data, problems)
     external_id = data.get("external_id")
     for index, related in enumerate(data.get("related_cases") or []):
         if external_id is not None and related == external_id:
