@@ -125,9 +125,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Defaults the DatabaseScheduler copies into its tables (editable in the admin).
+# INDEXES_INBOX_SWEEP_EVERY/_AFTER (seconds) only shorten the sweep for fault
+# drills (bench/faults.py, tests/faults/); unset: every 60 s, batches older than
+# indexes.services.inbox.SWEEP_AFTER.
+_SWEEP_AFTER = env.int("INDEXES_INBOX_SWEEP_AFTER", default=0)
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue inbox batches that sat unprocessed (broker down, worker killed).
-    "indexes-inbox-sweep": {"task": "indexes.inbox_sweep", "schedule": 60.0},
+    "indexes-inbox-sweep": {
+        "task": "indexes.inbox_sweep",
+        "schedule": env.float("INDEXES_INBOX_SWEEP_EVERY", default=60.0),
+        "kwargs": {"older_than_seconds": _SWEEP_AFTER} if _SWEEP_AFTER else {},
+    },
 }
 
 # --- KLE --------------------------------------------------------------------

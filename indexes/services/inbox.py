@@ -167,7 +167,10 @@ def inbox_batch_receive(
     for row in rows:
         row["batch_id"] = batch.pk
     rows_insert(InboxRecord, rows)
-    transaction.on_commit(partial(inbox_batch_enqueue, batch_id=batch.id))
+    # robust: the batch is committed; a database or broker failure while
+    # enqueueing is logged and left to the sweeper, never turned into an error
+    # answer for a delivery that was stored.
+    transaction.on_commit(partial(inbox_batch_enqueue, batch_id=batch.id), robust=True)
     return batch, rejections
 
 

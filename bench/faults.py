@@ -1,0 +1,534 @@
+"""Fault drills: kill, stop and restart the parts of ingestion while it runs, then count.
+
+Every drill runs against PRIVATE services (tests/faults/services.py): its own
+PostgreSQL cluster (initdb + pg_ctl, a temporary directory, a free port) and
+its own redis-server, real gunicorn on loopback, real ``celery worker``s and a
+real ``celery beat`` whose inbox sweep runs every few seconds
+(INDEXES_INBOX_SWEEP_EVERY/_AFTER; production keeps 60 s / 2 min). Several
+client threads post bulk batches as source systems do: on a connection error or
+a 5xx they retry the same body with the same Idempotency-Key.
+
+Scenarios:
+
+  worker-kill       SIGKILL a worker (and its pool) mid-batches, twice; restart it
+  redis-stop        stop Redis (no persistence: queued tasks are lost) for
+                    --redis-down seconds while clients keep posting; start it again
+  postgres-restart  ``pg_ctl restart -m fast`` twice during ingestion; clients get
+                    503 problem+json with Retry-After and retry
+  replay            --replay-messages messages (cases with status history, their
+                    documents, older versions of both) delivered twice in shuffled
+                    order; a document that arrives before its case is rejected
+                    and the sender delivers it again afterwards, as a real one would
+  polls             the four simulated feeds (FASIT, SBSYS, Nexus, KMD Ydelse)
+                    polled by beat every 2 s while a worker is killed and Redis is
+                    stopped; the feeds must end read exactly once
+
+Each ends by counting the index and the inbox exactly (tests/faults/workload.py
+``index_count``; for polls, every change of every feed exactly once) and prints
+PASS/FAIL with the figures and durations. Exit code 1 when any scenario fails.
+
+Usage (nothing shared is touched; everything it starts is stopped at exit):
+
+    .venv/bin/python bench/faults.py --scenario all
+    .venv/bin/python bench/faults.py --scenario redis-stop --redis-down 60 --cases 6000
+
+Figures: docs/performance.md, section "Faults".
+"""
+
+import argparse
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.faults.services import Stack, services_missing, wait_for  # noqa: E402
+
+SCENARIOS = ("worker-kill", "redis-stop", "postgres-restart", "replay", "polls")
+
+
+class Drill:
+    """One scenario's figures, printed as it goes and summed up at the end."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.started = time.monotonic()
+        self.events: list[tuple[float, str]] = []
+        self.figures: dict[str, object] = {}
+        self.counts = []
+        self.error = ""
+
+    def event(self, text: str) -> None:
+        at = time.monotonic() - self.started
+        self.events.append((at, text))
+        print(f"  [{self.name} {at:6.1f} s] {text}", flush=True)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and bool(self.counts) and all(c.ok for c in self.counts)
+
+    def report(self) -> None:
+        seconds = time.monotonic() - self.started
+        print(f"\n== {self.name}: {'PASS' if self.ok else 'FAIL'} ({seconds:.1f} s)")
+        for name, value in self.figures.items():
+            print(f"   {name}: {value}")
+        for count in self.counts:
+            mark = "ok  " if count.ok else "FAIL"
+            print(f"   {mark} {count.name}: expected {count.expected}, found {count.actual}")
+        if self.error:
+            print(f"   ERROR {self.error}")
+        print(flush=True)
+
+
+# --- set-up in the private database --------------------------------------------------------
+
+
+def django_setup(stack: Stack) -> None:
+    for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+        os.environ[name] = stack.env[name]
+    for name in ("DJANGO_SECURE_SSL_REDIRECT", "DATABASE_URL", "CELERY_BROKER_URL"):
+        os.environ[name] = stack.env[name]
+    import django
+
+    django.setup()
+    from tests.sources.conftest import kle_fixture_load
+
+    kle_fixture_load()
+
+
+def source_system_create(name: str, product: str = "SBSYS"):
+    from indexes.models import SourceSystem
+    from indexes.services.credentials import credential_create
+
+    system = SourceSystem.objects.create(municipality_id="461", product=product, name=name)
+    _, key = credential_create(source_system=system, label="fault drill")
+    return system, key
+
+
+def processes_start(stack: Stack, drill: Drill, *, workers: int = 2) -> list:
+    stack.gunicorn(workers=2)
+    started = [stack.worker(f"w{i}") for i in range(workers)]
+    stack.beat()
+    drill.event(f"gunicorn (2), {workers} worker(s) and beat up")
+    return started
+
+
+def processes_stop(stack: Stack) -> None:
+    for process in list(stack.processes):
+        process.stop()
+        stack.processes.remove(process)
+
+
+def wait_applied(drill: Drill, system, timeout: float) -> float:
+    """Seconds until the system's inbox is drained (bounded by ``timeout``)."""
+    from tests.faults.workload import db_retry, inbox_drained
+
+    started = time.monotonic()
+    wait_for(
+        lambda: db_retry(lambda: inbox_drained(system)),
+        timeout=timeout,
+        interval=0.25,
+        what="every batch applied",
+    )
+    return time.monotonic() - started
+
+
+def wait_progress(system, fraction: float, total: int, timeout: float) -> None:
+    from tests.faults.workload import db_retry, inbox_progress
+
+    wait_for(
+        lambda: db_retry(lambda: inbox_progress(system)[0]) >= fraction * total,
+        timeout=timeout,
+        interval=0.05,
+        what=f"{fraction:.0%} of the records applied",
+    )
+
+
+def posting_figures(drill: Drill, poster, deliveries) -> None:
+    drill.figures["deliveries (bodies) / records"] = (
+        f"{len(deliveries)} / {sum(len(d.records) for d in deliveries)}"
+    )
+    drill.figures["answers (all attempts)"] = dict(poster.answers)
+    for phase, answers in poster.answers_by_phase.items():
+        drill.figures[f"answers {phase}"] = dict(answers)
+    drill.figures["slowest POST answer"] = f"{poster.slowest:.2f} s"
+    drill.figures["deliveries retried"] = sum(1 for d in deliveries if d.attempts > 1)
+    if poster.failures:
+        drill.figures["delivery failures"] = poster.failures[:5]
+    rejected = [r for d in deliveries for r in d.rejected]
+    if rejected:
+        drill.figures["rejected at POST (first)"] = rejected[0]
+
+
+def counts_check(drill: Drill, system, expected, deliveries) -> None:
+    from tests.faults.workload import Tally, db_retry, index_count
+
+    drill.counts = db_retry(
+        lambda: index_count(source_system=system, expected=expected, batches=len(deliveries))
+    )
+    accepted = sum(d.accepted for d in deliveries)
+    drill.counts.append(
+        Tally(
+            "records accepted (202) = records sent",
+            sum(len(d.records) for d in deliveries),
+            accepted,
+        )
+    )
+    drill.counts.append(
+        Tally("deliveries that failed for good", 0, len([d for d in deliveries if not d.batch_id]))
+    )
+
+
+# --- scenarios -----------------------------------------------------------------------------
+
+
+def ingest_under(stack: Stack, drill: Drill, args, fault, *, spread: float = 0.0) -> None:
+    """Post the waves of ``args.cases`` cases with ``fault(poster, total)`` running beside,
+    spread over at least ``spread`` seconds."""
+    from tests.faults.workload import Delivery, Poster, waves
+
+    run = uuid.uuid4().hex[:8]
+    system, key = source_system_create(f"{drill.name}-{run}")
+    bodies, expected = waves(run, args.cases)
+    deliveries = [Delivery(records=body) for body in bodies]
+    total = sum(len(d.records) for d in deliveries)
+    processes_start(stack, drill)
+    pace = spread * args.clients / len(deliveries)
+    poster = Poster(port=stack.web_port, key=key, clients=args.clients, pace=pace)
+    poster.start(deliveries)
+    drill.event(f"posting {len(deliveries)} bodies ({total} records) with {args.clients} clients")
+    fault(system, poster, total)
+    poster.join(timeout=args.timeout)
+    drill.event(f"posting done ({poster.posted} deliveries answered 202)")
+    drill.figures["drain after posting"] = f"{wait_applied(drill, system, args.timeout):.1f} s"
+    drill.event("inbox drained")
+    posting_figures(drill, poster, deliveries)
+    counts_check(drill, system, expected, deliveries)
+
+
+def scenario_worker_kill(stack: Stack, drill: Drill, args) -> None:
+    def fault(system, poster, total):
+        for round_, fraction in enumerate((0.15, 0.5), start=1):
+            wait_progress(system, fraction, total, timeout=args.timeout)
+            victim = next(p for p in stack.processes if p.name.startswith("w") and p.alive())
+            victim.kill(signal.SIGKILL)
+            drill.event(f"SIGKILL {victim.name} (round {round_}) at {fraction:.0%} applied")
+            stack.processes.remove(victim)
+            time.sleep(1.0)
+            stack.worker(f"{victim.name}r")
+            drill.event(f"{victim.name} replaced")
+        drill.figures["workers killed"] = 2
+
+    ingest_under(stack, drill, args, fault)
+
+
+def scenario_redis_stop(stack: Stack, drill: Drill, args) -> None:
+    def fault(system, poster, total):
+        wait_progress(system, 0.05, total, timeout=args.timeout)
+        stack.redis.stop()
+        poster.phase = "while Redis is down"
+        drill.event(f"Redis stopped for {args.redis_down:.0f} s; clients keep posting")
+        down = time.monotonic()
+        time.sleep(args.redis_down)
+        stack.redis.start()
+        poster.phase = "after Redis is back"
+        drill.figures["Redis down"] = f"{time.monotonic() - down:.1f} s"
+        drill.event("Redis started again (empty: every queued task was lost)")
+
+    # Clients post before, during and after the outage.
+    ingest_under(stack, drill, args, fault, spread=args.redis_down + 15)
+
+
+def scenario_postgres_restart(stack: Stack, drill: Drill, args) -> None:
+    def fault(system, poster, total):
+        took = []
+        for round_, fraction in enumerate((0.15, 0.5), start=1):
+            wait_progress(system, fraction, total, timeout=args.timeout)
+            poster.phase = f"around restart {round_}"
+            took.append(stack.postgres.restart(mode="fast"))
+            drill.event(f"pg_ctl restart -m fast (round {round_}) took {took[-1]:.1f} s")
+            time.sleep(2.0)
+            poster.phase = f"after restart {round_}"
+        drill.figures["PostgreSQL restarts"] = ", ".join(f"{t:.1f} s" for t in took)
+
+    ingest_under(stack, drill, args, fault)
+
+
+def scenario_replay(stack: Stack, drill: Drill, args) -> None:
+    from indexes.models import InboxRecord
+    from tests.faults.workload import (
+        Delivery,
+        Poster,
+        Tally,
+        db_retry,
+        index_count,
+        replay_messages,
+    )
+
+    run = uuid.uuid4().hex[:8]
+    system, key = source_system_create(f"replay-{run}")
+    cases = args.replay_messages * 2 // 5
+    messages, expected = replay_messages(run, cases)
+    twice = messages + messages
+    random.Random(run).shuffle(twice)
+    deliveries = [Delivery(records=twice[i : i + 1000]) for i in range(0, len(twice), 1000)]
+    drill.figures["messages / delivered"] = f"{len(messages)} / {len(twice)} (twice, shuffled)"
+    processes_start(stack, drill)
+    poster = Poster(port=stack.web_port, key=key, clients=args.clients).start(deliveries)
+    poster.join(timeout=args.timeout)
+    wait_applied(drill, system, args.timeout)
+    drill.event(f"{len(deliveries)} deliveries posted and applied")
+    # A document that named a case not yet delivered was rejected; the sender
+    # delivers it again (at most 5 rounds), as a real source system would.
+    all_deliveries, latest = list(deliveries), deliveries
+    for round_ in range(1, 6):
+        again = _rejected_documents(system, latest)
+        if not again:
+            break
+        retry = [Delivery(records=again[i : i + 1000]) for i in range(0, len(again), 1000)]
+        drill.event(f"round {round_}: {len(again)} rejected documents delivered again")
+        Poster(port=stack.web_port, key=key, clients=1).start(retry).join(timeout=args.timeout)
+        wait_applied(drill, system, args.timeout)
+        all_deliveries += retry
+        latest = retry
+        drill.figures[f"redelivered in round {round_}"] = len(again)
+    posting_figures(drill, poster, deliveries)
+
+    drill.counts = [
+        c
+        for c in db_retry(
+            lambda: index_count(
+                source_system=system, expected=expected, batches=len(all_deliveries)
+            )
+        )
+        if c.name != "records rejected"
+    ]
+    drill.counts.append(
+        Tally(
+            "rejections other than 'case not yet delivered'",
+            0,
+            sum(
+                1
+                for problems in InboxRecord.objects.filter(
+                    batch__source_system=system, outcome="rejected"
+                ).values_list("problems", flat=True)
+                if not _names_missing_case(problems)
+            ),
+        )
+    )
+
+
+def _names_missing_case(problems: list[dict]) -> bool:
+    return bool(problems) and all(p.get("code") == "unknown_case" for p in problems)
+
+
+def _rejected_documents(system, deliveries) -> list[dict]:
+    """The records of ``deliveries`` rejected for naming a case not (yet) in the index."""
+    from indexes.models import InboxRecord
+
+    again = []
+    for delivery in deliveries:
+        at_post = {r["index"] for r in delivery.rejected if _names_missing_case(r["problems"])}
+        at_apply = {
+            position
+            for position, problems in InboxRecord.objects.filter(
+                batch_id=delivery.batch_id, outcome="rejected"
+            ).values_list("position", "problems")
+            if _names_missing_case(problems)
+        }
+        again += [delivery.records[i] for i in sorted(at_post | at_apply)]
+    return again
+
+
+def scenario_polls(stack: Stack, drill: Drill, args) -> None:
+    import datetime
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from indexes.models import FeedCursor, FeedPoll, SourceFeed
+    from indexes.sources.catalogue import PRODUCTS
+    from indexes.sources.services import feed_register
+    from indexes.sources.simulators import SimulatorConfig, simulator_get
+    from tests.faults.workload import Tally, db_retry
+
+    horizon = timezone.localdate() - datetime.timedelta(days=30)
+    feeds = []
+    for i, product in enumerate(PRODUCTS):
+        config = SimulatorConfig(
+            seed=40 + i,
+            citizens=args.poll_citizens,
+            start=horizon - datetime.timedelta(days=3 * 365),
+            horizon=horizon,
+            latency_ms=40,
+            faults={"duplicate": 0.05, "out_of_order": 0.2},
+        )
+        system, _ = source_system_create(f"{product} polls {uuid.uuid4().hex[:6]}", product)
+        feed = feed_register(source_system=system, simulator=config, page_size=25, every_seconds=2)
+        SourceFeed.objects.filter(pk=feed.pk).update(lease_seconds=5, max_pages_per_poll=4)
+        sim = simulator_get(product=product, municipality="461", config=config)
+        feeds.append((feed, sim))
+    changes = sum(len(sim.log) for _, sim in feeds)
+    drill.figures["feeds / changes in their logs"] = f"{len(feeds)} / {changes}"
+    processes_start(stack, drill)
+
+    def read() -> int:
+        return sum(
+            FeedCursor.objects.filter(feed__in=[f for f, _ in feeds]).values_list(
+                "records", flat=True
+            )
+        )
+
+    wait_for(lambda: db_retry(read) >= 0.2 * changes, timeout=args.timeout, what="20 % read")
+    victim = next(p for p in stack.processes if p.name.startswith("w") and p.alive())
+    victim.kill(signal.SIGKILL)
+    stack.processes.remove(victim)
+    drill.event(f"SIGKILL {victim.name} at {db_retry(read)} of {changes} changes read")
+    time.sleep(1.0)
+    stack.worker(f"{victim.name}r")
+    wait_for(lambda: db_retry(read) >= 0.5 * changes, timeout=args.timeout, what="50 % read")
+    stack.redis.stop()
+    drill.event(f"Redis stopped for {args.poll_redis_down:.0f} s at {db_retry(read)} changes read")
+    time.sleep(args.poll_redis_down)
+    stack.redis.start()
+    drill.event("Redis started again")
+    started = time.monotonic()
+
+    def finished() -> bool:
+        return all(
+            FeedPoll.objects.filter(
+                feed=feed, status=FeedPoll.Status.SUCCEEDED, more_pending=False, received=0
+            ).exists()
+            for feed, _ in feeds
+        )
+
+    wait_for(lambda: db_retry(finished), timeout=args.timeout, interval=0.5, what="feeds read")
+    drill.figures["read to the end after Redis returned"] = f"{time.monotonic() - started:.1f} s"
+    processes_stop(stack)
+    drill.figures["polls by status"] = dict(
+        FeedPoll.objects.filter(feed__in=[f for f, _ in feeds])
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    drill.counts = []
+    for feed, sim in feeds:
+        drill.counts += _feed_counts(feed, sim)
+    drill.counts.append(Tally("changes read (all feeds)", changes, read()))
+
+
+def _feed_counts(feed, sim) -> list:
+    from django.db.models import Count, F, Max
+
+    from indexes.models import Change, FeedCursor
+    from tests.faults.workload import Tally
+    from tests.sources.conftest import expected_outcomes, index_matches_truth, poll_totals
+
+    name = feed.source_system.product
+    totals = poll_totals(feed)
+    expected = expected_outcomes(sim.log)
+    counts = [
+        Tally(f"{name}: changes received by polls", len(sim.log), totals["received"]),
+        Tally(f"{name}: cursor records", len(sim.log), FeedCursor.objects.get(feed=feed).records),
+    ]
+    for outcome in ("created", "updated", "unchanged", "stale"):
+        counts.append(Tally(f"{name}: {outcome}", expected[outcome], totals[outcome]))
+    changes = Change.objects.filter(source_system=feed.source_system)
+    counts.append(
+        Tally(
+            f"{name}: Change rows = created + updated",
+            totals["created"] + totals["updated"],
+            changes.count(),
+        )
+    )
+    gaps = (
+        changes.values("record_type", "record_id")
+        .annotate(n=Count("id"), newest=Max("version"))
+        .exclude(n=F("newest"))
+        .count()
+    )
+    counts.append(Tally(f"{name}: records whose versions have gaps or repeats", 0, gaps))
+    try:
+        index_matches_truth(feed, sim.truth())
+        mismatch = 0
+    except AssertionError as exc:
+        mismatch = str(exc)[:200]
+    counts.append(Tally(f"{name}: index differs from the source's newest versions", 0, mismatch))
+    return counts
+
+
+RUNNERS = {
+    "worker-kill": scenario_worker_kill,
+    "redis-stop": scenario_redis_stop,
+    "postgres-restart": scenario_postgres_restart,
+    "replay": scenario_replay,
+    "polls": scenario_polls,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=(*SCENARIOS, "all"), default="all")
+    parser.add_argument("--cases", type=int, default=4000, help="cases per ingestion drill")
+    parser.add_argument("--clients", type=int, default=4, help="posting client threads")
+    parser.add_argument("--redis-down", type=float, default=60.0, help="seconds")
+    parser.add_argument("--replay-messages", type=int, default=10000)
+    parser.add_argument("--poll-citizens", type=int, default=120)
+    parser.add_argument("--poll-redis-down", type=float, default=20.0, help="seconds")
+    parser.add_argument("--timeout", type=float, default=600.0, help="bound of every wait")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    missing = services_missing()
+    if missing:
+        print(f"FAIL: {missing}")
+        return 2
+    names = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    stack = Stack(sweep_every=5.0, sweep_after=15)
+    print(f"Private services and logs under {stack.root}", flush=True)
+    drills = []
+    # A SIGTERM (e.g. from `timeout`) still stops every child via the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        started = time.monotonic()
+        stack.start_services()
+        migrated = stack.migrate()
+        print(
+            f"PostgreSQL on :{stack.postgres.port}, Redis on :{stack.redis.port}, "
+            f"migrated in {migrated:.1f} s ({time.monotonic() - started:.1f} s in all)",
+            flush=True,
+        )
+        django_setup(stack)
+        for name in names:
+            drill = Drill(name)
+            drills.append(drill)
+            print(f"\n-- {name}", flush=True)
+            try:
+                RUNNERS[name](stack, drill, args)
+            except Exception as exc:  # a drill that breaks is a FAIL, the next one still runs
+                drill.error = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+            finally:
+                processes_stop(stack)
+                if not stack.redis.process:
+                    stack.redis.start()
+            drill.report()
+    finally:
+        stack.close()
+        if not args.keep:
+            stack.remove()
+    print("SUMMARY")
+    for drill in drills:
+        print(f"  {drill.name:18} {'PASS' if drill.ok else 'FAIL'}")
+    return 0 if drills and all(d.ok for d in drills) else 1
+
+
+if __name__ == "__main__":
+    threading.excepthook = lambda hook: traceback.print_exception(hook.exc_value)
+    sys.exit(main())
