@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import health
+from overblik.ratelimits import admin_login
 
 urlpatterns = [
     path("healthz/live", health.live, name="health-live"),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("healthz/status", health.status, name="health-status"),
     # Borgerblikket's admin-only pages (preview as citizen, data quality, roll-out).
     path("admin/borgerblikket/", include("borgerblikket.admin_urls")),
+    # The admin login with its rate limits (overblik/ratelimits.py) in front of admin.site's.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("indexes.urls")),
     path("", include("overblik.urls")),

@@ -19,6 +19,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -29,6 +30,10 @@ from stdnum.dk import cpr as cpr_number
 from stdnum.exceptions import ValidationError
 
 from overblik import session as keys
+from overblik.ratelimits import (
+    citizen_login_callback_rate_limit,
+    citizen_login_start_rate_limit,
+)
 from overblik.services import citizen_get_or_create, citizen_visit_start
 
 logger = logging.getLogger(__name__)
@@ -128,6 +133,7 @@ def login_configured() -> bool:
     return bool(settings.OIDC_OP_AUTHORIZATION_ENDPOINT and settings.OIDC_RP_CLIENT_ID)
 
 
+@method_decorator(citizen_login_start_rate_limit, name="dispatch")
 class CitizenLoginStartView(OIDCAuthenticationRequestView):
     """Sends the browser to the broker (state, nonce and PKCE kept in the session)."""
 
@@ -137,6 +143,7 @@ class CitizenLoginStartView(OIDCAuthenticationRequestView):
         return super().get(request)
 
 
+@method_decorator(citizen_login_callback_rate_limit, name="dispatch")
 class CitizenCallbackView(OIDCAuthenticationCallbackView):
     """The broker's redirect back: on success the session gets the citizen's CPR and name."""
 

@@ -16,6 +16,9 @@ SECRET_KEY = "tests-only-not-secret"  # noqa: S105
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Login rate limits count across tests on a shared cache; the tests that check them
+# turn them on (tests/security/test_login_rate_limits.py).
+RATELIMIT_ENABLE = False
 
 IN_CI = env.bool("CI", default=False)
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/overblik"
