@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from borgerblikket.selectors import (
     ExposedArea,
+    benefit_contact,
     benefits_visible_to_citizen,
+    case_awaits_citizen,
     case_contact,
     case_progress_visible_to_citizen,
     case_visible_to_citizen,
@@ -29,6 +31,7 @@ from borgerblikket.selectors import (
     payments_visible_to_citizen,
 )
 from indexes.models import BenefitKind, BenefitStatus, DataAccess, ProgressStatus
+from indexes.municipalities import MUNICIPALITIES
 
 OVERVIEW_ITEMS = 5
 
@@ -54,12 +57,12 @@ PAUSED = CitizenStatus("paused", _("Sat i bero"), "warning")
 def case_citizen_status(case) -> CitizenStatus:
     """Behandles / Afventer dig / Afsluttet for a visible case.
 
-    "Afventer dig" is shown when the selector marks the case as waiting for the
-    citizen (``awaiting_citizen``); the index's progress alone cannot say so.
+    "Afventer dig" when the municipality waits for the citizen (the index's
+    ``awaiting_party_since``, through ``case_awaits_citizen``); never on a closed case.
     """
     if case.status == ProgressStatus.CLOSED:
         return CLOSED
-    if getattr(case, "awaiting_citizen", False):
+    if case_awaits_citizen(case):
         return AWAITING_CITIZEN
     return PROCESSING
 
@@ -328,22 +331,15 @@ def service_page(*, cpr: str, benefit_id: int) -> dict | None:
     )
     if service is None:
         return None
-    areas = areas_by_municipality(cpr=cpr)
-    contact = next(
-        (
-            area
-            for group in areas
-            for area in group.areas
-            if group.code == service.municipality_code
-            and area.kle_number == service.kle_subject.number
-        ),
-        None,
-    )
+    # "Kontakt": the sheet row of the benefit's KLE class, through the one door.
+    contact = benefit_contact(cpr=cpr, benefit_id=service.pk)
     return {
         "service": service,
         "status": benefit_citizen_status(service),
         "contact": contact,
-        "municipality_name": municipality_names(areas).get(service.municipality_code, ""),
+        "municipality_name": contact.municipality_name
+        if contact
+        else dict(MUNICIPALITIES).get(service.municipality_code, ""),
     }
 
 

@@ -71,6 +71,9 @@ CITIZEN_CASE_FIELDS = (
     "status",
     "created_on",
     "last_changed_at",
+    # Since when the municipality waits for the citizen ("Afventer dig"); see
+    # ``case_awaits_citizen`` for when a case shows it.
+    "awaiting_party_since",
 )
 CITIZEN_BENEFIT_FIELDS = (
     "id",
@@ -190,6 +193,14 @@ def cases_visible_to_citizen(
         )
         .order_by("-last_changed_at", "-id")
     )
+
+
+def case_awaits_citizen(case) -> bool:
+    """Whether a visible case waits for the citizen to act ("Afventer dig", seed 002).
+
+    Only an open case waits: a closed case never shows it, whatever the source sent.
+    """
+    return case.awaiting_party_since is not None and case.status != ProgressStatus.CLOSED
 
 
 def case_visible_to_citizen(*, cpr: str | None, case_id: int) -> CitizenCase | None:
@@ -429,5 +440,36 @@ def case_contact(*, cpr: str | None, case_id: int) -> ExposedArea | None:
         return None
     areas = _areas(
         SheetRow.objects.filter(municipality=case["municipality"], kle_subject=case["kle_subject"])
+    )
+    return areas[0] if areas else None
+
+
+def benefit_contact(*, cpr: str | None, benefit_id: int) -> ExposedArea | None:
+    """The sheet's contact details for a granted benefit the citizen may see.
+
+    Seed 002's service page ("Kontakt"): the municipality's sheet row for the
+    benefit's KLE class, as ``case_contact`` is for a case; the row must admit the
+    granting source system (rule 3). ``None`` when the citizen may not see the
+    benefit or the sheet has no such row.
+    """
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return None
+    try:
+        benefit_id = int(benefit_id)
+    except (TypeError, ValueError):
+        return None
+    benefit = (
+        _benefits(cpr=cpr)
+        .filter(pk=benefit_id)
+        .values("grant__municipality", "grant__source_system", "kle_subject")
+        .first()
+    )
+    if benefit is None:
+        return None
+    areas = _areas(
+        SheetRow.objects.filter(
+            municipality=benefit["grant__municipality"], kle_subject=benefit["kle_subject"]
+        ).filter(Q(source_system__isnull=True) | Q(source_system=benefit["grant__source_system"]))
     )
     return areas[0] if areas else None

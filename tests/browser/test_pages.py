@@ -128,3 +128,29 @@ def test_every_page_in_english_passes_axe(page, portal, data):
         assert_accessible(page)
         if name in ("overview", "benefits"):
             screenshot(page, f"english-{name}")
+
+
+def test_a_case_waiting_for_the_citizen_says_afventer_dig(page, portal, data):
+    """The demo citizen's awaited case: the badge on the overview, in the list and on the
+    case page, with the plain-language explanation; accessible with the warning colours."""
+    awaited = data.awaiting_case.title
+    login(page, portal)
+    for path in ("/overblik/", "/sager/"):
+        page.goto(f"{portal}{path}")
+        badges = page.locator('[data-status="awaiting_citizen"]')
+        assert badges.count() == 1, path
+        row = page.locator(".item-row", has=page.get_by_role("link", name=awaited, exact=True))
+        assert row.locator('[data-status="awaiting_citizen"]').inner_text() == "Afventer dig"
+    page.get_by_role("link", name=awaited, exact=True).click()
+    page.wait_for_url(re.compile(rf"/sager/{data.awaiting_case.pk}/$"))
+    assert page.locator('[data-status="awaiting_citizen"]').inner_text() == "Afventer dig"
+    explanation = page.get_by_test_id("awaiting-citizen")
+    assert explanation.is_visible()
+    assert "Kommunen venter på dig" in explanation.inner_text()
+    assert "siden 5. februar 2024" in explanation.inner_text()
+    assert_accessible(page)
+    screenshot(page, "case-awaiting-citizen")
+    # Another open case of hers is "Behandles", without the explanation.
+    page.goto(f"{portal}/sager/{data.cases[0].pk}/")
+    assert page.locator('[data-status="processing"]').inner_text() == "Behandles"
+    assert page.get_by_test_id("awaiting-citizen").count() == 0

@@ -33,6 +33,7 @@ SECRET_TITLE = "INTERN: sagsbehandlers egen titel"
 @dataclass
 class PortalData:
     cases: list = field(default_factory=list)
+    awaiting_case: object = None  # open, the municipality waits for Kim ("Afventer dig")
     closed_case: object = None
     hidden_case: object = None
     unlisted_case: object = None
@@ -102,6 +103,10 @@ def build(*, cpr: str = KIM.cpr, cases: int = 3, payments: int = 3) -> PortalDat
         )
         data.cases.append(case)
     _progress(data.cases[0], ["Opstaaet", "Oplyst", "Afgjort"])
+    if len(data.cases) > 1:
+        data.awaiting_case = data.cases[1]
+        data.awaiting_case.awaiting_party_since = dt.datetime(2024, 2, 5, 10, 0, tzinfo=dt.UTC)
+        data.awaiting_case.save(update_fields=["awaiting_party_since"])
     data.closed_case = f.CaseFactory(
         source_system=odense_system,
         party_cpr=cpr,
