@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from indexes import payloads
 from indexes.api.base import IndexApiView
-from indexes.api.idempotency import idempotent
+from indexes.api.idempotency import MAX_KEY_LENGTH, idempotent
 from indexes.api.problems import ProblemError
 from indexes.api.serializers import ProblemSerializer, WriteResultSerializer
 from indexes.models import SourceSystem
@@ -25,6 +25,7 @@ from indexes.services.ingestion import (
     record_get,
     record_retract,
     record_to_payload,
+    record_validate,
     records_list,
 )
 
@@ -49,10 +50,17 @@ def problems(*codes: int) -> dict:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
     description="Replays the stored answer of an earlier request with the same key "
     "(kept 24 h); the same key with another request is a 422 problem.",
+)
+# The <path:...> converter of the URL carries any character but a line break.
+EXTERNAL_ID = OpenApiParameter(
+    "external_id",
+    {"type": "string", "pattern": "^[^\\n]+$"},
+    OpenApiParameter.PATH,
+    description="The source system's own id of the record (may contain /).",
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -67,6 +75,15 @@ SOURCE_TIMESTAMP = OpenApiParameter(
     description="The source system's time of the retraction (ISO 8601 with offset). "
     "Required (or the query parameter source_timestamp).",
 )
+
+
+def _aware_datetime(raw: str):
+    """``raw`` as an aware datetime, or None (empty, malformed, impossible or naive)."""
+    try:
+        value = parse_datetime(raw.strip())
+    except ValueError:  # well formed but impossible, e.g. month 13
+        return None
+    return value if value is not None and value.tzinfo is not None else None
 
 
 def _etag(version: int) -> str:
@@ -145,6 +162,7 @@ def _record_detail_view(segment: str, kind: str, serializer):
             operation_id=f"{kind}_get",
             tags=[tag],
             summary=f"Read back one of your own {segment}",
+            parameters=[EXTERNAL_ID],
             responses={200: serializer, **problems(401, 404)},
         )
         def get(self, request, external_id: str):
@@ -163,12 +181,12 @@ def _record_detail_view(segment: str, kind: str, serializer):
             operation_id=f"{kind}_put",
             tags=[tag],
             summary=f"Create or update one of your {segment} (idempotent)",
-            parameters=[IDEMPOTENCY_KEY, IF_MATCH],
+            parameters=[EXTERNAL_ID, IDEMPOTENCY_KEY, IF_MATCH],
             request=serializer,
             responses={
                 200: WriteResultSerializer,
                 201: WriteResultSerializer,
-                **problems(400, 401, 412, 413, 415, 422),
+                **problems(400, 401, 404, 412, 413, 415, 422),
             },
         )
         @idempotent
@@ -197,14 +215,17 @@ def _record_detail_view(segment: str, kind: str, serializer):
                         }
                     ],
                 )
-            _precondition_check(
-                request, source_system=self.source_system, kind=kind, external_id=external_id
-            )
-            outcome = record_apply(
-                source_system=self.source_system,
-                kind=kind,
-                payload=record | {"external_id": external_id},
-            )
+            payload = record | {"external_id": external_id}
+            try:
+                _precondition_check(
+                    request, source_system=self.source_system, kind=kind, external_id=external_id
+                )
+            except ProblemError:
+                # A body that breaks the contract is answered as such (422) before
+                # a failed precondition: both must be fixed, the body first.
+                record_validate(source_system=self.source_system, kind=kind, payload=payload)
+                raise
+            outcome = record_apply(source_system=self.source_system, kind=kind, payload=payload)
             created = outcome.outcome == "created"
             headers = {"ETag": _etag(outcome.version)}
             if created:
@@ -220,6 +241,7 @@ def _record_detail_view(segment: str, kind: str, serializer):
             tags=[tag],
             summary=f"Retract one of your {segment}",
             parameters=[
+                EXTERNAL_ID,
                 IDEMPOTENCY_KEY,
                 IF_MATCH,
                 SOURCE_TIMESTAMP,
@@ -231,11 +253,19 @@ def _record_detail_view(segment: str, kind: str, serializer):
         @idempotent
         def delete(self, request, external_id: str):
             """Retract the record as of ``Source-Timestamp``; an older timestamp is ``stale``."""
-            raw = request.headers.get("Source-Timestamp") or request.query_params.get(
-                "source_timestamp"
-            )
-            timestamp = parse_datetime(raw) if raw else None
-            if timestamp is None or timestamp.tzinfo is None:
+            # Each given form must be valid (the header wins when both are).
+            given = [
+                raw
+                for raw in (
+                    request.headers.get("Source-Timestamp"),
+                    request.query_params.get("source_timestamp"),
+                )
+                if raw is not None
+            ]
+            raw = given[0] if given else None
+            timestamps = [_aware_datetime(value) for value in given]
+            timestamp = timestamps[0] if timestamps else None
+            if not timestamps or None in timestamps:
                 raise ProblemError(
                     status_code=422,
                     detail="Source-Timestamp (ISO 8601 med tidszone) skal angives ved tilbagekaldelse.",
