@@ -174,6 +174,39 @@ SPECTACULAR_SETTINGS = {
 # Largest request body of the index API: a bulk batch of 1,000 records of a
 # few KB each fits with room to spare; bigger bodies get a 413 problem.
 INDEXES_API_MAX_BODY_BYTES = env.int("INDEXES_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+# Rate limits of the index API (indexes/api/throttling.py; docs/api.md, "Rate
+# limits"): requests per API key, and per client IP for requests without a
+# valid key; DRF's notation <count>/<second|minute|hour|day>. The per-key
+# default is far above the bulk path's needs (2,000+ records/s is a few batch
+# POSTs a second) and stops only a runaway client.
+INDEXES_API_RATE = env("INDEXES_API_RATE", default="30000/minute")
+INDEXES_API_ANON_RATE = env("INDEXES_API_ANON_RATE", default="60/minute")
+# DRF's NUM_PROXIES: how many trusted proxies add X-Forwarded-For in front of
+# gunicorn (0: the client IP is REMOTE_ADDR). https://www.django-rest-framework.org/api-guide/throttling/
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("DJANGO_NUM_PROXIES", default=0)
+
+# --- Cache --------------------------------------------------------------------
+# Rate limits (the API's throttling, the login limits) count in the cache, so
+# every web process must share it: Redis when REDIS_CACHE_URL is set (e.g.
+# redis://redis:6379/1, another db than the broker's; production falls back to
+# the broker's Redis). Otherwise a per-process memory cache, right for one
+# process only (`make run`, the tests).
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default="")
+
+
+def cache_config(url: str) -> dict:
+    """The default cache: Redis at ``url``, or process memory without one."""
+    if url:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "overblik",
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "overblik"}
+
+
+CACHES = {"default": cache_config(REDIS_CACHE_URL)}
 
 # --- Security defaults shared by all environments ----------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -6,7 +6,7 @@ https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, OVERBLIK_MOCK_OIDC_URL, env
+from .base import DATABASES, OVERBLIK_MOCK_OIDC_URL, REDIS_CACHE_URL, cache_config, env
 
 
 def _required(name: str) -> str:
@@ -25,6 +25,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = _required("CELERY_BROKER_URL")
+# Rate limits must be counted across all gunicorn workers: a shared Redis cache
+# (REDIS_CACHE_URL, else the broker's Redis under the "overblik" key prefix).
+CACHES = {"default": cache_config(REDIS_CACHE_URL or CELERY_BROKER_URL)}
 CELERY_TASK_ALWAYS_EAGER = False
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

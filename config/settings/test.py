@@ -55,6 +55,10 @@ if POSTGRES_AVAILABLE:
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
+# One process: the rate limits' counters live in its memory, whatever
+# REDIS_CACHE_URL says (tests/security/test_throttling.py clears it).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Tests drive a real worker where they need one; nothing runs eagerly by default.
 CELERY_BROKER_URL = _broker_url
 CELERY_TASK_ALWAYS_EAGER = False

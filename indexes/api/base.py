@@ -1,11 +1,13 @@
-"""What every index API view shares: bearer-key auth, JSON only, problem errors."""
+"""What every index API view shares: bearer-key auth, rate limits, JSON only, problem errors."""
 
+from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from indexes.api.problems import exception_handler
+from indexes.api.throttling import AnonymousRateThrottle, CredentialRateThrottle
 from indexes.authentication import ApiKeyAuthentication
 
 
@@ -14,9 +16,30 @@ class IndexApiView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
+    throttle_classes = [CredentialRateThrottle, AnonymousRateThrottle]
     # JSON in, JSON out: any other Content-Type is a 415 problem.
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+
+    # DRF checks throttles after authentication and permissions, so a caller
+    # without a valid key would be refused (401) without ever being counted.
+    # Here the limits are checked first: a wrong key counts against its IP.
+    def perform_authentication(self, request):
+        try:
+            request.user  # noqa: B018 (authenticates)
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)
+            raise
+
+    def check_permissions(self, request):
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if getattr(request, "_overblik_throttled", False):
+            return
+        request._overblik_throttled = True
+        super().check_throttles(request)
 
     def get_exception_handler(self):
         return exception_handler

@@ -41,10 +41,13 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 def problems(*codes: int) -> dict:
-    """Schema entries for error answers: ``application/problem+json`` bodies."""
+    """Schema entries for error answers: ``application/problem+json`` bodies.
+
+    Every operation is rate limited (``indexes.api.throttling``), so 429 is always one.
+    """
     return {
         (code, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, description="A problem.")
-        for code in codes
+        for code in (*codes, 429)
     }
 
 
