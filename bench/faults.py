@@ -51,6 +51,13 @@ sys.path.insert(0, str(ROOT))
 
 from tests.faults.services import Stack, services_missing, wait_for  # noqa: E402
 
+
+def source_system_create(name: str, product: str = "SBSYS"):
+    from tests.faults.workload import source_system_create as create
+
+    return create(name, product)
+
+
 SCENARIOS = ("worker-kill", "redis-stop", "postgres-restart", "replay", "polls")
 
 
@@ -103,21 +110,9 @@ def django_setup(stack: Stack) -> None:
     kle_fixture_load()
 
 
-def source_system_create(name: str, product: str = "SBSYS"):
-    from indexes.models import SourceSystem
-    from indexes.services.credentials import credential_create
-
-    system = SourceSystem.objects.create(municipality_id="461", product=product, name=name)
-    _, key = credential_create(source_system=system, label="fault drill")
-    return system, key
-
-
-def processes_start(stack: Stack, drill: Drill, *, workers: int = 2) -> list:
-    stack.gunicorn(workers=2)
-    started = [stack.worker(f"w{i}") for i in range(workers)]
-    stack.beat()
+def processes_start(stack: Stack, drill: Drill, *, workers: int = 2) -> None:
+    stack.start_all(web_workers=2, workers=workers)
     drill.event(f"gunicorn (2), {workers} worker(s) and beat up")
-    return started
 
 
 def processes_stop(stack: Stack) -> None:

@@ -9,14 +9,22 @@ DRF's ``Throttled`` and rendered by ``indexes.api.problems.exception_handler``.
 
 Rates are settings (``INDEXES_API_RATE``, ``INDEXES_API_ANON_RATE``), read per
 request, in DRF's notation ``<count>/<second|minute|hour|day>``.
+
+A cache that does not answer (Redis stopped) lets the request through, logged:
+the inbox is in PostgreSQL, so deliveries must go on being accepted while Redis
+is down (bench/faults.py, tests/faults/).
 """
 
+import logging
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -45,17 +53,27 @@ class _FixedWindowThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{period}:{window}"
-        # add() is a no-op when the key exists; the window's key expires with it.
-        cache.add(key, 0, timeout=period + 1)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+            count = self._count(key, period)
+        except (RedisError, OSError) as exc:
+            logger.warning(
+                "Rate limit not counted: the cache does not answer (%s).", type(exc).__name__
+            )
+            return True
         if count <= limit:
             return True
         self._wait = (window + 1) * period - now
         return False
+
+    @staticmethod
+    def _count(key: str, period: int) -> int:
+        # add() is a no-op when the key exists; the window's key expires with it.
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=period + 1)
+            return 1
 
     def wait(self) -> float | None:
         return max(1, math.ceil(self._wait))

@@ -290,6 +290,7 @@ class Process:
     def __init__(self, name: str, command: list[str], env: dict, log: Path):
         self.name, self.command, self.env, self.log = name, command, env, log
         self.process: subprocess.Popen | None = None
+        self.ready = lambda: None  # waits until the process serves (set by Stack)
 
     def start(self) -> "Process":
         out = self.log.open("ab")
@@ -403,7 +404,7 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def gunicorn(self, *, workers: int = 2, timeout: float = 60.0) -> Process:
+    def gunicorn(self, *, workers: int = 2, timeout: float = 60.0, wait: bool = True) -> Process:
         process = self._process(
             "gunicorn",
             [
@@ -433,10 +434,14 @@ class Stack:
             except OSError:
                 return False
 
-        wait_for(live, timeout=timeout, interval=0.2, what="gunicorn")
+        process.ready = lambda: wait_for(live, timeout=timeout, interval=0.2, what="gunicorn")
+        if wait:
+            process.ready()
         return process
 
-    def worker(self, name: str, *, concurrency: int = 1, timeout: float = 60.0) -> Process:
+    def worker(
+        self, name: str, *, concurrency: int = 1, timeout: float = 60.0, wait: bool = True
+    ) -> Process:
         # Unique per start: the readiness line of an earlier (killed) start must not count.
         hostname = f"{name}-{uuid.uuid4().hex[:6]}@faults"
         process = self._process(
@@ -457,7 +462,9 @@ class Stack:
                 hostname,
             ],
         )
-        self._wait_worker(process, hostname, timeout)
+        process.ready = lambda: self._wait_worker(process, hostname, timeout)
+        if wait:
+            process.ready()
         return process
 
     def _wait_worker(self, process: Process, hostname: str, timeout: float) -> None:
@@ -491,6 +498,20 @@ class Stack:
                 str(self.root / "beat-schedule"),
             ],
         )
+
+    def start_all(self, *, web_workers: int = 1, workers: int = 1) -> list[Process]:
+        """gunicorn, ``workers`` Celery workers and beat, started side by side; when all answer."""
+        started = [self.gunicorn(workers=web_workers, wait=False)]
+        started += [self.worker(f"w{i}", wait=False) for i in range(workers)]
+        for process in started:
+            process.ready()
+        return [*started, self.beat()]
+
+    def kill_all(self) -> None:
+        """SIGKILL every process (a drill's end: nothing of theirs is kept)."""
+        for process in self.processes:
+            process.kill()
+        self.processes.clear()
 
     def close(self) -> None:
         for process in reversed(self.processes):

@@ -90,8 +90,8 @@ class Expected:
         return self.cases + self.documents
 
 
-def waves(run: str, cases: int) -> tuple[list[list[dict]], Expected]:
-    """Bodies of at most 1,000 records, in the order a source system sends them.
+def waves(run: str, cases: int, *, size: int = 1000) -> tuple[list[list[dict]], Expected]:
+    """Bodies of at most ``size`` records, in the order a source system sends them.
 
     First every case with its document, a third of them preceded by an older
     version of both (applied first, then updated); then an older version of
@@ -105,7 +105,7 @@ def waves(run: str, cases: int) -> tuple[list[list[dict]], Expected]:
             body.append({"kind": "document", "record": document_record(run, n, newest=False)})
         body.append({"kind": "case", "record": case_record(run, n)})
         body.append({"kind": "document", "record": document_record(run, n)})
-        if len(body) > 1000 - 4:
+        if len(body) > size - 4:
             bodies.append(body)
             body = []
     if body:
@@ -116,7 +116,7 @@ def waves(run: str, cases: int) -> tuple[list[list[dict]], Expected]:
         if n % 3 == 1
     ]
     random.Random(run).shuffle(late)
-    bodies += [late[i : i + 1000] for i in range(0, len(late), 1000)]
+    bodies += [late[i : i + size] for i in range(0, len(late), size)]
     return bodies, Expected(cases=cases, documents=cases)
 
 
@@ -131,6 +131,16 @@ def replay_messages(run: str, cases: int) -> tuple[list[dict], Expected]:
             messages.append({"kind": "document", "record": document_record(run, n)})
             messages.append({"kind": "document", "record": document_record(run, n, newest=False)})
     return messages, Expected(cases=cases, documents=(cases + 1) // 2)
+
+
+def source_system_create(name: str, product: str = "SBSYS"):
+    """A source system of municipality 461 and its API key."""
+    from indexes.models import SourceSystem
+    from indexes.services.credentials import credential_create
+
+    system = SourceSystem.objects.create(municipality_id="461", product=product, name=name)
+    _, key = credential_create(source_system=system, label="fault drill")
+    return system, key
 
 
 # --- posting -----------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""Runs inside a drill's private database (the child's DATABASE_URL): set-up and counting.
+
+The test process's own Django is bound to the suite's database, so a drill's
+database is read by this small command instead, one JSON document on stdout:
+
+    python -m tests.faults.probe kle
+    python -m tests.faults.probe setup NAME            -> {"system": id, "key": "..."}
+    python -m tests.faults.probe count SYSTEM CASES DOCUMENTS BATCHES
+                                                       -> [{"name", "expected", "actual"}]
+"""
+
+import json
+import os
+import sys
+
+
+def main(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    import django
+
+    django.setup()
+    command, *args = argv
+    if command == "kle":
+        from tests.sources.conftest import kle_fixture_load
+
+        kle_fixture_load()
+        print(json.dumps({"ok": True}))
+    elif command == "setup":
+        from tests.faults.workload import source_system_create
+
+        system, key = source_system_create(args[0])
+        print(json.dumps({"system": system.pk, "key": key}))
+    elif command == "count":
+        from indexes.models import SourceSystem
+        from tests.faults.workload import Expected, index_count
+
+        system = SourceSystem.objects.get(pk=int(args[0]))
+        tallies = index_count(
+            source_system=system,
+            expected=Expected(cases=int(args[1]), documents=int(args[2])),
+            batches=int(args[3]),
+        )
+        print(
+            json.dumps(
+                [{"name": t.name, "expected": t.expected, "actual": t.actual} for t in tallies]
+            )
+        )
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
