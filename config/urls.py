@@ -3,8 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from borgerblikket.admin.hardening import admin_site_harden
 from config import health
 from overblik.ratelimits import admin_login
+
+# Every app's admins are registered by now (admin autodiscovery); check before lookup.
+admin_site_harden(admin.site)
 
 urlpatterns = [
     path("healthz/live", health.live, name="health-live"),

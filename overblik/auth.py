@@ -70,6 +70,11 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
             return super().authenticate(request, **kwargs)
         except LoginRefused:
             return None
+        except requests.RequestException as exc:
+            # The broker refused the code (made up, reused, expired) or did not answer:
+            # the login fails plainly instead of with a server error.
+            logger.warning("citizen login failed at the broker: %s", type(exc).__name__)
+            return None
 
     def _refuse(self, reason: str) -> LoginRefused:
         # The reason is a fixed code (never a claim value), safe to log and to show.
