@@ -1,11 +1,11 @@
 """What every index API view shares: bearer-key auth, rate limits, JSON only, problem errors."""
 
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from indexes.api.parsers import ApiJSONParser
 from indexes.api.problems import exception_handler
 from indexes.api.throttling import AnonymousRateThrottle, CredentialRateThrottle
 from indexes.authentication import ApiKeyAuthentication
@@ -18,7 +18,7 @@ class IndexApiView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [CredentialRateThrottle, AnonymousRateThrottle]
     # JSON in, JSON out: any other Content-Type is a 415 problem.
-    parser_classes = [JSONParser]
+    parser_classes = [ApiJSONParser]
     renderer_classes = [JSONRenderer]
 
     # DRF checks throttles after authentication and permissions, so a caller
