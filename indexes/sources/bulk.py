@@ -59,6 +59,8 @@ BULK_CPR_BASE = 10_000_000  # above the 98 x 100,000 of world.py
 FIRST_MUNICIPALITIES = ("461", "706", "210")
 CHUNK_CITIZENS = 20_000
 CASES_PER_CITIZEN = (0, 1, 1, 2, 2, 2, 3, 3, 4, 4)  # mean 2.2
+# Share of open cases that wait for the citizen ("Afventer dig"), as in the simulators.
+BULK_WAIT_SHARE = 0.06
 KIND_WEIGHTS = {
     "sygedagpenge": 20, "kontanthjaelp": 12, "uddannelseshjaelp": 5, "ressourceforloeb": 5,
     "fleksjob": 6, "revalidering": 3, "byggetilladelse": 8, "hegnssyn": 2,
@@ -413,7 +415,7 @@ class _Loader:
                 "source_timestamp", "received_at", "case_number", "title", "source_status_text",
                 "sensitivity", "hidden_from_citizen", "kle_subject", "facet", "responsible_unit",
                 "primary_caseworker", "party_cpr", "party_cvr", "decision_class", "created_on",
-                "status", "last_changed_at")),
+                "status", "last_changed_at", "awaiting_party_since")),
             "progress": Table(CaseProgress, ("id", "case", "status", "valid_from", "valid_to")),
             "document": Table(Document, ("id", "source_system", "municipality", "external_id",
                 "source_timestamp", "received_at", "title", "letter_date", "type", "status",
@@ -448,6 +450,8 @@ class _Loader:
             with _constraints_deferred_to_end(models, self.progress):
                 for place, count in zip(self.places, per_place, strict=True):
                     rng = random.Random(f"{self.seed}:bulk:{place.code}")  # noqa: S311 - a seeded simulation, not a secret
+                    # Waits for the citizen from a stream of their own: the rest is as before.
+                    self.waits_rng = random.Random(f"{self.seed}:bulk:{place.code}:waits")  # noqa: S311 - a seeded simulation, not a secret
                     done = 0
                     while done < count:
                         chunk = min(CHUNK_CITIZENS, count - done)
@@ -519,6 +523,13 @@ class _Loader:
         decided = status in ("Afgjort", "Afsluttet")
         decision = ("Bevilling" if granted else "Afslag") if decided else ""
         hidden = "t" if kind.hidden_rate and r() < kind.hidden_rate else "f"
+        # "Afventer dig": a share of the open cases wait for the citizen since a day after
+        # their last status change (never in the future, never on a closed case).
+        awaiting = r"\N"
+        if status != "Afsluttet" and self.waits_rng.random() < BULK_WAIT_SHARE:
+            wait_day = min(cal.days - 1, last_day + 1 + int(self.waits_rng.random() * 30))
+            if wait_day > last_day:
+                awaiting = cal.moment(wait_day, 600)
         tables = self.tables
         tables["case"].lines.append(
             f"{case_id}\t{system}\t{code}\t{self.prefix}-S{serial}\t{last_moment}\t{now}\t"
@@ -526,7 +537,7 @@ class _Loader:
             f"{'Afsluttet' if status == 'Afsluttet' else 'Under behandling'}\t{plan.sensitivity}\t"
             f"{hidden}\t{plan.kle_id}\t{self.facet_id}\t{place.name} Kommune, {kind.unit}\t"
             f"{danish.CASEWORKERS[serial % 12]}\t{party_cpr}\t{party_cvr}\t{decision}\t"
-            f"{cal.date[steps[0][0]]}\t{status}\t{last_moment}{tables['case'].suffix}"
+            f"{cal.date[steps[0][0]]}\t{status}\t{last_moment}\t{awaiting}{tables['case'].suffix}"
         )
         progress_ids = self.ids[CaseProgress]
         lines = tables["progress"].lines

@@ -31,6 +31,9 @@ class DemoMatter:
     closed_after: int | None = None  # days after opened; None: still open
     granted: bool = True
     hidden: bool = False  # "Visning undtaget for borger"
+    # The municipality waits for the citizen since this day (still waiting): "Afventer
+    # dig". Only on an open matter, after its last status change.
+    awaiting_since: datetime.date | None = None
     # Nexus: (service key, start, end or None)
     services: tuple[tuple[str, datetime.date, datetime.date | None], ...] = ()
     note: str = ""  # why the matter is in the demo (Danish, for the README)
@@ -166,7 +169,9 @@ DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
                 D(2024, 3, 4),
                 9,
                 24,
-                note="Kontanthjælp med månedlige udbetalinger",
+                awaiting_since=D(2026, 11, 2),
+                note="Kontanthjælp med månedlige udbetalinger; kommunen venter på Hans "
+                "(Afventer dig)",
             ),
             DemoMatter(
                 SYDDJURS,
@@ -211,7 +216,9 @@ DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
                 D(2023, 10, 2),
                 21,
                 60,
-                note="Visitation til fleksjob: åben sag",
+                awaiting_since=D(2026, 10, 19),
+                note="Visitation til fleksjob: åben sag, hvor kommunen venter på Mette "
+                "(Afventer dig)",
             ),
             DemoMatter(
                 ODENSE,

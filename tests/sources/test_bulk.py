@@ -7,6 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import F
+from django.utils import timezone
 from stdnum.dk import cpr as stdnum_cpr
 
 from indexes.models import (
@@ -65,6 +67,13 @@ def test_a_population_has_everything_linked_and_the_schema_is_whole_again(kle):
     for payment in Payment.objects.order_by("?")[:50]:
         assert 0 <= payment.amount_after_tax <= payment.gross_amount
         assert payment.party_cpr == payment.benefit.grant.party_cpr
+    # "Afventer dig": a share of the open cases wait, since a day after their last change.
+    open_cases = Case.objects.exclude(status="Afsluttet")
+    waiting = open_cases.filter(awaiting_party_since__isnull=False)
+    assert 0.02 <= waiting.count() / open_cases.count() <= 0.12
+    assert not Case.objects.filter(status="Afsluttet", awaiting_party_since__isnull=False).exists()
+    assert not waiting.filter(awaiting_party_since__lte=F("last_changed_at")).exists()
+    assert not waiting.filter(awaiting_party_since__gt=timezone.now()).exists()
 
 
 def test_two_runs_never_collide(kle):

@@ -1,13 +1,16 @@
 """`manage.py demo_load`: the portal fills itself through the real pipeline, once."""
 
+import datetime
 import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from borgerblikket.models import SheetRow
 from borgerblikket.selectors import (
     benefits_visible_to_citizen,
+    case_awaits_citizen,
     cases_visible_to_citizen,
     payments_visible_to_citizen,
 )
@@ -79,6 +82,19 @@ def test_demo_fills_three_municipalities_and_shows_each_citizen_their_story(kle,
     cpr, cases = visible("demo-mette")
     assert cases == [("461", "15.17.06"), ("461", "15.20.24")]
     assert Case.objects.filter(party_cpr=cpr).count() == 5
+
+    # "Afventer dig": the municipality waits for Hans (kontanthjælp) and Mette (fleksjob),
+    # since the days the demo says; nobody else's visible case waits.
+    waiting = {
+        (key, c.municipality_id, timezone.localtime(c.awaiting_party_since).date())
+        for key in ("demo-kim", "demo-hans", "demo-mette")
+        for c in cases_visible_to_citizen(cpr=demo_citizen_get(key=key).cpr)
+        if case_awaits_citizen(c)
+    }
+    assert waiting == {
+        ("demo-hans", "706", datetime.date(2026, 11, 2)),
+        ("demo-mette", "461", datetime.date(2026, 10, 19)),
+    }
 
     # Ingrid has nothing anywhere.
     cpr, cases = visible("demo-ingrid")

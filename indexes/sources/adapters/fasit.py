@@ -89,6 +89,8 @@ class FasitAdapter(Adapter):
         }
         if sag.get("afgoerelsestype"):
             payload["decision_class"] = sag["afgoerelsestype"]
+        if sag.get("afventerBorgerSiden"):
+            payload["awaiting_party_since"] = sag["afventerBorgerSiden"]
         return payload
 
     def _letter(self, brev: dict, registered: str, municipality: str) -> dict:

@@ -117,6 +117,9 @@ class NexusAdapter(Adapter):
         }
         if row["afgoerelse"]:
             payload["decision_class"] = row["afgoerelse"]
+        # An export from before the column was added has none: not waiting.
+        if row.get("afventer_borger_fra"):
+            payload["awaiting_party_since"] = iso_time(row["afventer_borger_fra"])
         return payload
 
     def _grant(self, rows: list[dict]) -> dict:

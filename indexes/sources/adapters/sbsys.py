@@ -146,6 +146,9 @@ class SbsysAdapter(Adapter):
         decision = sag.find("s:Afgoerelse", NS)
         if decision is not None and decision.text:
             payload["decision_class"] = decision.text
+        awaiting = sag.find("s:AfventerPartFra", NS)
+        if awaiting is not None and awaiting.text:
+            payload["awaiting_party_since"] = awaiting.text.strip()
         return payload
 
     def _document(self, dokument, registered: str, municipality: str) -> dict:

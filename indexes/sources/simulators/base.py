@@ -341,3 +341,28 @@ def progress_versions(
 
 def engagement_kind(key: str) -> Kind:
     return KINDS[key]
+
+
+def case_versions(
+    engagement: Engagement, *, unclosed: bool
+) -> list[tuple[datetime.datetime, str, list[dict], datetime.datetime | None]]:
+    """(moment, status, progress history, awaiting since) for each change of a case.
+
+    The status changes of ``progress_versions`` plus a version where a wait for
+    the citizen begins or ends (``Engagement.waits``); ``awaiting since`` is the
+    wire format's ``awaiting_party_since`` at that moment (None: not waiting).
+    """
+    statuses = {
+        moment: (status, history)
+        for moment, status, history in progress_versions(engagement, unclosed=unclosed)
+    }
+    boundaries = {moment for wait in engagement.waits for moment in wait if moment is not None}
+    result = []
+    current = None
+    for moment in sorted(statuses.keys() | boundaries):
+        current = statuses.get(moment, current)
+        if current is None:  # a wait before the case began: not generated, never shown
+            continue
+        status, history = current
+        result.append((moment, status, history, engagement.awaiting_at(moment)))
+    return result

@@ -15,8 +15,8 @@ from indexes.sources.simulators.base import (
     Draft,
     Simulator,
     SimulatorRequestError,
+    case_versions,
     iso,
-    progress_versions,
     sensitivity_of,
 )
 from indexes.sources.simulators.letters import letters_for
@@ -112,7 +112,7 @@ class FasitSimulator(Simulator):
             "Afsluttet": "Afsluttet",
         }
         drafts = []
-        for moment, status, history in progress_versions(engagement, unclosed=unclosed):
+        for moment, status, history, awaiting in case_versions(engagement, unclosed=unclosed):
             payload = dict(
                 base,
                 source_timestamp=iso(moment),
@@ -121,6 +121,8 @@ class FasitSimulator(Simulator):
             )
             if status in ("Afgjort", "Afsluttet"):
                 payload["decision_class"] = "Bevilling" if engagement.granted else "Afslag"
+            if awaiting is not None:
+                payload["awaiting_party_since"] = iso(awaiting)
             drafts.append(Draft("case", case_id, payload, faults))
         for letter in letters_for(engagement):
             letter_id = f"{case_id}-{letter.suffix}"
@@ -185,6 +187,8 @@ class FasitSimulator(Simulator):
                 "oprettetDato": p["created_on"],
                 "statusTekst": p["source_status_text"],
                 "afgoerelsestype": p.get("decision_class"),
+                # FASIT's "afventer borger": null when the jobcentre is not waiting.
+                "afventerBorgerSiden": p.get("awaiting_party_since"),
                 "statusHistorik": [
                     {
                         "status": STATUS_CODES[period["status"]],

@@ -16,8 +16,8 @@ from indexes.sources.catalogue import NEXUS, SERVICES
 from indexes.sources.simulators.base import (
     Draft,
     Simulator,
+    case_versions,
     iso,
-    progress_versions,
     sensitivity_of,
 )
 from indexes.sources.world import TZ, Engagement
@@ -29,6 +29,7 @@ COLUMNS = (
     "status", "afgoerelse", "fremdrift", "bevilling_id", "bevilling_fra", "bevilling_til",
     "bevilling_status", "begrundelse", "ydelse_id", "ydelse", "ydelse_kle", "ydelse_fra",
     "ydelse_til", "ydelse_status", "beskrivelse", "leverandoer", "bevilget_af",
+    "afventer_borger_fra",
 )  # fmt: skip
 SENSITIVITY_CODES = {
     "IKKE_FORTROLIGE_DATA": "1",
@@ -92,7 +93,7 @@ class NexusSimulator(Simulator):
         status_text = {"Opstaaet": "Henvendelse", "Oplyst": "Besøg afholdt",
                        "Afgjort": "Afgjort", "Afsluttet": "Afsluttet"}  # fmt: skip
         drafts = []
-        for moment, status, history in progress_versions(engagement, unclosed=unclosed):
+        for moment, status, history, awaiting in case_versions(engagement, unclosed=unclosed):
             payload = {
                 "external_id": case_id,
                 "source_timestamp": iso(moment),
@@ -112,6 +113,8 @@ class NexusSimulator(Simulator):
             }
             if status in ("Afgjort", "Afsluttet"):
                 payload["decision_class"] = "Bevilling" if engagement.granted else "Afslag"
+            if awaiting is not None:
+                payload["awaiting_party_since"] = iso(awaiting)
             drafts.append(Draft("case", case_id, payload, faults))
         return drafts
 
@@ -225,6 +228,9 @@ class NexusSimulator(Simulator):
                     "oprettet": local_date(p["created_on"]),
                     "status": p["source_status_text"],
                     "afgoerelse": p.get("decision_class", ""),
+                    "afventer_borger_fra": local_time(p["awaiting_party_since"])
+                    if "awaiting_party_since" in p
+                    else "",
                     "fremdrift": "|".join(
                         f"{period['status']}={local_time(period['from'])}.."
                         + (local_time(period["to"]) if "to" in period else "")

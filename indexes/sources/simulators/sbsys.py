@@ -16,8 +16,8 @@ from indexes.sources.catalogue import SBSYS
 from indexes.sources.simulators.base import (
     Draft,
     Simulator,
+    case_versions,
     iso,
-    progress_versions,
     sensitivity_of,
 )
 from indexes.sources.simulators.letters import letters_for
@@ -111,8 +111,8 @@ class SbsysSimulator(Simulator):
             "created_on": engagement.opened.date().isoformat(),
         }
         drafts = []
-        versions = progress_versions(engagement, unclosed=unclosed)
-        for moment, status, history in versions:
+        versions_of_status = case_versions(engagement, unclosed=unclosed)
+        for moment, status, history, awaiting in versions_of_status:
             payload = dict(
                 base,
                 source_timestamp=iso(moment),
@@ -121,13 +121,17 @@ class SbsysSimulator(Simulator):
             )
             if status in ("Afgjort", "Afsluttet"):
                 payload["decision_class"] = "Bevilling" if engagement.granted else "Afslag"
+            if awaiting is not None:
+                payload["awaiting_party_since"] = iso(awaiting)
             drafts.append(Draft("case", case_id, payload, faults))
-        # An open case nobody touches for six months is set passive (P), seed 002.
+        # An open case nobody touches for six months is set passive (P), seed 002. (ESDH
+        # cases wait for the citizen only while being informed, so never by then.)
         if engagement.closed is None and engagement.decided and engagement.number % 3 == 0:
-            moment, _status, history = versions[-1]
+            moment, _status, history, _awaiting = versions_of_status[-1]
             passive_at = moment + datetime.timedelta(days=182)
             payload = dict(drafts[-1].payload, source_timestamp=iso(passive_at),
                            source_status_text=STATUS_TEXT["P"], progress=history)  # fmt: skip
+            payload.pop("awaiting_party_since", None)
             drafts.append(Draft("case", case_id, payload, faults))
         for letter in letters_for(engagement):
             letter_id = f"{case_id}-{letter.suffix}"
@@ -201,6 +205,8 @@ class SbsysSimulator(Simulator):
                              Behandler=p["primary_caseworker"])  # fmt: skip
             text(sag, "Oprettet", p["created_on"])
             text(sag, "Afgoerelse", p.get("decision_class"))
+            # Absent when the case worker is not waiting for the party.
+            text(sag, "AfventerPartFra", p.get("awaiting_party_since"))
             progress = etree.SubElement(sag, _q("Fremdrift"))
             for period in p["progress"]:
                 item = etree.SubElement(progress, _q("Periode"), Status=period["status"],
