@@ -189,6 +189,7 @@ class CaseAdmin(CitizenRecordAdmin):
         "description",
         "source_status_text",
         "status",
+        "awaiting_party_since",
         "sensitivity",
         "hidden_from_citizen",
         "kle_subject",
