@@ -10,10 +10,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+import tablib
 from django.db import transaction
 from django.utils import timezone
 from import_export import fields, resources
 from import_export.formats import base_formats
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from borgerblikket import validators
 from borgerblikket.models import SheetChange, SheetImport, SheetRow
@@ -113,6 +115,24 @@ class SheetRowResource(resources.ModelResource):
         return validators.date_format(row.show_from)
 
 
+# A cell a spreadsheet program would run as a formula (OWASP "CSV injection")
+# is exported behind an apostrophe, which the import takes off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell_escape(value):
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XLSX cannot hold
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _cell_unescape(value):
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
     """The municipality's sheet as a file in the sheet's columns."""
     if file_format not in FORMATS:
@@ -123,6 +143,10 @@ def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
         .order_by("kle_subject__number")
     )
     dataset = SheetRowResource().export(queryset=rows)
+    dataset = tablib.Dataset(
+        *[tuple(_cell_escape(value) for value in row) for row in dataset],
+        headers=dataset.headers,
+    )
     data = FORMATS[file_format]().export_data(dataset)
     return data.encode("utf-8") if isinstance(data, str) else data
 
@@ -152,7 +176,7 @@ def _read_rows(*, content: bytes, file_format: str) -> list[tuple[int, list]]:
             raise SheetFileError("Filen kan ikke læses som XLSX") from exc
         sheet = workbook.worksheets[0]
         return [
-            (number, list(values))
+            (number, [_cell_unescape(value) for value in values])
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         ]
     if file_format in ("csv", "tsv"):
@@ -165,7 +189,7 @@ def _read_rows(*, content: bytes, file_format: str) -> list[tuple[int, list]]:
         rows, number = [], 0
         for cells in reader:
             number = reader.line_num
-            rows.append((number, cells))
+            rows.append((number, [_cell_unescape(cell) for cell in cells]))
         return rows
     raise SheetFileError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv")
 
