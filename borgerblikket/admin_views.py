@@ -26,7 +26,11 @@ from borgerblikket import selectors
 from borgerblikket.selectors import quality, rollout
 from borgerblikket.selectors.scoping import is_municipal_admin, municipalities_for_user
 from indexes.models import Case, CaseDocument, DataAccess, Document, Municipality, SourceSystem
-from indexes.services.access import data_access_record
+from indexes.services.access import (
+    ADMIN_LIST_PURPOSE,
+    data_access_record,
+    data_access_record_many,
+)
 
 PAGE_SIZE = 50
 
@@ -266,6 +270,35 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
     return headings, row
 
 
+def _citizens_of(rows, model) -> list[str]:
+    """The CPR numbers of the citizens whose records ``rows`` (objects or a queryset) are."""
+    if model is Case:
+        return [case.party_cpr for case in rows]
+    if model is CaseDocument:
+        return [link.case.party_cpr for link in rows]
+    return list(
+        CaseDocument.objects.filter(document__in=[doc.pk for doc in rows]).values_list(
+            "case__party_cpr", flat=True
+        )
+    )
+
+
+def _list_reads_log(request, municipality, *, cprs, what: str) -> None:
+    """A drill-down (page or CSV) showed these citizens' records: one read each."""
+    user = request.user
+    data_access_record_many(
+        cprs=cprs,
+        actor_type=(
+            DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
+        ),
+        actor_label=f"{municipality.name} Kommune, administrator {user.get_username()}"[:255],
+        purpose=ADMIN_LIST_PURPOSE,
+        detail=f"admin list: {what}"[:255],
+        user=user,
+        municipality=municipality,
+    )
+
+
 def _drilldown(request, municipality, *, queryset, model, title, csv_name):
     system_id = request.GET.get("source_system")
     if system_id:
@@ -285,8 +318,20 @@ def _drilldown(request, municipality, *, queryset, model, title, csv_name):
         queryset = queryset.order_by("pk")
     headings, row = _record_rows(queryset, model)
     if request.GET.get("format") == "csv":
+        path = {Case: "party_cpr", CaseDocument: "case__party_cpr"}.get(model)
+        if path:
+            cprs = queryset.order_by().values_list(path, flat=True).distinct()
+        else:
+            cprs = CaseDocument.objects.filter(document__in=queryset.values("pk")).values_list(
+                "case__party_cpr", flat=True
+            )
+        _list_reads_log(request, municipality, cprs=cprs, what=f"{title} (CSV)")
         return _csv_response(headings, (row(obj)[0] for obj in queryset.iterator()), csv_name)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _list_reads_log(
+        request, municipality, cprs=_citizens_of(page.object_list, model), what=str(title)
+    )
     return TemplateResponse(
         request,
         "borgerblikket/admin/quality_drilldown.html",

@@ -27,6 +27,7 @@ from indexes.models import (
     PaymentPlan,
     SourceSystem,
 )
+from indexes.services.access import ADMIN_LIST_PURPOSE, data_access_record_many
 
 # model → (lookup to the municipality, what a municipal admin may do there)
 SCOPED_INDEX_ADMINS = {
@@ -74,6 +75,28 @@ class DataAccessAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
         return indexes.admin.cpr_mask(obj.citizen_cpr)
 
 
+class CitizenListAccessMixin:
+    """A changelist of records about citizens logs one read per citizen on the page shown
+    (one INSERT), as opening one record does (``CitizenRecordAdmin.change_view``)."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is None or response.status_code != 200:
+            return response
+        # Evaluate the page once; the template reads the same list.
+        changelist.result_list = list(changelist.result_list)
+        cprs = [getattr(obj, self.cpr_field, None) for obj in changelist.result_list]
+        data_access_record_many(
+            cprs=cprs,
+            purpose=ADMIN_LIST_PURPOSE,
+            detail=f"admin list: {self.model._meta.verbose_name_plural}"[:255],
+            user=request.user,
+            **self.access_actor(request),
+        )
+        return response
+
+
 class ReadOnlyIndexAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
     """For an index model the indexes app does not register: shown, never edited."""
 
@@ -81,7 +104,12 @@ class ReadOnlyIndexAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
 def _access_actor(self, request) -> dict:
     """A municipal admin reads as their municipality's administrator (the citizen sees this)."""
     if request.user.is_superuser:
-        return super(type(self), self).access_actor(request)
+        # The wrapped admin's own actor: super() of the class this function is set on (the
+        # class may have been subclassed since, e.g. by borgerblikket.admin.hardening).
+        scoped = next(
+            c for c in type(self).__mro__ if c.__dict__.get("access_actor") is _access_actor
+        )
+        return super(scoped, self).access_actor(request)
     municipalities = list(municipalities_for_user(user=request.user))
     names = ", ".join(m.name for m in municipalities)
     return {
@@ -104,9 +132,11 @@ def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
             "municipality_path": path,
             "municipal_admin_permissions": frozenset(permissions),
         }
+        bases = (MunicipalityScopedAdminMixin, base)
         if hasattr(base, "access_actor"):
             attrs["access_actor"] = _access_actor
-        scoped = type(f"Scoped{base.__name__}", (MunicipalityScopedAdminMixin, base), attrs)
+            bases = (CitizenListAccessMixin, *bases)
+        scoped = type(f"Scoped{base.__name__}", bases, attrs)
         site.unregister(model)
         site.register(model, scoped)
 
