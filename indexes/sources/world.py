@@ -282,7 +282,7 @@ def _random_engagements(
     start: datetime.date,
     horizon: datetime.date,
     next_number,
-    waits_rng: random.Random | None = None,
+    waits_seed: str | None = None,
 ) -> list[Engagement]:
     span = (horizon - start).days - 30
     middle = start + datetime.timedelta(days=span // 2)
@@ -315,10 +315,15 @@ def _random_engagements(
             cvr=cvr_for(number) if on_cvr else None,
         )
 
+    waits_rngs: list[random.Random] = []
+
     def engagement_make(**fields) -> Engagement:
-        """An Engagement with its waits for the citizen, drawn from ``waits_rng`` only."""
+        """An Engagement with its waits for the citizen, drawn from their own stream only
+        (seeded from ``waits_seed`` when the citizen's first case needs it)."""
         kind = fields["kind"]
-        if waits_rng is not None and kind.system in WAITING_SYSTEMS:
+        if waits_seed is not None and kind.system in WAITING_SYSTEMS:
+            if not waits_rngs:
+                waits_rngs.append(random.Random(waits_seed))  # noqa: S311 - a seeded simulation, not a secret
             fields["waits"] = _waits(
                 kind,
                 opened=fields["opened"],
@@ -326,7 +331,7 @@ def _random_engagements(
                 decided=fields["decided"],
                 closed=fields["closed"],
                 horizon=horizon,
-                rng=waits_rng,
+                rng=waits_rngs[0],
             )
         return Engagement(**fields)
 
@@ -506,9 +511,9 @@ def world_build(
         citizen = citizen_make(municipality=municipality, index=index, rng=rng)
         people.append(citizen)
         # The waits for the citizen come from their own stream: adding them changed nothing else.
-        waits_rng = random.Random(f"{seed}:{municipality}:{index}:waits")  # noqa: S311 - a seeded simulation, not a secret
+        waits_seed = f"{seed}:{municipality}:{index}:waits"
         engagements.extend(
-            _random_engagements(citizen, rng, start, horizon, next_number, waits_rng)
+            _random_engagements(citizen, rng, start, horizon, next_number, waits_seed)
         )
     if demo:
         demo_number = _Counter(DEMO_NUMBER_BASE)
