@@ -25,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,11 +46,6 @@ CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\s*$"
 PUNCTUATION_REGEX = r"[.,;:!\"“”„'()\[\]{}…]"
 MULTILINE_REGEX = r"[\r\n]"
 NO_TITLE_REGEX = r"^[\s0-9-]*$"
-# Seed 002: a title is written as a sentence, not in capitals ("BREV TIL BORGER"): at
-# least two capital letters and no small one. The POSIX classes follow the database's
-# ctype, which knows Æ, Ø and Å (C.UTF-8 and da_DK.UTF-8 both do).
-CAPITALS_REGEX = r"[[:upper:]].*[[:upper:]]"
-SMALL_LETTER_REGEX = r"[[:lower:]]"
 
 
 @dataclass(frozen=True)
@@ -101,12 +97,20 @@ def _title_lacks_lead_word(field: str) -> Q | None:
     return None if regex is None else ~Q(**{f"{field}__iregex": regex})
 
 
+def _title_in_capitals(field: str) -> Q:
+    """Seed 002: a title is a sentence, not capitals ("BREV TIL BORGER"): it has a letter
+    (its lower case differs) and no small one (its upper case is itself). PostgreSQL's
+    upper()/lower() follow the database's ctype, which knows Æ, Ø and Å (C.UTF-8 and
+    da_DK.UTF-8 both do)."""
+    return Q(**{field: Upper(field)}) & ~Q(**{field: Lower(field)})
+
+
 def _title_breaks_rules(field: str) -> Q:
     q = (
         Q(**{f"{field}__regex": MULTILINE_REGEX})
         | Q(**{f"{field}__regex": PUNCTUATION_REGEX})
         | Q(**{f"{field}__regex": NO_TITLE_REGEX})
-        | (Q(**{f"{field}__regex": CAPITALS_REGEX}) & ~Q(**{f"{field}__regex": SMALL_LETTER_REGEX}))
+        | _title_in_capitals(field)
     )
     abbreviations = abbreviations_regex()
     if abbreviations:
@@ -137,8 +141,8 @@ def title_problems(*, title: str) -> list[str]:
 
 
 def title_in_capitals(*, title: str) -> bool:
-    """Whether a title is written in capitals only (the SQL rule above, in Python)."""
-    return sum(ch.isupper() for ch in title) >= 2 and not any(ch.islower() for ch in title)
+    """Whether a title is written in capitals only (``_title_in_capitals`` in Python)."""
+    return title == title.upper() and title != title.lower()
 
 
 def cases_on_unknown_or_expired_kle(*, municipality: Municipality) -> QuerySet:
