@@ -77,3 +77,36 @@ def test_a_closed_case_shows_afsluttet_never_afventer_dig(citizen_client, data):
     assert case_citizen_status(closed) == CLOSED
     text = body(citizen_client.get(reverse("overblik:case", args=[data.closed_case.pk])))
     assert 'data-status="closed"' in text and AWAITING_BADGE not in text
+
+
+def test_from_the_source_system_to_the_page_and_closed_again(citizen_client, data):
+    """End to end: a delivery sets the wait, the page shows it; the closing delivery
+    (which must send no wait) turns it into Afsluttet."""
+    from indexes.services.ingestion import record_apply
+    from tests.indexes.factories import case_payload
+
+    system = data.awaiting_case.source_system
+    record = case_payload(
+        external_id="kim-venter",
+        title="Ansøgning om kontanthjælp fra FASIT",
+        kle_number="32.24.04",
+        party={"cpr": portal_data.KIM.cpr},
+        created_on="2024-04-02",
+        awaiting_party_since="2024-04-25T10:00:00+02:00",
+    )
+    case = record_apply(source_system=system, kind="case", payload=record).instance
+    page = body(citizen_client.get(reverse("overblik:case", args=[case.pk])))
+    assert AWAITING_BADGE in page and "siden 25. april 2024" in page
+
+    closing = record | {
+        "source_timestamp": "2024-06-01T10:00:00+02:00",
+        "awaiting_party_since": None,
+        "progress": [
+            {"status": "Opstaaet", "from": "2024-04-02T09:00:00+02:00",
+             "to": "2024-05-20T09:00:00+02:00"},
+            {"status": "Afsluttet", "from": "2024-05-20T09:00:00+02:00"},
+        ],
+    }  # fmt: skip
+    record_apply(source_system=system, kind="case", payload=closing)
+    page = body(citizen_client.get(reverse("overblik:case", args=[case.pk])))
+    assert 'data-status="closed"' in page and AWAITING_BADGE not in page
