@@ -79,6 +79,10 @@ class CitizenListAccessMixin:
     """A changelist of records about citizens logs one read per citizen on the page shown
     (one INSERT), as opening one record does (``CitizenRecordAdmin.change_view``)."""
 
+    def citizens_of(self, objs) -> list[str]:
+        """The CPR numbers of the citizens the records ``objs`` are about."""
+        return [getattr(obj, self.cpr_field, None) for obj in objs]
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
@@ -86,15 +90,83 @@ class CitizenListAccessMixin:
             return response
         # Evaluate the page once; the template reads the same list.
         changelist.result_list = list(changelist.result_list)
-        cprs = [getattr(obj, self.cpr_field, None) for obj in changelist.result_list]
         data_access_record_many(
-            cprs=cprs,
+            cprs=self.citizens_of(changelist.result_list),
             purpose=ADMIN_LIST_PURPOSE,
             detail=f"admin list: {self.model._meta.verbose_name_plural}"[:255],
             user=request.user,
             **self.access_actor(request),
         )
         return response
+
+
+class CitizenDetailAccessMixin:
+    """Opening a record that is a citizen's without a CPR column of its own (a granted
+    benefit, a document, a change-log entry) logs a read for each citizen it belongs to."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = (getattr(response, "context_data", None) or {}).get("original")
+        if obj is not None and response.status_code == 200:
+            data_access_record_many(
+                cprs=self.citizens_of([obj]),
+                purpose="Så posten i administrationen",
+                detail=f"{obj._meta.verbose_name}: {obj}"[:255],
+                user=request.user,
+                **self.access_actor(request),
+            )
+        return response
+
+
+def _benefit_citizens(self, objs) -> list[str]:
+    grants = Grant.objects.filter(pk__in={b.grant_id for b in objs})
+    return list(grants.values_list("party_cpr", flat=True))
+
+
+def _document_citizens(self, objs) -> list[str]:
+    links = CaseDocument.objects.filter(document__in=[d.pk for d in objs])
+    return list(links.values_list("case__party_cpr", flat=True))
+
+
+def _change_citizens(self, objs) -> list[str]:
+    ids: dict[str, set[int]] = {}
+    for change in objs:
+        ids.setdefault(change.record_type, set()).add(change.record_id)
+    cprs: list[str] = []
+    for kind, model in (("case", Case), ("grant", Grant), ("payment", Payment)):
+        if ids.get(kind):
+            records = model._base_manager.filter(pk__in=ids[kind])
+            cprs += records.values_list("party_cpr", flat=True)
+    if ids.get("document"):
+        links = CaseDocument.objects.filter(document__in=ids["document"])
+        cprs += links.values_list("case__party_cpr", flat=True)
+    return cprs
+
+
+# Index models whose rows are a citizen's without a CPR column: how to find the citizens.
+CITIZENS_OF = {
+    GrantedBenefit: _benefit_citizens,
+    Document: _document_citizens,
+    Change: _change_citizens,
+}
+
+
+def admin_actor(request) -> dict:
+    """Who reads, as the citizen sees it: the operator or the municipality's administrator."""
+    user = request.user
+    if user.is_superuser:
+        return {
+            "actor_type": DataAccess.Actor.OPERATOR,
+            "actor_label": f"Administrator {user.get_username()}",
+            "municipality": None,
+        }
+    municipalities = list(municipalities_for_user(user=user))
+    names = ", ".join(m.name for m in municipalities)
+    return {
+        "actor_type": DataAccess.Actor.MUNICIPAL_ADMIN,
+        "actor_label": f"{names} Kommune, administrator {user.get_username()}"[:255],
+        "municipality": municipalities[0] if len(municipalities) == 1 else None,
+    }
 
 
 class ReadOnlyIndexAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -110,13 +182,7 @@ def _access_actor(self, request) -> dict:
             c for c in type(self).__mro__ if c.__dict__.get("access_actor") is _access_actor
         )
         return super(scoped, self).access_actor(request)
-    municipalities = list(municipalities_for_user(user=request.user))
-    names = ", ".join(m.name for m in municipalities)
-    return {
-        "actor_type": DataAccess.Actor.MUNICIPAL_ADMIN,
-        "actor_label": f"{names} Kommune, administrator {request.user.get_username()}"[:255],
-        "municipality": municipalities[0] if len(municipalities) == 1 else None,
-    }
+    return admin_actor(request)
 
 
 def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
@@ -136,6 +202,10 @@ def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
         if hasattr(base, "access_actor"):
             attrs["access_actor"] = _access_actor
             bases = (CitizenListAccessMixin, *bases)
+        elif model in CITIZENS_OF:
+            attrs["access_actor"] = lambda self, request: admin_actor(request)
+            attrs["citizens_of"] = CITIZENS_OF[model]
+            bases = (CitizenListAccessMixin, CitizenDetailAccessMixin, *bases)
         scoped = type(f"Scoped{base.__name__}", bases, attrs)
         site.unregister(model)
         site.register(model, scoped)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from indexes.models import DataAccess
+from indexes.models import Change, DataAccess, Document, GrantedBenefit
 from indexes.services.access import ADMIN_LIST_PURPOSE
 from tests.borgerblikket import factories as f
 from tests.overblik import data as portal_data
@@ -23,12 +23,22 @@ ANNA, BO, CARL = "0101701111", "0202802222", "0303903333"
 
 @pytest.fixture
 def records():
-    """Odense: two cases, grants and payments of Anna, one of Bo; Fredensborg: Carl's."""
+    """Odense: two cases (each with a document and a change-log entry), grants (each with a
+    benefit) and payments of Anna, one of Bo; Fredensborg: one of each of Carl's."""
     odense = f.SourceSystemFactory(municipality=f.municipality(ODENSE), name="FASIT Odense")
     fredensborg = f.SourceSystemFactory(municipality=f.municipality(FREDENSBORG), name="SBSYS")
     for system, cprs in ((odense, [ANNA, ANNA, BO]), (fredensborg, [CARL])):
         for cpr in cprs:
-            f.CaseFactory(source_system=system, party_cpr=cpr)
+            case = f.CaseFactory(source_system=system, party_cpr=cpr)
+            f.document_on(case)
+            Change.objects.create(
+                record_type="case",
+                record_id=case.pk,
+                version=1,
+                action="created",
+                source_system=system,
+                received_at=case.received_at,
+            )
             grant = f.GrantFactory(source_system=system, party_cpr=cpr)
             f.PaymentFactory(benefit=f.GrantedBenefitFactory(grant=grant))
 
@@ -43,7 +53,9 @@ def _inserts(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "indexes_dataaccess"')]
 
 
-@pytest.mark.parametrize("name", ["case", "grant", "payment"])
+@pytest.mark.parametrize(
+    "name", ["case", "grant", "payment", "grantedbenefit", "document", "change"]
+)
 def test_a_changelist_logs_one_read_per_citizen_shown_in_one_insert(odense_admin, records, name):
     with CaptureQueriesContext(connection) as queries:
         response = odense_admin.get(reverse(f"admin:indexes_{name}_changelist"))
@@ -60,6 +72,45 @@ def test_a_changelist_logs_one_read_per_citizen_shown_in_one_insert(odense_admin
         assert row.municipality_id == ODENSE and row.user.username == "odense-lists"
     # The page shows masked numbers only, whatever it logs.
     assert ANNA not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [("grantedbenefit", GrantedBenefit), ("document", Document), ("change", Change)],
+)
+def test_opening_a_record_without_its_own_cpr_logs_the_citizen_it_belongs_to(
+    odense_admin, records, name, model
+):
+    """A benefit, a document or a change-log entry is the citizen's though it has no CPR."""
+    theirs = model.objects.filter(
+        **{
+            "grantedbenefit": {"grant__party_cpr": CARL},
+            "document": {"case_links__case__party_cpr": CARL},
+            "change": {"source_system__municipality_id": FREDENSBORG},
+        }[name]
+    ).first()
+    assert (
+        odense_admin.get(reverse(f"admin:indexes_{name}_change", args=[theirs.pk])).status_code
+        == 404
+    )
+    assert not DataAccess.objects.exists()
+    own = (
+        model.objects.filter(
+            **{
+                "grantedbenefit": {"grant__party_cpr": BO},
+                "document": {"case_links__case__party_cpr": BO},
+                "change": {"source_system__municipality_id": ODENSE},
+            }[name]
+        )
+        .order_by("-pk")
+        .first()
+    )
+    response = odense_admin.get(reverse(f"admin:indexes_{name}_change", args=[own.pk]))
+    assert response.status_code == 200
+    row = DataAccess.objects.get()
+    assert row.citizen_cpr == BO
+    assert row.purpose == "Så posten i administrationen"
+    assert row.actor_label == "Odense Kommune, administrator odense-lists"
 
 
 def test_a_list_that_shows_nobody_logs_nothing(odense_admin, records):
