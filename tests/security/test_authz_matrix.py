@@ -290,6 +290,14 @@ def test_every_url_pattern_is_in_the_matrix():
     assert len(patterns) > 200  # the walk reached the admin's and the API's patterns
 
 
+def test_a_new_url_without_an_entry_is_caught(settings):
+    settings.ROOT_URLCONF = "tests.security.urls_unlisted"
+    patterns = url_patterns()
+    assert patterns["new-page"] == "ny-side/<int:pk>/"
+    missing = [key for key, route in patterns.items() if not entry_for(key, route)]
+    assert missing == ["new-page"]
+
+
 def test_the_matrix_names_only_existing_patterns_models_and_tests():
     patterns = url_patterns()
     assert sorted(set(MATRIX) - set(patterns)) == []
