@@ -33,6 +33,11 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # TLS terminates at the proxy in front of gunicorn.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The login rate limits count per client address (overblik/ratelimits.py); behind the proxy
+# REMOTE_ADDR is the proxy's own. Name the META key of the header the proxy overwrites with
+# the client's address (e.g. HTTP_X_REAL_IP), or every login counts against one address.
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+RATELIMIT_IP_META_KEY = env("DJANGO_RATELIMIT_IP_META_KEY", default="") or None
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

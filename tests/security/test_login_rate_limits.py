@@ -76,6 +76,18 @@ def test_the_mitid_callback_is_limited_per_ip_apart_from_the_start(client, limit
     assert client.get(reverse("overblik:oidc-authenticate"), REMOTE_ADDR=ip).status_code == 302
 
 
+def test_behind_a_proxy_the_clients_address_is_counted(client, limits):
+    """With RATELIMIT_IP_META_KEY (production: DJANGO_RATELIMIT_IP_META_KEY) the header the
+    proxy sets counts, not the proxy's own address."""
+    limits.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    proxy, citizen, other_citizen = fresh_ip(), fresh_ip(), fresh_ip()
+    url = reverse("overblik:oidc-authenticate")
+    for _ in range(3):
+        assert client.get(url, REMOTE_ADDR=proxy, HTTP_X_REAL_IP=citizen).status_code == 302
+    assert client.get(url, REMOTE_ADDR=proxy, HTTP_X_REAL_IP=citizen).status_code == 429
+    assert client.get(url, REMOTE_ADDR=proxy, HTTP_X_REAL_IP=other_citizen).status_code == 302
+
+
 def test_the_limited_page_speaks_english_when_chosen(client, limits):
     ip = fresh_ip()
     client.cookies["django_language"] = "en"
