@@ -5,11 +5,12 @@ login's attempts (POSTs) per IP and per user name. A limited request gets the
 portal's 429 page with ``Retry-After``; the log line names the limit, never
 the IP address or the user name.
 
-Rates are settings in django-ratelimit's notation (``"60/5m"`` = 60 requests in
-5 minutes); an empty value turns a limit off. ``RATELIMIT_ENABLE = False``
-turns them all off (the test settings do; tests/security/test_login_rate_limits.py
-turns them on). Behind a proxy set ``RATELIMIT_IP_META_KEY`` so the client's
-address, not the proxy's, is counted.
+Rates are settings (config/settings/base.py, from the environment) in
+django-ratelimit's notation (``"60/5m"`` = 60 requests in 5 minutes); an empty
+value turns a limit off. ``RATELIMIT_ENABLE = False`` turns them all off (the
+test settings do; tests/security/test_login_rate_limits.py turns them on).
+Behind a proxy set ``DJANGO_RATELIMIT_IP_META_KEY`` (production settings) so the
+client's address, not the proxy's, is counted.
 https://django-ratelimit.readthedocs.io/en/stable/settings.html
 """
 
@@ -25,20 +26,12 @@ from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 
-# Defaults of the settings of the same names. A library or a municipal office
-# puts many citizens behind one address, hence the generous per-IP login rate.
-DEFAULT_RATES = {
-    "OVERBLIK_LOGIN_RATE_PER_IP": "60/5m",
-    "OVERBLIK_ADMIN_LOGIN_RATE_PER_IP": "30/15m",
-    "OVERBLIK_ADMIN_LOGIN_RATE_PER_USERNAME": "10/15m",
-}
-
 
 def _rate(name: str):
-    """A rate callable for django-ratelimit: the setting, read at request time."""
+    """A rate callable for django-ratelimit: the setting ``name``, read at request time."""
 
     def rate(group, request):
-        return getattr(settings, name, DEFAULT_RATES[name]) or None
+        return getattr(settings, name) or None
 
     return rate
 

@@ -276,6 +276,15 @@ OVERBLIK_CPR_HMAC_KEY = env("OVERBLIK_CPR_HMAC_KEY", default="")
 OVERBLIK_SESSION_IDLE_SECONDS = env.int("OVERBLIK_SESSION_IDLE_SECONDS", default=15 * 60)
 OVERBLIK_SESSION_MAX_SECONDS = env.int("OVERBLIK_SESSION_MAX_SECONDS", default=8 * 60 * 60)
 OVERBLIK_CASES_PER_PAGE = 20
+# Login rate limits (overblik/ratelimits.py) on the default cache, in django-ratelimit's
+# notation ("60/5m" = 60 in 5 minutes; empty = off). Per client IP on the MitID login's
+# start and callback (each); per IP and per user name on the admin login's attempts.
+# https://django-ratelimit.readthedocs.io/en/stable/rates.html
+OVERBLIK_LOGIN_RATE_PER_IP = env("OVERBLIK_LOGIN_RATE_PER_IP", default="60/5m")
+OVERBLIK_ADMIN_LOGIN_RATE_PER_IP = env("OVERBLIK_ADMIN_LOGIN_RATE_PER_IP", default="30/15m")
+OVERBLIK_ADMIN_LOGIN_RATE_PER_USERNAME = env(
+    "OVERBLIK_ADMIN_LOGIN_RATE_PER_USERNAME", default="10/15m"
+)
 
 # Content-Security-Policy of every response (overblik.middleware): no inline
 # scripts or styles anywhere; the login provider's origin is added to form-action.

@@ -151,6 +151,21 @@ def test_the_admin_login_url_is_the_limited_one(limits):
     assert resolve(reverse("admin:login")).func is admin_login
 
 
+def test_an_empty_rate_turns_that_limit_off(client, limits):
+    limits.OVERBLIK_LOGIN_RATE_PER_IP = ""
+    ip = fresh_ip()
+    for _ in range(5):
+        assert client.get(reverse("overblik:oidc-authenticate"), REMOTE_ADDR=ip).status_code == 302
+
+
+def test_the_rates_are_settings_with_defaults():
+    from django.conf import settings
+
+    assert settings.OVERBLIK_LOGIN_RATE_PER_IP == "60/5m"
+    assert settings.OVERBLIK_ADMIN_LOGIN_RATE_PER_IP == "30/15m"
+    assert settings.OVERBLIK_ADMIN_LOGIN_RATE_PER_USERNAME == "10/15m"
+
+
 def test_without_ratelimit_enable_nothing_is_limited(client, settings):
     settings.RATELIMIT_ENABLE = False
     settings.OVERBLIK_LOGIN_RATE_PER_IP = "1/h"
