@@ -179,6 +179,14 @@ def counts_check(drill: Drill, system, expected, deliveries) -> None:
     drill.counts.append(
         Tally("deliveries that failed for good", 0, len([d for d in deliveries if not d.batch_id]))
     )
+    from django.db.models import Max
+
+    from indexes.models import InboxBatch
+
+    batches = InboxBatch.objects.filter(source_system=system)
+    drill.figures["batches enqueued again by the sweeper / most attempts"] = (
+        f"{batches.filter(attempts__gt=1).count()} / {batches.aggregate(m=Max('attempts'))['m']}"
+    )
 
 
 # --- scenarios -----------------------------------------------------------------------------
@@ -343,119 +351,54 @@ def _rejected_documents(system, deliveries) -> list[dict]:
 
 
 def scenario_polls(stack: Stack, drill: Drill, args) -> None:
-    import datetime
-
     from django.db.models import Count
-    from django.utils import timezone
 
-    from indexes.models import FeedCursor, FeedPoll, SourceFeed
-    from indexes.sources.catalogue import PRODUCTS
-    from indexes.sources.services import feed_register
-    from indexes.sources.simulators import SimulatorConfig, simulator_get
-    from tests.faults.workload import Tally, db_retry
+    from indexes.models import FeedPoll
+    from tests.faults.workload import (
+        Tally,
+        db_retry,
+        feed_count,
+        feed_simulator,
+        feeds_finished,
+        feeds_read,
+        feeds_register,
+    )
 
-    horizon = timezone.localdate() - datetime.timedelta(days=30)
-    feeds = []
-    for i, product in enumerate(PRODUCTS):
-        config = SimulatorConfig(
-            seed=40 + i,
-            citizens=args.poll_citizens,
-            start=horizon - datetime.timedelta(days=3 * 365),
-            horizon=horizon,
-            latency_ms=40,
-            faults={"duplicate": 0.05, "out_of_order": 0.2},
-        )
-        system, _ = source_system_create(f"{product} polls {uuid.uuid4().hex[:6]}", product)
-        feed = feed_register(source_system=system, simulator=config, page_size=25, every_seconds=2)
-        SourceFeed.objects.filter(pk=feed.pk).update(lease_seconds=5, max_pages_per_poll=4)
-        sim = simulator_get(product=product, municipality="461", config=config)
-        feeds.append((feed, sim))
-    changes = sum(len(sim.log) for _, sim in feeds)
+    feeds = feeds_register(citizens=args.poll_citizens, every_seconds=2)
+    changes = sum(len(feed_simulator(feed).log) for feed in feeds)
     drill.figures["feeds / changes in their logs"] = f"{len(feeds)} / {changes}"
     processes_start(stack, drill)
 
     def read() -> int:
-        return sum(
-            FeedCursor.objects.filter(feed__in=[f for f, _ in feeds]).values_list(
-                "records", flat=True
-            )
-        )
+        return db_retry(lambda: feeds_read(feeds))
 
-    wait_for(lambda: db_retry(read) >= 0.2 * changes, timeout=args.timeout, what="20 % read")
+    wait_for(lambda: read() >= 0.2 * changes, timeout=args.timeout, what="20 % read")
     victim = next(p for p in stack.processes if p.name.startswith("w") and p.alive())
     victim.kill(signal.SIGKILL)
     stack.processes.remove(victim)
-    drill.event(f"SIGKILL {victim.name} at {db_retry(read)} of {changes} changes read")
+    drill.event(f"SIGKILL {victim.name} at {read()} of {changes} changes read")
     time.sleep(1.0)
     stack.worker(f"{victim.name}r")
-    wait_for(lambda: db_retry(read) >= 0.5 * changes, timeout=args.timeout, what="50 % read")
+    wait_for(lambda: read() >= 0.5 * changes, timeout=args.timeout, what="50 % read")
     stack.redis.stop()
-    drill.event(f"Redis stopped for {args.poll_redis_down:.0f} s at {db_retry(read)} changes read")
+    drill.event(f"Redis stopped for {args.poll_redis_down:.0f} s at {read()} changes read")
     time.sleep(args.poll_redis_down)
     stack.redis.start()
     drill.event("Redis started again")
     started = time.monotonic()
-
-    def finished() -> bool:
-        return all(
-            FeedPoll.objects.filter(
-                feed=feed, status=FeedPoll.Status.SUCCEEDED, more_pending=False, received=0
-            ).exists()
-            for feed, _ in feeds
-        )
-
-    wait_for(lambda: db_retry(finished), timeout=args.timeout, interval=0.5, what="feeds read")
+    wait_for(
+        lambda: db_retry(lambda: feeds_finished(feeds)),
+        timeout=args.timeout,
+        interval=0.5,
+        what="every feed read to its end",
+    )
     drill.figures["read to the end after Redis returned"] = f"{time.monotonic() - started:.1f} s"
     processes_stop(stack)
     drill.figures["polls by status"] = dict(
-        FeedPoll.objects.filter(feed__in=[f for f, _ in feeds])
-        .values_list("status")
-        .annotate(n=Count("id"))
+        FeedPoll.objects.filter(feed__in=feeds).values_list("status").annotate(n=Count("id"))
     )
-    drill.counts = []
-    for feed, sim in feeds:
-        drill.counts += _feed_counts(feed, sim)
+    drill.counts = [tally for feed in feeds for tally in feed_count(feed)]
     drill.counts.append(Tally("changes read (all feeds)", changes, read()))
-
-
-def _feed_counts(feed, sim) -> list:
-    from django.db.models import Count, F, Max
-
-    from indexes.models import Change, FeedCursor
-    from tests.faults.workload import Tally
-    from tests.sources.conftest import expected_outcomes, index_matches_truth, poll_totals
-
-    name = feed.source_system.product
-    totals = poll_totals(feed)
-    expected = expected_outcomes(sim.log)
-    counts = [
-        Tally(f"{name}: changes received by polls", len(sim.log), totals["received"]),
-        Tally(f"{name}: cursor records", len(sim.log), FeedCursor.objects.get(feed=feed).records),
-    ]
-    for outcome in ("created", "updated", "unchanged", "stale"):
-        counts.append(Tally(f"{name}: {outcome}", expected[outcome], totals[outcome]))
-    changes = Change.objects.filter(source_system=feed.source_system)
-    counts.append(
-        Tally(
-            f"{name}: Change rows = created + updated",
-            totals["created"] + totals["updated"],
-            changes.count(),
-        )
-    )
-    gaps = (
-        changes.values("record_type", "record_id")
-        .annotate(n=Count("id"), newest=Max("version"))
-        .exclude(n=F("newest"))
-        .count()
-    )
-    counts.append(Tally(f"{name}: records whose versions have gaps or repeats", 0, gaps))
-    try:
-        index_matches_truth(feed, sim.truth())
-        mismatch = 0
-    except AssertionError as exc:
-        mismatch = str(exc)[:200]
-    counts.append(Tally(f"{name}: index differs from the source's newest versions", 0, mismatch))
-    return counts
 
 
 RUNNERS = {

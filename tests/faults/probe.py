@@ -7,6 +7,8 @@ database is read by this small command instead, one JSON document on stdout:
     python -m tests.faults.probe setup NAME            -> {"system": id, "key": "..."}
     python -m tests.faults.probe count SYSTEM CASES DOCUMENTS BATCHES
                                                        -> [{"name", "expected", "actual"}]
+    python -m tests.faults.probe polls-setup CITIZENS  -> {"feeds": [ids], "changes": n}
+    python -m tests.faults.probe polls-count FEED...   -> [{"name", "expected", "actual"}]
 """
 
 import json
@@ -40,6 +42,29 @@ def main(argv: list[str]) -> None:
             expected=Expected(cases=int(args[1]), documents=int(args[2])),
             batches=int(args[3]),
         )
+        print(
+            json.dumps(
+                [{"name": t.name, "expected": t.expected, "actual": t.actual} for t in tallies]
+            )
+        )
+    elif command == "polls-setup":
+        from tests.faults.workload import feed_simulator, feeds_register
+
+        feeds = feeds_register(citizens=int(args[0]), every_seconds=1, max_pages=3)
+        print(
+            json.dumps(
+                {
+                    "feeds": [f.pk for f in feeds],
+                    "changes": sum(len(feed_simulator(f).log) for f in feeds),
+                }
+            )
+        )
+    elif command == "polls-count":
+        from indexes.models import SourceFeed
+        from tests.faults.workload import feed_count
+
+        feeds = SourceFeed.objects.select_related("source_system").filter(pk__in=args)
+        tallies = [t for feed in feeds for t in feed_count(feed)]
         print(
             json.dumps(
                 [{"name": t.name, "expected": t.expected, "actual": t.actual} for t in tallies]

@@ -500,8 +500,9 @@ class Stack:
         )
 
     def start_all(self, *, web_workers: int = 1, workers: int = 1) -> list[Process]:
-        """gunicorn, ``workers`` Celery workers and beat, started side by side; when all answer."""
-        started = [self.gunicorn(workers=web_workers, wait=False)]
+        """gunicorn (unless ``web_workers`` is 0), ``workers`` Celery workers and beat,
+        started side by side; returns when all answer."""
+        started = [self.gunicorn(workers=web_workers, wait=False)] if web_workers else []
         started += [self.worker(f"w{i}", wait=False) for i in range(workers)]
         for process in started:
             process.ready()
