@@ -19,7 +19,10 @@ as the OIDC callback makes it, and the run times, interleaved, per citizen:
 
 Times are from sending the request to reading the last byte of the response
 over a keep-alive loopback connection (gunicorn gthread), in milliseconds; p50,
-p95 and max. Citizens are drawn at random over the cases (so citizens with
+p95 and max; next to them the worker's own wall time and the CPU time its
+thread used for the request (a ``Server-Timing`` header that only the bench
+settings add): on a shared machine the CPU time shows what a page costs when
+the wall time also holds waiting for a core. Citizens are drawn at random over the cases (so citizens with
 more cases are drawn more often) plus the citizens with the most cases in a
 sample. It prints the queries per page and EXPLAIN (ANALYZE, BUFFERS) of each
 page query for one citizen.
@@ -356,7 +359,8 @@ class Browser:
         self.cookie_name = settings.SESSION_COOKIE_NAME
         self.connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
 
-    def get(self, path: str, session: str) -> tuple[float, int, bytes]:
+    def get(self, path: str, session: str) -> tuple[float, int, dict[str, float]]:
+        """Milliseconds to the last byte, the status, and the Server-Timing durations."""
         headers = {"Cookie": f"{self.cookie_name}={session}", "Host": HOST}
         started = time.perf_counter()
         try:
@@ -370,7 +374,14 @@ class Browser:
             self.connection.request("GET", path, headers=headers)
             response = self.connection.getresponse()
             body = response.read()
-        return (time.perf_counter() - started) * 1000, response.status, body
+        elapsed = (time.perf_counter() - started) * 1000
+        del body
+        timing = {}
+        for part in (response.getheader("Server-Timing") or "").split(","):
+            name, _, duration = part.strip().partition(";dur=")
+            if duration:
+                timing[name] = float(duration)
+        return elapsed, response.status, timing
 
 
 # --- raw SQL: the page's own statements -------------------------------------------------------
@@ -490,8 +501,12 @@ def measure(*, samples: int, seed: int, warmup: int = 20) -> dict:
             "case": page_statements(f"/sager/{visitor['case']}/", visitor["session"]),
         }
     server = Server()
-    times: dict[str, list[float]] = {k: [] for k in ("overview", "case", "empty",
-                                                    "overview_sql", "case_sql")}  # fmt: skip
+    kinds = ("overview", "case", "empty")
+    times: dict[str, list[float]] = {
+        name: []
+        for name in (*kinds, *(f"{k}_{t}" for k in kinds for t in ("app", "cpu")),
+                     "overview_sql", "case_sql")
+    }  # fmt: skip
     errors = 0
     try:
         server.wait_ready()
@@ -519,10 +534,13 @@ def measure(*, samples: int, seed: int, warmup: int = 20) -> dict:
             for name, call in work:
                 result = call()
                 if isinstance(result, tuple):
-                    elapsed, status, _body = result
+                    elapsed, status, timing = result
                     if status != 200:
                         errors += 1
                         continue
+                    if counted:
+                        times[f"{name}_app"].append(timing.get("app", 0.0))
+                        times[f"{name}_cpu"].append(timing.get("cpu", 0.0))
                 else:
                     elapsed = result
                 if counted:
@@ -576,7 +594,10 @@ def report_print(result: dict) -> None:
         f"{result['citizens']} citizens (at most {result['max_visible_cases']} visible cases "
         f"each), {t['overview']['n']} requests per kind, {result['errors']} errors"
     )
-    print(f"{'':14}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    print(
+        f"{'milliseconds':14}{'p50':>8}{'p95':>8}{'max':>8}   in the worker: "
+        f"{'p50':>6}{'p95':>7}   its CPU: {'p50':>6}{'p95':>7}"
+    )
     for name, label in (
         ("overview", "overview page"),
         ("overview_sql", "  its raw SQL"),
@@ -585,7 +606,14 @@ def report_print(result: dict) -> None:
         ("empty", "empty view"),
     ):
         s = t[name]
-        print(f"{label:14}{s['p50']:9.1f}{s['p95']:9.1f}{s['max']:9.1f}")
+        line = f"{label:14}{s['p50']:8.1f}{s['p95']:8.1f}{s['max']:8.1f}"
+        if f"{name}_app" in t:
+            app, cpu = t[f"{name}_app"], t[f"{name}_cpu"]
+            line += (
+                f"   {'':14}{app['p50']:6.1f}{app['p95']:7.1f}   {'':8}{cpu['p50']:6.1f}"
+                f"{cpu['p95']:7.1f}"
+            )
+        print(line)
     q = result["queries"]
     print(f"page queries (besides session and user): overview {q['overview']}, case {q['case']}")
     for page, plans in result["plans"].items():

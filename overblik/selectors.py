@@ -176,16 +176,18 @@ def case_page(*, cpr: str, case_id: int) -> dict | None:
     case = case_visible_to_citizen(cpr=cpr, case_id=case_id)
     if case is None:
         return None
-    areas = areas_by_municipality(cpr=cpr)
     related = benefits_visible_to_citizen(cpr=cpr).filter(visible_related_case_id=case.pk)
+    # A visible case has its municipality's sheet row for its KLE emne (rule 2), so the
+    # contact box's row names the municipality: no read of all the citizen's areas.
+    contact = case_contact(cpr=cpr, case_id=case.pk)
     return {
         "case": case,
         "status": case_citizen_status(case),
         "timeline": case_timeline(cpr=cpr, case=case),
         "documents": documents_visible_for_case(cpr=cpr, case=case),
-        "contact": case_contact(cpr=cpr, case_id=case.pk),
+        "contact": contact,
         "related_benefits": list(related),
-        "municipality_name": municipality_names(areas).get(case.municipality_id, ""),
+        "municipality_name": contact.municipality_name if contact else "",
     }
 
 
