@@ -58,7 +58,7 @@ def _rejected(value) -> FieldProblem:
 def _assert_not_echoed(problem: FieldProblem, value: str):
     digits = "".join(c for c in value if c.isdigit())
     text = f"{problem.code} {problem}"
-    if value.strip():
+    if len(value.strip()) >= 6:  # shorter fragments ("0") occur in any message
         assert value.strip() not in text
     if len(digits) >= 6:
         assert digits[:6] not in text and digits not in text
