@@ -13,7 +13,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import timedelta
-from functools import partial
 
 import kombu.exceptions
 from django.db import transaction
@@ -167,10 +166,16 @@ def inbox_batch_receive(
     for row in rows:
         row["batch_id"] = batch.pk
     rows_insert(InboxRecord, rows)
+    batch_id = batch.id
+
+    def enqueue() -> None:
+        inbox_batch_enqueue(batch_id=batch_id)
+
     # robust: the batch is committed; a database or broker failure while
     # enqueueing is logged and left to the sweeper, never turned into an error
-    # answer for a delivery that was stored.
-    transaction.on_commit(partial(inbox_batch_enqueue, batch_id=batch.id), robust=True)
+    # answer for a delivery that was stored. (A named function, not a partial:
+    # Django's robust hook logs the callback's __qualname__.)
+    transaction.on_commit(enqueue, robust=True)
     return batch, rejections
 
 

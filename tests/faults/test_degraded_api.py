@@ -46,3 +46,35 @@ def test_a_delivery_is_accepted_while_the_rate_limit_cache_refuses_connections(c
     assert [r.status_code for r in responses] == [202, 202], responses[0].content
     assert InboxBatch.objects.filter(source_system=system).count() == 2
     assert "the cache does not answer (ConnectionError)" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_stored_delivery_is_answered_202_when_the_database_fails_right_after_commit(
+    monkeypatch, caplog
+):
+    """PostgreSQL dying between the commit and the enqueue (seen in the restart drill):
+    the delivery is stored, so the answer is 202 and the sweeper enqueues it later."""
+    from django.db import OperationalError
+
+    from indexes.models import SourceSystem
+    from indexes.services import inbox
+
+    kle_minimal()
+    system = SourceSystem.objects.create(
+        municipality=municipality_ensure("461"), product="SBSYS", name="SBSYS"
+    )
+
+    def database_gone(*, batch_id):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(inbox, "inbox_batch_enqueue", database_gone)
+    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"):
+        response = client_for(system).post(
+            "/api/v1/batches",
+            data=json.dumps({"records": [{"kind": "case", "record": case_record("c-1")}]}),
+            content_type="application/json",
+        )
+    assert response.status_code == 202, response.content
+    batch = InboxBatch.objects.get(pk=response.json()["id"])
+    assert batch.status == "pending" and batch.enqueued_at is None  # the sweeper's to enqueue
+    assert "in on_commit()" in caplog.text
