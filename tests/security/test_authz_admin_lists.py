@@ -173,6 +173,9 @@ def test_a_document_drilldown_logs_the_citizens_of_the_documents_cases(odense_ad
     response = odense_admin.get(url)
     assert response.status_code == 200 and len(response.context["rows"]) == 1
     assert list(DataAccess.objects.values_list("citizen_cpr", flat=True)) == [CARL]
+    csv = odense_admin.get(url, {"format": "csv"})
+    assert "AFGØRELSE OM HJÆLP" in b"".join(csv.streaming_content).decode()
+    assert DataAccess.objects.filter(citizen_cpr=CARL, detail__endswith="(CSV)").count() == 1
 
 
 def test_the_citizen_sees_the_list_read_under_hvem_har_set_mine_data(oidc_settings):
