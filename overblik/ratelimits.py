@@ -99,5 +99,15 @@ admin_login_rate_limit = rate_limit(
 
 @admin_login_rate_limit
 def admin_login(request, **kwargs):
-    """The admin site's own login view, with the admin login's rate limits in front."""
-    return admin.site.login(request, **kwargs)
+    """The admin site's own login view, with the admin login's rate limits in front.
+
+    Each attempt is logged (ASVS 7.2.1): a success with the user's id, a failure
+    with nothing that names who was tried (no user name, no address).
+    """
+    response = admin.site.login(request, **kwargs)
+    if request.method == "POST":
+        if response.status_code == 302 and request.user.is_authenticated:
+            logger.info("admin login succeeded: user id %s", request.user.pk)
+        elif response.status_code == 200:
+            logger.warning("admin login failed")
+    return response

@@ -120,7 +120,9 @@ def test_admin_login_attempts_are_limited_per_user_name_from_any_address(client,
     assert_limited_page(response)
     assert "_auth_user_id" not in client.session
     messages = [r.getMessage() for r in caplog.records if r.name == "overblik.ratelimits"]
-    assert messages == ["login rate limit reached: admin.login.username"]
+    assert messages == ["admin login failed"] * 3 + [
+        "login rate limit reached: admin.login.username"
+    ]
     assert name not in caplog.text and name.upper() not in caplog.text and ip not in caplog.text
     # Another user is not locked out by it.
     other = f"fredensborg-{uuid.uuid4().hex[:8]}"
@@ -141,6 +143,18 @@ def test_admin_login_attempts_are_limited_per_address_across_user_names(client, 
     )
     # Showing the login form is not an attempt and stays open.
     assert client.get(reverse("admin:login"), REMOTE_ADDR=ip).status_code == 200
+
+
+def test_admin_login_attempts_are_logged_without_naming_who_was_tried(client, limits, caplog):
+    name = f"odense-{uuid.uuid4().hex[:8]}"
+    user = f.municipal_admin("461", username=name)
+    ip = fresh_ip()
+    with caplog.at_level(logging.INFO, logger="overblik.ratelimits"):
+        _admin_login(client, username=name, password="wrong", ip=ip)
+        _admin_login(client, username=name, password="pw", ip=ip)
+    messages = [r.getMessage() for r in caplog.records if r.name == "overblik.ratelimits"]
+    assert messages == ["admin login failed", f"admin login succeeded: user id {user.pk}"]
+    assert name not in caplog.text and ip not in caplog.text
 
 
 def test_the_admin_login_url_is_the_limited_one(limits):
