@@ -21,7 +21,14 @@ NOT_CONTENT = frozenset({"source_timestamp"})
 
 
 def iso_datetime(value: datetime.datetime | None) -> str | None:
-    return value.astimezone(TZ).isoformat() if value is not None else None
+    if value is None:
+        return None
+    local = value.astimezone(TZ)
+    # Before 1894 Copenhagen kept local mean time (+00:50:20); an RFC 3339
+    # offset has no seconds, so such instants are written in UTC.
+    if local.utcoffset().seconds % 60:
+        local = value.astimezone(datetime.UTC)
+    return local.isoformat()
 
 
 def iso_date(value: datetime.date | None) -> str | None:

@@ -14,14 +14,15 @@ not exist, another municipality, an ``If-Match`` that no longer matches), so
 positive data may be answered 412/422 as well as 2xx; negative data (what the
 schema forbids) must be refused with a 4xx.
 
-Bounded for CI: ``SECURITY_FUZZ_EXAMPLES`` examples per operation (default 20)
-and ``SECURITY_FUZZ_STATEFUL`` stateful scenarios (default 25).
+Bounded for CI: ``SECURITY_FUZZ_EXAMPLES`` examples per operation (default 15)
+and ``SECURITY_FUZZ_STATEFUL`` stateful scenarios (default 20).
 """
 
 import hashlib
-import itertools
+import json
 import os
 import secrets
+import zlib
 
 import pytest
 import schemathesis
@@ -34,8 +35,8 @@ from indexes.models import ApiCredential, SourceSystem
 from indexes.services.credentials import credential_authenticate
 from tests.indexes.api_support import CPR, kle_minimal, municipality_ensure
 
-EXAMPLES = int(os.environ.get("SECURITY_FUZZ_EXAMPLES", "20"))
-SCENARIOS = int(os.environ.get("SECURITY_FUZZ_STATEFUL", "25"))
+EXAMPLES = int(os.environ.get("SECURITY_FUZZ_EXAMPLES", "15"))
+SCENARIOS = int(os.environ.get("SECURITY_FUZZ_STATEFUL", "20"))
 PROBLEM = "application/problem+json"
 MUNICIPALITY = "461"
 
@@ -89,12 +90,11 @@ def errors_are_problems(ctx, response, case):
 
 
 # Schema-valid bodies almost never name a KLE subject, facet or municipality
-# that exists, so every other positive PUT is grounded in the test data just
+# that exists, so half of the positive PUTs are grounded in the test data just
 # before it is sent; the write paths (201/200, ETag, Location, stale, replay)
 # are reached too. Only string values the schema allows are replaced (by
 # values it allows), so a positive case stays positive.
 _GROUNDED = {"municipality": MUNICIPALITY, "kle_number": "15.62.10", "facet": "G01"}
-_puts = itertools.count()
 
 
 def ground(case) -> None:
@@ -104,7 +104,9 @@ def ground(case) -> None:
         or meta is None
         or not meta.generation.mode.is_positive
         or not isinstance(case.body, dict)
-        or next(_puts) % 2
+        # Half of them, chosen by content: the same case is grounded on every
+        # replay (Hypothesis requires deterministic tests).
+        or zlib.crc32(json.dumps(case.body, sort_keys=True, default=str).encode()) % 2
     ):
         return
     body = dict(case.body)

@@ -68,3 +68,11 @@ def test_an_external_id_with_a_line_break_is_a_404_problem(source_system_client)
     response = _put(source_system_client, "a%0Ab", case_record("a\nb"))
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_a_timestamp_before_1894_reads_back_as_rfc_3339(source_system_client):
+    """Copenhagen's local mean time (+00:50:20) has seconds, which RFC 3339 offsets lack."""
+    record = case_record("c-3", source_timestamp="1850-01-01T10:00:00+00:00")
+    assert _put(source_system_client, "c-3", record).status_code == 201
+    body = source_system_client.get("/api/v1/cases/c-3").json()
+    assert body["source_timestamp"] == "1850-01-01T10:00:00+00:00"
