@@ -58,6 +58,10 @@ else:
 # One process: the rate limits' counters live in its memory, whatever
 # REDIS_CACHE_URL says (tests/security/test_throttling.py clears it).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The whole suite makes many requests from one IP within a minute; the tests of
+# the limits themselves set low rates with override_settings.
+INDEXES_API_RATE = "1000000/minute"
+INDEXES_API_ANON_RATE = "1000000/minute"
 
 # Tests drive a real worker where they need one; nothing runs eagerly by default.
 CELERY_BROKER_URL = _broker_url
