@@ -44,9 +44,9 @@ def test_clients_keep_posting_while_redis_is_down_and_nothing_is_lost(drill):
     deliveries, expected = deliveries_for()
     drill.start()
     down_for = 8.0
-    # Spread over the outage: about a third of the deliveries land while Redis is down.
-    poster = Poster(port=drill.stack.web_port, key=key, clients=2, pace=0.6).start(deliveries)
-    wait_for(lambda: drill.applied() > 0, timeout=30, interval=0.05, what="a first batch applied")
+    # Two clients, 5 deliveries each, 2 s apart: posting spans the whole outage.
+    poster = Poster(port=drill.stack.web_port, key=key, clients=2, pace=2.0).start(deliveries)
+    wait_for(lambda: poster.posted >= 2, timeout=30, interval=0.05, what="first deliveries")
 
     drill.stack.redis.stop()
     poster.phase = "down"
