@@ -13,7 +13,8 @@ Scenarios:
   worker-kill       SIGKILL a worker (and its pool) mid-batches, twice; restart it
   redis-stop        stop Redis (no persistence: queued tasks are lost) for
                     --redis-down seconds while clients keep posting; start it again
-  postgres-restart  ``pg_ctl restart -m fast`` twice during ingestion; clients get
+  postgres-restart  ``pg_ctl restart -m fast`` (or --pg-mode immediate) twice during
+                    ingestion; clients get
                     503 problem+json with Retry-After and retry
   replay            --replay-messages messages (cases with status history, their
                     documents, older versions of both) delivered twice in shuffled
@@ -255,8 +256,8 @@ def scenario_postgres_restart(stack: Stack, drill: Drill, args) -> None:
         for round_, fraction in enumerate((0.15, 0.5), start=1):
             wait_progress(system, fraction, total, timeout=args.timeout)
             poster.phase = f"around restart {round_}"
-            took.append(stack.postgres.restart(mode="fast"))
-            drill.event(f"pg_ctl restart -m fast (round {round_}) took {took[-1]:.1f} s")
+            took.append(stack.postgres.restart(mode=args.pg_mode))
+            drill.event(f"pg_ctl restart -m {args.pg_mode} (round {round_}) took {took[-1]:.1f} s")
             time.sleep(2.0)
             poster.phase = f"after restart {round_}"
         drill.figures["PostgreSQL restarts"] = ", ".join(f"{t:.1f} s" for t in took)
@@ -416,6 +417,12 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=4000, help="cases per ingestion drill")
     parser.add_argument("--clients", type=int, default=4, help="posting client threads")
     parser.add_argument("--redis-down", type=float, default=60.0, help="seconds")
+    parser.add_argument(
+        "--pg-mode",
+        choices=("fast", "immediate"),
+        default="fast",
+        help="pg_ctl restart mode (immediate: a crash, recovery from the WAL)",
+    )
     parser.add_argument("--replay-messages", type=int, default=10000)
     parser.add_argument("--poll-citizens", type=int, default=120)
     parser.add_argument("--poll-redis-down", type=float, default=20.0, help="seconds")
