@@ -1,8 +1,11 @@
 """Health endpoints an operator's monitor can poll.
 
 - ``/healthz/live``: the process answers (for restarts).
-- ``/healthz/ready``: the database and, when configured, Redis answer (for load
-  balancers); 503 otherwise.
+- ``/healthz/ready``: this web process can serve (for load balancers): 503 only
+  when the database does not answer. Redis is reported but does not fail it:
+  without Redis the API still accepts deliveries into the PostgreSQL inbox and
+  the sweeper hands them to the workers later, so taking the web tier out of a
+  load balancer would turn a delay into an outage.
 - ``/healthz/status``: everything an operator watches — database, Redis, Celery
   workers and the inbox backlog — 503 when any is unhealthy.
 """
@@ -93,7 +96,10 @@ def live(request):
 @never_cache
 @require_GET
 def ready(request):
-    return _report({"database": _database(), "broker": _broker()})
+    broker_ok, broker = _broker()
+    if not broker_ok:
+        broker = broker | {"status": "degraded"}
+    return _report({"database": _database(), "broker": (True, broker)})
 
 
 @never_cache

@@ -14,12 +14,24 @@ def test_live(client):
 
 
 @pytest.mark.django_db
-def test_ready_reports_a_dead_broker(client, settings):
+def test_ready_reports_a_dead_broker_but_stays_ready(client, settings):
+    # Deliveries are still accepted into the PostgreSQL inbox without Redis.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz/ready")
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.json()["checks"]["database"]["status"] == "ok"
-    assert response.json()["checks"]["broker"]["status"] == "error"
+    assert response.json()["checks"]["broker"]["status"] == "degraded"
+    assert response.json()["checks"]["broker"]["error"]
+    # The operator's monitor still sees it.
+    assert client.get("/healthz/status").status_code == 503
+
+
+@pytest.mark.django_db
+def test_ready_fails_without_a_database(client, monkeypatch):
+    monkeypatch.setattr(health, "_database", lambda: (False, {"status": "error"}))
+    response = client.get("/healthz/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["status"] == "error"
 
 
 @pytest.mark.integration

@@ -206,6 +206,9 @@ def cache_config(url: str) -> dict:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "overblik",
+            # A Redis that hangs must not hang requests: the rate limits let a
+            # request through uncounted when the cache does not answer.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "overblik"}
 
