@@ -1,7 +1,8 @@
 """Rate limits of the index API: per source-system credential, and per IP without one.
 
-Fixed windows counted with one atomic ``cache.incr`` per request (Redis
-``INCR`` when ``REDIS_CACHE_URL`` is set, see ``config/settings/base.py``):
+Fixed windows counted with one atomic increment per request (on Redis, when
+``REDIS_CACHE_URL`` is set, ``SET NX EX`` and ``INCR`` in one round trip; see
+``config/settings/base.py``):
 constant cost at any rate, unlike DRF's ``SimpleRateThrottle``, which stores and
 rewrites the timestamp of every request in the window. A refused request is a
 ``429`` problem with ``Retry-After`` (seconds until the window ends), raised as
@@ -15,12 +16,15 @@ the inbox is in PostgreSQL, so deliveries must go on being accepted while Redis
 is down (bench/faults.py, tests/faults/).
 """
 
+import functools
 import logging
 import math
 import time
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
@@ -33,6 +37,19 @@ def rate_parse(rate: str) -> tuple[int, int]:
     """``"600/minute"`` -> ``(600, 60)``: requests allowed per window of seconds."""
     count, _, period = rate.partition("/")
     return int(count), _PERIODS[period.strip()[0]]
+
+
+@functools.cache
+def _redis_client(url: str) -> redis.Redis:
+    """One client per Redis URL and process (the cache makes one per call, which
+    costs more than the round trip)."""
+    return redis.Redis.from_url(url)
+
+
+def _cache_url() -> str:
+    # Django's RedisCache writes to the first of several locations.
+    location = settings.CACHES["default"]["LOCATION"]
+    return location[0] if isinstance(location, list | tuple) else location.split(",")[0]
 
 
 class _FixedWindowThrottle(BaseThrottle):
@@ -67,6 +84,15 @@ class _FixedWindowThrottle(BaseThrottle):
 
     @staticmethod
     def _count(key: str, period: int) -> int:
+        # caches["default"], not the module's proxy: isinstance() cannot see through that.
+        if isinstance(caches["default"], RedisCache):
+            # One round trip (Django's add() and incr() take three): create the
+            # window's key with its expiry if missing, then increment it.
+            redis_key = cache.make_and_validate_key(key)
+            pipe = _redis_client(settings.CACHES["default"]["LOCATION"]).pipeline(transaction=False)
+            pipe.set(redis_key, 0, ex=period + 1, nx=True)
+            pipe.incr(redis_key)
+            return int(pipe.execute()[1])
         # add() is a no-op when the key exists; the window's key expires with it.
         cache.add(key, 0, timeout=period + 1)
         try:
