@@ -71,8 +71,6 @@ class ApiProblemMiddleware:
             )
             response = problem_http_response(
                 status_code=503,
-                problem_type="service-unavailable",
-                title="Service unavailable",
                 detail="Databasen svarer ikke lige nu. "
                 f"Prøv igen om {DATABASE_RETRY_AFTER} sekunder med samme Idempotency-Key.",
             )

@@ -38,6 +38,7 @@ _TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 _TYPES = {
     400: "malformed-request",
@@ -53,6 +54,7 @@ _TYPES = {
     422: "invalid-input",
     429: "too-many-requests",
     500: "internal-error",
+    503: "service-unavailable",
 }
 
 

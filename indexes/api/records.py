@@ -43,11 +43,13 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 def problems(*codes: int) -> dict:
     """Schema entries for error answers: ``application/problem+json`` bodies.
 
-    Every operation is rate limited (``indexes.api.throttling``), so 429 is always one.
+    Every operation is rate limited (``indexes.api.throttling``), so 429 is always
+    one, and every one answers 503 (with ``Retry-After``) while the database does
+    not answer (``indexes.middleware``).
     """
     return {
         (code, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, description="A problem.")
-        for code in (*codes, 429)
+        for code in (*codes, 429, 503)
     }
 
 
