@@ -25,26 +25,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import database_ensure  # noqa: E402 - after sys.path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_bb_bench")
 
 KLE_NUMBERS = [f"32.24.{n:02d}" for n in range(1, 7)] + [f"15.17.{n:02d}" for n in range(1, 7)]
-
-
-def database_ensure() -> None:
-    import psycopg
-
-    url = urlparse(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin_url = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def django_setup() -> None:

@@ -33,10 +33,11 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import database_ensure, percentile  # noqa: E402 - after sys.path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_api_bench")
@@ -53,42 +54,6 @@ TABLES = [  # what one case + document delivery writes (COPY ceiling)
     "indexes_casedocument",
     "indexes_change",
 ]
-
-
-def database_ensure() -> None:
-    url = urlparse(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    exists = subprocess.run(
-        [
-            "psql",
-            "-h",
-            url.hostname,
-            "-p",
-            str(url.port or 5432),
-            "-U",
-            url.username or "postgres",
-            "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
-            "postgres",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        subprocess.run(
-            [
-                "createdb",
-                "-h",
-                url.hostname,
-                "-p",
-                str(url.port or 5432),
-                "-U",
-                url.username or "postgres",
-                name,
-            ],
-            check=True,
-        )
 
 
 def django_setup():
@@ -372,11 +337,6 @@ def put_latencies(key: str, run: str, samples: int) -> list[float]:
         if response.status != 201:
             raise RuntimeError(f"PUT answered {response.status}")
     return timings
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

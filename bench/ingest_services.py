@@ -25,15 +25,15 @@ import argparse
 import io
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import database_ensure  # noqa: E402 - after sys.path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_svc_bench")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
@@ -45,20 +45,6 @@ TABLES = [
     "indexes_casedocument",
     "indexes_change",
 ]
-
-
-def database_ensure() -> None:
-    url = urlparse(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    args = ["-h", url.hostname, "-p", str(url.port or 5432), "-U", url.username or "postgres"]
-    exists = subprocess.run(
-        ["psql", *args, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "postgres"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        subprocess.run(["createdb", *args, name], check=True)
 
 
 def setup():

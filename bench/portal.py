@@ -45,10 +45,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import database_ensure, load_average, percentile  # noqa: E402 - after sys.path
+
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.portal_settings"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_portal_bench")
 os.environ.pop("CELERY_BROKER_URL", None)  # the pages do not queue tasks
@@ -60,22 +61,6 @@ PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8023"))
 CASES_PER_CITIZEN = 2.2  # indexes.sources.bulk.CASES_PER_CITIZEN's mean
 # Queries of the request machinery, not of the page (session, user, citizen touch).
 MACHINERY_TABLES = ('"django_session"', '"auth_user"', '"overblik_citizen"')
-
-
-def load_average() -> str:
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
-def database_ensure() -> None:
-    import psycopg
-
-    url = urlparse(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def django_setup() -> None:
@@ -406,11 +391,6 @@ def page_statements(path: str, session: str) -> list[str]:
         if query["sql"].lstrip().upper().startswith("SELECT")
         and not any(table in query["sql"].split(" WHERE ")[0] for table in MACHINERY_TABLES)
     ]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def summary(values: list[float]) -> dict:
