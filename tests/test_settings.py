@@ -75,3 +75,22 @@ def test_ci_fails_clearly_when_postgres_does_not_answer():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "PostgreSQL does not answer" in result.stderr
+
+
+def test_in_process_tasks_run_without_looking_for_a_broker(tmp_path):
+    """`make run` without CELERY_BROKER_URL: tasks run eagerly, and the log stays clean."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'eager.sqlite3'}",
+    }
+    assert _manage("migrate", "--no-input", "-v", "0", env=env).returncode == 0
+    result = _manage(
+        "shell",
+        "-c",
+        "from indexes.tasks import inbox_sweep_task; "
+        "print('swept', inbox_sweep_task.apply_async().get())",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "swept 0" in result.stdout
+    assert "No hostname was supplied" not in result.stderr + result.stdout

@@ -110,6 +110,10 @@ STORAGES = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 # No broker configured: run tasks in-process (the embedded default of `make run`).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery's eager path still opens a producer; without a URL it would look for
+    # a broker on localhost (and warn about it in the log). Nothing is sent.
+    CELERY_BROKER_WRITE_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
