@@ -66,6 +66,9 @@ INDEXES_API_ANON_RATE = "1000000/minute"
 # Tests drive a real worker where they need one; nothing runs eagerly by default.
 CELERY_BROKER_URL = _broker_url
 CELERY_TASK_ALWAYS_EAGER = False
+# base.py points the eager producer at an in-memory transport when no broker URL
+# was given; the suite's broker is decided here, so publish to it.
+CELERY_BROKER_WRITE_URL = None
 
 # Serve static files from the app folders without a collectstatic run.
 WHITENOISE_USE_FINDERS = True
