@@ -107,6 +107,7 @@ class WorkerProcess:
                 raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
             if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
                 return
+        self.kill()  # a worker that never answered must not outlive the run
         raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
