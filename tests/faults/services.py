@@ -149,51 +149,30 @@ class PrivatePostgres:
             log = self.log.read_text(errors="replace")[-800:] if self.log.exists() else ""
             raise RuntimeError(f"{exc}\n{log}") from None
 
-    def _start(self, timeout: float) -> None:
+    def _pg_ctl(self, command: str, *options: str, timeout: float) -> None:
+        """``pg_ctl -D <data> <options> -w -t <timeout> <command>``, waiting until it is done."""
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
             str(self.data),
-            "-l",
-            str(self.log),
+            *options,
             "-w",
             "-t",
             str(int(timeout)),
-            "start",
+            command,
             timeout=timeout + 5,
         )
 
+    def _start(self, timeout: float) -> None:
+        self._pg_ctl("start", "-l", str(self.log), timeout=timeout)
+
     def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
-        self._run(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-m",
-            mode,
-            "-w",
-            "-t",
-            str(int(timeout)),
-            "stop",
-            timeout=timeout + 5,
-        )
+        self._pg_ctl("stop", "-m", mode, timeout=timeout)
 
     def restart(self, mode: str = "fast", timeout: float = 30.0) -> float:
         """``pg_ctl restart -m mode``; the seconds it took until the server answered."""
         started = time.monotonic()
-        self._run(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-m",
-            mode,
-            "-w",
-            "-t",
-            str(int(timeout)),
-            "restart",
-            timeout=timeout + 5,
-        )
+        self._pg_ctl("restart", "-l", str(self.log), "-m", mode, timeout=timeout)
         return time.monotonic() - started
 
     def is_running(self) -> bool:
