@@ -33,6 +33,7 @@ from borgerblikket.services.sheet_io import (
     sheet_export,
     sheet_import_apply,
     sheet_import_start,
+    sheet_upload_read,
 )
 from borgerblikket.services.sheets import (
     ROW_FIELDS,
@@ -252,7 +253,7 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
                     municipality=form.cleaned_data["municipality"],
                     user=request.user,
                     file_name=upload.name,
-                    content=upload.read(),
+                    content=sheet_upload_read(upload=upload),
                     file_format=file_format,
                 )
             except SheetFileError as exc:

@@ -6,8 +6,6 @@ nothing is applied; ``sheet_import_apply`` re-plans the stored upload and applie
 the valid rows in one transaction. Rows not in the file are kept.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 import tablib
@@ -19,6 +17,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from borgerblikket import validators
 from borgerblikket.models import SheetChange, SheetImport, SheetRow
+from borgerblikket.services.sheet_files import (  # noqa: F401 - re-exported for the admin
+    SheetFileError,
+    sheet_file_rows,
+    sheet_upload_read,
+)
 from borgerblikket.services.sheets import (
     COLUMN_LABELS,
     ROW_FIELDS,
@@ -37,7 +40,6 @@ CONTENT_TYPES = {
 # Odense's sheet (and KOMBIT's template) open with this column, holding "KLE".
 FIRST_COLUMN = "KONFIGURATION af KLE-numre i Borgerblikket"
 HEADERS = (FIRST_COLUMN, *COLUMN_LABELS.values())
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def _normalise_heading(text: object) -> str:
@@ -48,10 +50,6 @@ _HEADING_TO_FIELD = {_normalise_heading(label): name for name, label in COLUMN_L
 _HEADING_TO_FIELD[_normalise_heading("Digitalpost kontaktpunkt")] = "digital_post_url"
 _HEADING_TO_FIELD[_normalise_heading("KLE-nr")] = "kle_number"
 _HEADING_TO_FIELD[_normalise_heading(FIRST_COLUMN)] = "_marker"
-
-
-class SheetFileError(Exception):
-    """The file as a whole cannot be read as a sheet (nothing is imported)."""
 
 
 # --- export (django-import-export resource in the sheet's columns) ----------------------
@@ -154,44 +152,12 @@ def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
 # --- reading a file -------------------------------------------------------------------------
 
 
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SheetFileError("Filen er hverken UTF-8 eller Windows-1252")
-
-
 def _read_rows(*, content: bytes, file_format: str) -> list[tuple[int, list]]:
-    """(line number, cells) of every row, numbered as a spreadsheet program shows them."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise SheetFileError("Filen er større end 2 MB")
-    if file_format == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a non-XLSX file
-            raise SheetFileError("Filen kan ikke læses som XLSX") from exc
-        sheet = workbook.worksheets[0]
-        return [
-            (number, [_cell_unescape(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    if file_format in ("csv", "tsv"):
-        text = _decode(content)
-        delimiter = "\t" if file_format == "tsv" else None
-        if delimiter is None:
-            sample = text[:4096]
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows, number = [], 0
-        for cells in reader:
-            number = reader.line_num
-            rows.append((number, [_cell_unescape(cell) for cell in cells]))
-        return rows
-    raise SheetFileError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv")
+    """(line number, cells) of every line, within the bounds of ``sheet_files``."""
+    return [
+        (number, [_cell_unescape(value) for value in cells])
+        for number, cells in sheet_file_rows(content=content, file_format=file_format)
+    ]
 
 
 @dataclass
