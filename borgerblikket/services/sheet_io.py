@@ -25,6 +25,7 @@ from borgerblikket.services.sheet_files import (  # noqa: F401 - re-exported for
 from borgerblikket.services.sheets import (
     COLUMN_LABELS,
     ROW_FIELDS,
+    RowWarning,
     SheetError,
     sheet_row_check,
     sheet_row_save,
@@ -168,15 +169,36 @@ class PlannedLine:
     kle_number: str
     action: str  # "add", "change", "unchanged" or "reject"
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (column, before, after)
     values: dict = field(default_factory=dict)
+
+
+@dataclass
+class WarningGroup:
+    """One problem and every line it applies to, with what each line holds."""
+
+    column: str
+    problem: str
+    lines: list[tuple[PlannedLine, str]] = field(default_factory=list)
 
 
 @dataclass
 class ImportPlan:
     lines: list[PlannedLine]
     file_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def warning_groups(self) -> list[WarningGroup]:
+        """Each warning once, with its lines, in the order the file first has them
+        (Odense's sheet has the same Digital Post problem on every line)."""
+        groups: dict[tuple[str, str], WarningGroup] = {}
+        for line in self.lines:
+            for warning in line.warnings:
+                key = (warning.column, warning.problem)
+                group = groups.setdefault(key, WarningGroup(warning.column, warning.problem))
+                group.lines.append((line, warning.value))
+        return list(groups.values())
 
     def of(self, action: str) -> list[PlannedLine]:
         return [line for line in self.lines if line.action == action]
@@ -196,10 +218,6 @@ class ImportPlan:
     @property
     def rejected(self):
         return self.of("reject")
-
-    @property
-    def warned(self):
-        return [line for line in self.lines if line.warnings and line.action != "reject"]
 
 
 def _shown(name: str, value) -> str:
