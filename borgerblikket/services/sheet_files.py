@@ -72,8 +72,8 @@ def sheet_upload_read(*, upload) -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_FILE_BYTES:
         raise SheetFileError(
-            f"Filen er {_megabytes(size) if size >= 1024 * 1024 else f'{size} bytes'}; "
-            f"et konfigurationsark må højst fylde {_megabytes(MAX_FILE_BYTES)}"
+            f"Filen fylder {_number(size)} bytes; et konfigurationsark må højst fylde "
+            f"{_megabytes(MAX_FILE_BYTES)} ({_number(MAX_FILE_BYTES)} bytes)"
         )
     content = upload.read(MAX_FILE_BYTES + 1)
     if len(content) > MAX_FILE_BYTES:
