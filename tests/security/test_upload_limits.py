@@ -119,15 +119,17 @@ def gunicorn():
         stderr=subprocess.DEVNULL,
     )
     try:
+        # The master listens before its worker is forked: wait for an answer.
         deadline = time.monotonic() + 30
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
+                if _send(port, "/admin/login/", 10)[0]:
+                    break
             except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("gunicorn did not start")
-                time.sleep(0.2)
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("gunicorn did not start")
+            time.sleep(0.2)
         workers = psutil.Process(process.pid).children()
         assert len(workers) == 1
         yield port, workers[0]
