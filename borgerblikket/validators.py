@@ -85,7 +85,7 @@ def link_parse(value: object) -> str:
 
 
 def link_warnings(value: str) -> list[str]:
-    """Problems in a link that is a valid URL but most likely broken.
+    """Problems in a link that is a valid URL but most likely broken (without the link).
 
     Odense's sheet has Digital Post links like ``https://post.borger.dk/?logon.aspx?portalid=…``:
     the page name has slipped into the query (a second "?"), so the link lands on the
@@ -96,8 +96,10 @@ def link_warnings(value: str) -> list[str]:
     warnings = []
     query = urlsplit(value).query
     if "?" in query:
+        # The problem only, not the link: the same problem on many lines is said once
+        # (the import preview groups warnings by their text).
         warnings.append(
-            f"linket '{value}' indeholder '?' flere gange; "
-            "sidenavnet står formentlig i forespørgslen (fx '/?logon.aspx?' for '/logon.aspx?')"
+            "linket indeholder '?' flere gange; sidenavnet står formentlig i "
+            "forespørgslen (fx '/?logon.aspx?' for '/logon.aspx?')"
         )
     return warnings

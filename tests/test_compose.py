@@ -56,3 +56,13 @@ def test_app_settings_come_from_the_environment(compose):
     assert env["DATABASE_URL"].startswith("postgres://")
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379")
     assert "DJANGO_SECRET_KEY" in env
+
+
+def test_body_caps_match_the_settings_defaults(compose):
+    """The compose file's body caps are the ones the proxy comment and Django use."""
+    from django.conf import settings
+
+    environment = compose["x-app"]["environment"]
+    for name in ("OVERBLIK_MAX_BODY_BYTES", "INDEXES_API_MAX_BODY_BYTES"):
+        default = environment[name].split(":-", 1)[1].rstrip("}")
+        assert int(default) == getattr(settings, name), name

@@ -33,6 +33,7 @@ from borgerblikket.services.sheet_io import (
     sheet_export,
     sheet_import_apply,
     sheet_import_start,
+    sheet_upload_read,
 )
 from borgerblikket.services.sheets import (
     ROW_FIELDS,
@@ -48,14 +49,32 @@ from borgerblikket.services.sheets import (
 scope_register(model=SheetImport, path="municipality")
 
 
+class SheetDateField(forms.DateField):
+    """A date as the sheet writes it, whatever the admin's language.
+
+    Shown as DD-MM-ÅÅÅÅ (the sheet's, the list's and the export's form) and read by
+    the import's own rule (``validators.date_parse``: DD-MM-ÅÅÅÅ with ``-``, ``.`` or
+    ``/``, or ÅÅÅÅ-MM-DD), so what the form shows is always accepted — also Django's
+    Danish ``04.01.2020`` and English ``2020-01-04`` (issue 11.9).
+    """
+
+    widget = forms.DateInput(format="%d-%m-%Y")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return validators.date_parse(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+
 class SheetRowForm(forms.ModelForm):
     """A sheet row as the sheet has it: KLE-nr. typed, dates DD-MM-YYYY or ISO, phone with spaces."""
 
     kle_number = forms.CharField(label=_("KLE-nr."), max_length=8)
-    show_from = forms.DateField(
-        label=_("Fradato for visning"),
-        input_formats=["%d-%m-%Y", "%Y-%m-%d"],
-        help_text=_("DD-MM-ÅÅÅÅ eller ÅÅÅÅ-MM-DD"),
+    show_from = SheetDateField(
+        label=_("Fradato for visning"), help_text=_("DD-MM-ÅÅÅÅ eller ÅÅÅÅ-MM-DD")
     )
     contact_phone = forms.CharField(label=_("Kontakttelefon"), max_length=20, required=False)
     # Plain text checked by the sheet's own rule: an http(s) URL, never a guessed scheme.
@@ -252,7 +271,7 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
                     municipality=form.cleaned_data["municipality"],
                     user=request.user,
                     file_name=upload.name,
-                    content=upload.read(),
+                    content=sheet_upload_read(upload=upload),
                     file_format=file_format,
                 )
             except SheetFileError as exc:

@@ -6,8 +6,6 @@ nothing is applied; ``sheet_import_apply`` re-plans the stored upload and applie
 the valid rows in one transaction. Rows not in the file are kept.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 import tablib
@@ -19,9 +17,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from borgerblikket import validators
 from borgerblikket.models import SheetChange, SheetImport, SheetRow
+from borgerblikket.services.sheet_files import (  # noqa: F401 - re-exported for the admin
+    SheetFileError,
+    sheet_file_rows,
+    sheet_upload_read,
+)
 from borgerblikket.services.sheets import (
     COLUMN_LABELS,
     ROW_FIELDS,
+    RowWarning,
     SheetError,
     sheet_row_check,
     sheet_row_save,
@@ -37,7 +41,6 @@ CONTENT_TYPES = {
 # Odense's sheet (and KOMBIT's template) open with this column, holding "KLE".
 FIRST_COLUMN = "KONFIGURATION af KLE-numre i Borgerblikket"
 HEADERS = (FIRST_COLUMN, *COLUMN_LABELS.values())
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def _normalise_heading(text: object) -> str:
@@ -48,10 +51,6 @@ _HEADING_TO_FIELD = {_normalise_heading(label): name for name, label in COLUMN_L
 _HEADING_TO_FIELD[_normalise_heading("Digitalpost kontaktpunkt")] = "digital_post_url"
 _HEADING_TO_FIELD[_normalise_heading("KLE-nr")] = "kle_number"
 _HEADING_TO_FIELD[_normalise_heading(FIRST_COLUMN)] = "_marker"
-
-
-class SheetFileError(Exception):
-    """The file as a whole cannot be read as a sheet (nothing is imported)."""
 
 
 # --- export (django-import-export resource in the sheet's columns) ----------------------
@@ -154,44 +153,12 @@ def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
 # --- reading a file -------------------------------------------------------------------------
 
 
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SheetFileError("Filen er hverken UTF-8 eller Windows-1252")
-
-
 def _read_rows(*, content: bytes, file_format: str) -> list[tuple[int, list]]:
-    """(line number, cells) of every row, numbered as a spreadsheet program shows them."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise SheetFileError("Filen er større end 2 MB")
-    if file_format == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a non-XLSX file
-            raise SheetFileError("Filen kan ikke læses som XLSX") from exc
-        sheet = workbook.worksheets[0]
-        return [
-            (number, [_cell_unescape(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    if file_format in ("csv", "tsv"):
-        text = _decode(content)
-        delimiter = "\t" if file_format == "tsv" else None
-        if delimiter is None:
-            sample = text[:4096]
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows, number = [], 0
-        for cells in reader:
-            number = reader.line_num
-            rows.append((number, [_cell_unescape(cell) for cell in cells]))
-        return rows
-    raise SheetFileError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv")
+    """(line number, cells) of every line, within the bounds of ``sheet_files``."""
+    return [
+        (number, [_cell_unescape(value) for value in cells])
+        for number, cells in sheet_file_rows(content=content, file_format=file_format)
+    ]
 
 
 @dataclass
@@ -202,15 +169,36 @@ class PlannedLine:
     kle_number: str
     action: str  # "add", "change", "unchanged" or "reject"
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (column, before, after)
     values: dict = field(default_factory=dict)
+
+
+@dataclass
+class WarningGroup:
+    """One problem and every line it applies to, with what each line holds."""
+
+    column: str
+    problem: str
+    lines: list[tuple[PlannedLine, str]] = field(default_factory=list)
 
 
 @dataclass
 class ImportPlan:
     lines: list[PlannedLine]
     file_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def warning_groups(self) -> list[WarningGroup]:
+        """Each warning once, with its lines, in the order the file first has them
+        (Odense's sheet has the same Digital Post problem on every line)."""
+        groups: dict[tuple[str, str], WarningGroup] = {}
+        for line in self.lines:
+            for warning in line.warnings:
+                key = (warning.column, warning.problem)
+                group = groups.setdefault(key, WarningGroup(warning.column, warning.problem))
+                group.lines.append((line, warning.value))
+        return list(groups.values())
 
     def of(self, action: str) -> list[PlannedLine]:
         return [line for line in self.lines if line.action == action]
@@ -230,10 +218,6 @@ class ImportPlan:
     @property
     def rejected(self):
         return self.of("reject")
-
-    @property
-    def warned(self):
-        return [line for line in self.lines if line.warnings and line.action != "reject"]
 
 
 def _shown(name: str, value) -> str:

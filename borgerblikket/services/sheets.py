@@ -45,13 +45,29 @@ class SheetError(Exception):
         self.field = field
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """Something in a cell that is imported but most likely wrong.
+
+    ``problem`` is the same text for every line it applies to (the import preview says
+    it once, with those lines); ``value`` is what this line holds.
+    """
+
+    column: str
+    problem: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.problem}" + (f" ({self.value})" if self.value else "")
+
+
 @dataclass
 class RowCheck:
     """The outcome of checking one row's values: cleaned values, errors and warnings."""
 
     values: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
 
 
 def kle_subject_for_sheet(*, number: str) -> Subject:
@@ -111,8 +127,11 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
             check.errors.append(f"{labels['display_name']}: længere end 255 tegn")
         elif subject is not None and name and name != subject.title:
             check.warnings.append(
-                f"{labels['display_name']}: '{name}' afviger fra KLE's titel "
-                f"'{subject.title}'; borgeren ser '{name}'"
+                RowWarning(
+                    labels["display_name"],
+                    "afviger fra KLE's titel; borgeren ser arkets navn",
+                    f"'{name}', KLE: '{subject.title}'",
+                )
             )
         # A name equal to KLE's title is stored as empty, so it follows KLE's own renames.
         check.values["display_name"] = "" if subject is not None and name == subject.title else name
@@ -123,7 +142,9 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
             )
             check.values["source_system"] = system
             if system is not None and not system.is_active:
-                check.warnings.append(f"{labels['source_system']}: '{system.name}' er ikke aktivt")
+                check.warnings.append(
+                    RowWarning(labels["source_system"], f"'{system.name}' er ikke aktivt")
+                )
         except ValueError as exc:
             check.errors.append(f"{labels['source_system']}: {exc}")
     if "show_from" in cells:
@@ -143,7 +164,8 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
             try:
                 check.values[name] = validators.link_parse(cells[name])
                 check.warnings.extend(
-                    f"{labels[name]}: {w}" for w in validators.link_warnings(check.values[name])
+                    RowWarning(labels[name], problem, check.values[name])
+                    for problem in validators.link_warnings(check.values[name])
                 )
             except ValueError as exc:
                 check.errors.append(f"{labels[name]}: {exc}")

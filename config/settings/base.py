@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "overblik.middleware.SecurityHeadersMiddleware",
+    # Everything else: a body over OVERBLIK_MAX_BODY_BYTES is 413 unread (config/middleware.py).
+    "config.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # /api/: body limit (413) and problem+json for 404/500 (indexes/middleware.py).
     "indexes.middleware.ApiProblemMiddleware",
@@ -182,6 +184,19 @@ SPECTACULAR_SETTINGS = {
 # Largest request body of the index API: a bulk batch of 1,000 records of a
 # few KB each fits with room to spare; bigger bodies get a 413 problem.
 INDEXES_API_MAX_BODY_BYTES = env.int("INDEXES_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+# Request bodies outside /api/ (admin forms, the sheet import, logins): a body declared
+# larger is answered 413 before any of it is read (config/middleware.py). A sheet is at
+# most 2 MB (borgerblikket/services/sheet_files.py); the rest is the form around it.
+OVERBLIK_MAX_BODY_BYTES = env.int("OVERBLIK_MAX_BODY_BYTES", default=3 * 1024 * 1024)
+# Django's own upload limits, below that cap:
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+# - the non-file fields of one form (the admin's largest is a changelist action);
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# - a file up to this size stays in memory; a sheet is never written to a temp file;
+FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
+# - the admin's forms have well under 1,000 fields, and the sheet import one file.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Rate limits of the index API (indexes/api/throttling.py; docs/api.md, "Rate
 # limits"): requests per API key, and per client IP for requests without a
 # valid key; DRF's notation <count>/<second|minute|hour|day>. The per-key

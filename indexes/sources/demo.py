@@ -25,6 +25,11 @@ DEMO_SHEETS = {
     "706": DEMO_DIR / "syddjurs-konfigurationsark.tsv",
     "210": DEMO_DIR / "fredensborg-konfigurationsark.tsv",
 }
+# Template numbers an installation uses whichever KLE the index holds (when that KLE
+# has them): Syddjurs' jobcentre files kontanthjælp under 32.24.04, the number both the
+# 2015 KLE and the fixture have, as its demo sheet does (no demo sheet names a number
+# the real KLE lacks: tests/borgerblikket/test_demo_kle_numbers.py).
+DEMO_TEMPLATES = {"706": {"kontanthjaelp": "32.24.04"}}
 DEMO_SEED = 2021
 DEMO_CITIZENS_PER_MUNICIPALITY = 30
 
@@ -59,15 +64,18 @@ def demo_feeds_register(
     """
     present = set(Subject.objects.values_list("number", flat=True))
     overrides = kle_overrides_for(present=present)
-    config = SimulatorConfig(
-        seed=seed,
-        citizens=citizens,
-        demo=True,
-        faults=faults if faults is not None else FaultRates.realistic(),
-        kle=tuple(sorted(overrides.items())),
-    )
     feeds = []
     for code in DEMO_MUNICIPALITIES:
+        templates = {
+            key: number for key, number in DEMO_TEMPLATES.get(code, {}).items() if number in present
+        }
+        config = SimulatorConfig(
+            seed=seed,
+            citizens=citizens,
+            demo=True,
+            faults=faults if faults is not None else FaultRates.realistic(),
+            kle=tuple(sorted({**overrides, **templates}.items())),
+        )
         municipality = Municipality.objects.get(code=code)
         for product in PRODUCTS:
             system, _ = SourceSystem.objects.get_or_create(

@@ -124,7 +124,10 @@ def import_and_preview(page, live_server_url: str) -> None:
     assert rejected.count() == 4
     assert rejected.first.inner_text().startswith("2\t15.62.05")
     assert "findes ikke i KLE" in rejected.first.inner_text()
-    assert "afviger fra KLE's titel" in page.locator("#added").inner_text()
+    warnings = page.locator("#warnings").inner_text()
+    assert "afviger fra KLE's titel" in warnings
+    # Every line's Digital Post link has "?logon.aspx?": said once, naming the lines.
+    assert page.content().count("flere gange") == 1 and "mailboxid=5185" in warnings
     assert SheetRow.objects.count() == 0  # the preview saved nothing
     screenshot(page, "borgerblikket-import-preview")
 

@@ -91,10 +91,12 @@ def test_odense_sheet_imports_as_far_as_it_validly_can(real_kle, odense_sheet):
     added = {line.kle_number: line for line in plan.added}
     assert {"15.17.06", "15.17.12", "15.17.22", "15.20.24"} <= set(added)
     # The title that differs from KLE's is reported (and kept: it is what the citizen sees).
-    assert any("afviger fra KLE's titel" in w for w in added["15.17.06"].warnings)
-    # Every Digital Post link has "?logon.aspx?": each row says so.
+    assert any("afviger fra KLE's titel" in str(w) for w in added["15.17.06"].warnings)
+    # Every Digital Post link has "?logon.aspx?": each row knows, the preview says it once.
     for line in plan.lines:
-        assert any("'?' flere gange" in w for w in line.warnings), line.line
+        assert any("'?' flere gange" in str(w) for w in line.warnings), line.line
+    post = [g for g in plan.warning_groups if "'?' flere gange" in g.problem]
+    assert len(post) == 1 and len(post[0].lines) == len(plan.lines)
 
     sheet_import_apply(sheet_import=upload, user=user)
     rows = SheetRow.objects.filter(municipality=odense).select_related("kle_subject")
@@ -181,6 +183,70 @@ def test_import_plan_changes_and_line_numbers():
     errors7 = " ".join(by_line[7].errors)
     assert "findes ikke i KLE" in errors7 and "SBSYS" in errors7 and "gyldig dato" in errors7
     assert any("'KLE'" in e for e in by_line[8].errors)
+
+
+def _digital_post(mailbox: int) -> str:
+    return (
+        "https://post.borger.dk/?logon.aspx?portalid=1049&logon=borger&function=inbox"
+        f"&template=borger&mailboxid={mailbox}"
+    )
+
+
+def _warned_sheet() -> bytes:
+    """Odense's pattern: every Digital Post link has the page name in its query (each a
+    different mailbox), and two names differ from KLE's titles."""
+    f.kle_subject("15.17.06", "Sygedagpengeopfølgning")
+    f.kle_subject("15.17.12", "Revalidering")
+    f.kle_subject("32.24.04", "Hjælp til forsørgelse")
+    lines = [
+        f"KLE\t15.17.06\tSygedagpenge opfølgning\t\t01-01-2020\t\t\t\t{_digital_post(19330)}\t\t",
+        f"KLE\t15.17.12\t\t\t01-01-2020\t\t\t\t{_digital_post(19808)}\t\t",
+        f"KLE\t32.24.04\tKontanthjælp\t\t01-01-2020\t\t\t\t{_digital_post(5185)}\t\t",
+        "KLE\t99.99.99\t\t\t01-01-2020\t\t\t\t\t\t",
+    ]
+    return ("\t".join(HEADERS) + "\n" + "\n".join(lines) + "\n").encode()
+
+
+def test_a_warning_repeated_on_many_lines_is_one_group_naming_them():
+    """Issue 11.14: the same Digital Post warning was repeated on every line of the preview."""
+    plan = sheet_import_plan(
+        municipality=f.municipality("461"), content=_warned_sheet(), file_format="tsv"
+    )
+    groups = {group.problem: group for group in plan.warning_groups}
+    post = [g for problem, g in groups.items() if "'?' flere gange" in problem]
+    assert len(post) == 1, list(groups)
+    assert post[0].column == "Digitalpost kontaktpunkt (postkasse)"
+    assert [(line.line, value) for line, value in post[0].lines] == [
+        (2, _digital_post(19330)),
+        (3, _digital_post(19808)),
+        (4, _digital_post(5185)),
+    ]
+    names = [g for problem, g in groups.items() if "afviger fra KLE's titel" in problem]
+    assert len(names) == 1
+    assert [line.kle_number for line, _value in names[0].lines] == ["15.17.06", "32.24.04"]
+    assert "Sygedagpenge opfølgning" in names[0].lines[0][1]
+    # Each line still knows its own warnings (the import and its tests read them).
+    assert [len(line.warnings) for line in plan.lines] == [2, 1, 2, 0]
+
+
+def test_the_preview_says_a_repeated_warning_once_with_its_lines(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+    from lxml import html
+
+    client.force_login(f.municipal_admin("461", username="odense-admin"))
+    response = client.post(
+        reverse("admin:borgerblikket_sheetrow_import"),
+        {"municipality": "461", "file": SimpleUploadedFile("ark.tsv", _warned_sheet())},
+    )
+    page = response.content.decode()
+    assert page.count("flere gange") == 1
+    assert page.count("afviger fra KLE") == 1
+    rows = html.fromstring(response.content).xpath('//table[@id="warnings"]/tbody/tr')
+    texts = [" ".join(row.text_content().split()) for row in rows]
+    post = next(text for text in texts if "flere gange" in text)
+    for line, mailbox in ((2, 19330), (3, 19808), (4, 5185)):
+        assert f"{line} " in post and f"mailboxid={mailbox}" in post
 
 
 def test_a_file_without_the_sheets_headings_is_refused():

@@ -167,3 +167,144 @@ def test_bytes_that_are_no_sheet_are_refused_cleanly(content, file_format):
     except SheetFileError as exc:
         assert str(exc)
     assert _written() == before
+
+
+# --- the import endpoint: any file is a plan or a form error, never a 500 (issue 12.7) --------
+
+ENDPOINT_FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+EXTENSIONS = ["xlsx", "csv", "tsv", "ods", "json", "xls", "txt", ""]
+
+
+@pytest.fixture
+def import_client(client):
+    f.kle_subject("32.24.04", "Hjælp til forsørgelse")
+    client.force_login(f.municipal_admin("461", username="odense-admin"))
+    return client
+
+
+def _post(client, name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    before = _written()
+    response = client.post(
+        reverse("admin:borgerblikket_sheetrow_import"),
+        {"municipality": "461", "file": SimpleUploadedFile(name, content)},
+    )
+    # The test client re-raises a view's exception: reaching here means no 500.
+    assert response.status_code == 200
+    if "plan" in response.context:
+        assert SheetImport.objects.count() == before[2] + 1  # the stored upload, nothing else
+        assert _written()[:2] == before[:2]
+        return response, None
+    errors = response.context["form"].errors.get("file")
+    assert errors and all(isinstance(e, str) and e.strip() for e in errors), response.context[
+        "form"
+    ].errors
+    assert _written() == before
+    return response, errors[0]
+
+
+# Text a spreadsheet program or a hand edit may put in a CSV: quotes, separators,
+# line ends of every kind, NUL, BOMs, a field near and over the csv module's limit.
+csv_piece = st.one_of(
+    cell_text,
+    st.sampled_from(['"', '""', ";", ",", "\t", "\r", "\n", "\r\n", "\x00", "\ufeff", "'="]),
+    st.sampled_from(["KLE", "32.24.04", "01-01-2020", "KLE-nr.", "Fradato for visning"]),
+    st.integers(min_value=1, max_value=3).map(lambda k: "q" * (k * 70_000)),
+)
+
+
+@FUZZ
+@given(
+    pieces=st.lists(csv_piece, max_size=30),
+    extension=st.sampled_from(["csv", "tsv"]),
+    encoding=st.sampled_from(["utf-8", "utf-16", "cp1252", "latin-1"]),
+)
+def test_any_csv_text_is_a_plan_or_a_form_error(import_client, pieces, extension, encoding):
+    text = "KLE-nr.;Fradato for visning\tKLE-nr.\n" + "".join(pieces)
+    content = text.encode(encoding, errors="replace")
+    _post(import_client, f"ark.{extension}", content[: 2 * 1024 * 1024])
+
+
+@ENDPOINT_FUZZ
+@given(
+    content=st.binary(max_size=2000),
+    extension=st.sampled_from(EXTENSIONS),
+)
+def test_any_bytes_under_any_extension_are_a_form_error_or_a_plan(
+    import_client, content, extension
+):
+    name = f"ark.{extension}" if extension else "ark"
+    _response, error = _post(import_client, name, content)
+    if content and extension not in ("xlsx", "csv", "tsv"):
+        assert error and ".xlsx" in error  # the formats the import reads are named
+
+
+def _exported_xlsx() -> bytes:
+    odense = f.municipality("461")
+    SheetRow.objects.filter(municipality=odense).delete()
+    f.SheetRowFactory(
+        kle_subject=f.kle_subject("32.24.04", "Hjælp til forsørgelse"),
+        show_from=dt.date(2020, 1, 2),
+    )
+    return sheet_export(municipality=odense, file_format="xlsx")
+
+
+@ENDPOINT_FUZZ
+@given(data=st.data())
+def test_a_damaged_xlsx_is_a_form_error_or_a_plan(import_client, data):
+    """A real export, cut, overwritten or patched at random places (zip directory,
+    compressed streams, headers) — what a broken download or a hostile edit makes."""
+    content = bytearray(_exported_xlsx())
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+        action = data.draw(st.sampled_from(["cut", "flip", "splice"]))
+        # A position independent of the export's length (its zip holds timestamps).
+        at = data.draw(st.integers(min_value=0, max_value=1 << 20)) % len(content)
+        if action == "cut":
+            del content[at:]
+        elif action == "flip":
+            content[at] ^= data.draw(st.integers(min_value=1, max_value=255))
+        else:
+            content[at:at] = data.draw(st.binary(min_size=1, max_size=64))
+        if not content:
+            break
+    _post(import_client, "ark.xlsx", bytes(content))
+
+
+# Worksheet XML a hand-made or hostile XLSX may hold: every cell type SpreadsheetML
+# has (ECMA-376 §18.18.11), with values that do not fit it.
+xml_cell = st.one_of(
+    st.builds(
+        lambda t, v: f'<c t="{t}"><v>{v}</v></c>',
+        st.sampled_from(["n", "s", "b", "d", "e", "str", "inlineStr", "zz"]),
+        st.one_of(
+            st.sampled_from(
+                ["1e308", "-1e308", "NaN", "inf", "99999999", "-1", "x", "", "2020-13-45"]
+            ),
+            st.integers().map(str),
+        ),
+    ),
+    st.builds(
+        lambda text: f'<c t="inlineStr"><is><t>{text}</t></is></c>',
+        st.text(alphabet="abc<>&;'\" æøå", max_size=20).map(
+            lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        ),
+    ),
+    st.sampled_from(['<c r="A0"/>', '<c r="ZZZZ9"/>', '<c r="1A"/>', "<c><f>1+1</f></c>"]),
+)
+
+
+@ENDPOINT_FUZZ
+@given(rows=st.lists(st.lists(xml_cell, max_size=6), max_size=8))
+def test_any_worksheet_cells_are_a_form_error_or_a_plan(import_client, rows):
+    from tests.security import sheet_bombs
+
+    header = '<row r="1"><c t="inlineStr"><is><t>KLE-nr.</t></is></c><c t="inlineStr"><is><t>Fradato for visning</t></is></c></row>'
+    body = [header] + [f"<row>{''.join(cells)}</row>" for cells in rows]
+    _post(import_client, "ark.xlsx", sheet_bombs.xlsx([sheet_bombs.worksheet(body)]))
