@@ -49,6 +49,22 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"{reason} (outside CI)"))
 
 
+def shared_file(path: Path | str) -> Path:
+    """A file of the shared data folder (``settings.SHARED_DIR``; a relative ``path`` is
+    taken from there), which a bare clone lacks.
+
+    Absent: outside CI the test is skipped with the reason; under CI=true it fails,
+    since CI lays the folder beside the checkout and a skip would hide lost coverage.
+    """
+    path = Path(settings.SHARED_DIR) / path
+    if not path.exists():
+        reason = f"{path} is absent: the shared data folder is not beside this checkout"
+        if settings.IN_CI:
+            pytest.fail(f"{reason} (CI=true has it)")
+        pytest.skip(f"{reason} (outside CI)")
+    return path
+
+
 def _database_url_for(settings_dict) -> str:
     user = settings_dict.get("USER") or ""
     password = settings_dict.get("PASSWORD") or ""
