@@ -150,18 +150,26 @@ def _is_transactional(item: pytest.Item) -> bool:
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
 
 
+# What migrations left in the test database (Django's serialized form), taken once.
+_MIGRATED_ROWS = pytest.StashKey[str]()
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
     """pytest-django's test database, with a snapshot of what migrations left in it.
 
     Django takes the snapshot only when a collected test asks for
-    ``serialized_rollback``; the restore below needs it in every session.
+    ``serialized_rollback``, and keeps it on the connection object, which is not
+    the same object in every context (a test beside Playwright's event loop gets
+    another); the restore below needs it in every session and every context.
     """
     from django.db import connection
 
     with django_db_blocker.unblock():
-        if not hasattr(connection, "_test_serialized_contents"):
-            connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is None:
+            contents = connection.creation.serialize_db_to_string()
+    request.config.stash[_MIGRATED_ROWS] = contents
     return django_db_setup
 
 
@@ -179,10 +187,12 @@ def _database_restore(config: pytest.Config) -> None:
     from django.db import connection
     from pytest_django.plugin import blocking_manager_key
 
-    contents = getattr(connection, "_test_serialized_contents", None)
+    contents = config.stash.get(_MIGRATED_ROWS, None)
     if contents is None:  # no test database was set up in this session
         return
     with config.stash[blocking_manager_key].unblock():
+        # Where Django's own serialized_rollback looks for it, on this context's connection.
+        connection._test_serialized_contents = contents
         call_command(
             "flush",
             verbosity=0,
