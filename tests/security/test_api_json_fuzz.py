@@ -13,6 +13,7 @@ request path is under test (parser, middleware, views, PostgreSQL).
 
 import contextlib
 import json
+import sys
 
 import pytest
 from django.db import transaction
@@ -144,6 +145,30 @@ def test_deep_nesting_is_a_problem_not_a_crash(source_system_client, method, pat
         pointers = [e["pointer"] for e in body_json.get("errors", [])]
         assert any(p.endswith("/title") or p == "" for p in pointers), pointers
         assert _counts() == before
+
+
+@pytest.mark.parametrize("method, path", ENDPOINTS)
+@pytest.mark.parametrize("recursion_limit", [None, 20_000])
+@pytest.mark.parametrize("depth", [65, 500, 880, 896, 897, 990, 2500, 9000])
+def test_nesting_beyond_the_bound_is_too_deep_whatever_the_recursion_limit(
+    source_system_client, method, path, depth, recursion_limit
+):
+    """The bound is the parser's own, not Python's recursion limit: a body the parser took
+    at one stack depth once failed deeper in DRF (json.dumps: RecursionError, a 500) —
+    at depths 896-897 with the default limit, and wherever a raised limit let it parse."""
+    original = sys.getrecursionlimit()
+    nested = "[" * depth + "1" + "]" * depth
+    body = json.dumps(case_record("c-1", title="x")).replace('"x"', nested).encode()
+    if method == "post":
+        body = b'{"records": [{"kind": "case", "record": ' + body + b"}]}"
+    sys.setrecursionlimit(recursion_limit or original)  # Hypothesis raises it, for one
+    try:
+        problem = _assert_problem(_send(source_system_client, method, path, body), statuses=(400,))
+    finally:
+        sys.setrecursionlimit(original)
+    assert problem["type"].endswith("malformed-json")
+    assert [e["code"] for e in problem["errors"]] == ["too_deep"]
+    assert not Case.objects.exists() and not InboxBatch.objects.exists()
 
 
 @FUZZ
