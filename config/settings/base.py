@@ -287,6 +287,9 @@ OVERBLIK_CPR_HMAC_KEY = env("OVERBLIK_CPR_HMAC_KEY", default="")
 OVERBLIK_SESSION_IDLE_SECONDS = env.int("OVERBLIK_SESSION_IDLE_SECONDS", default=15 * 60)
 OVERBLIK_SESSION_MAX_SECONDS = env.int("OVERBLIK_SESSION_MAX_SECONDS", default=8 * 60 * 60)
 OVERBLIK_CASES_PER_PAGE = 20
+# `manage.py demo_accounts` (run by `make run`) creates admin accounts with
+# published passwords: only the local and test settings turn it on.
+OVERBLIK_DEMO_ACCOUNTS = False
 # Login rate limits (overblik/ratelimits.py) on the default cache, in django-ratelimit's
 # notation ("60/5m" = 60 in 5 minutes; empty = off). Per client IP on the MitID login's
 # start and callback (each); per IP and per user name on the admin login's attempts.

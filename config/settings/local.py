@@ -13,3 +13,5 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 # serves them only with DEBUG on).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# `make run` creates the demo's admin accounts (README, "The demo").
+OVERBLIK_DEMO_ACCOUNTS = True
