@@ -42,6 +42,10 @@ def pytest_collection_modifyitems(config, items):
         if settings.POSTGRES_AVAILABLE and settings.REDIS_AVAILABLE
         else "PostgreSQL and Redis are both needed",
     }
+    # Slow end-to-end checks (a fresh clone running the demo): always under CI=true,
+    # locally when asked for with `-m ci`.
+    if not settings.IN_CI and "ci" not in (config.getoption("markexpr") or ""):
+        reasons["ci"] = "runs under CI=true, or with -m ci"
     for item in items:
         for marker, reason in reasons.items():
             if reason and item.get_closest_marker(marker):
