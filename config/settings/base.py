@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "overblik.middleware.SecurityHeadersMiddleware",
+    # A NUL byte (%00) in the URL: 400 before anything looks it up (config/middleware.py).
+    "config.middleware.NulByteMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # /api/: body limit (413) and problem+json for 404/500 (indexes/middleware.py).
     "indexes.middleware.ApiProblemMiddleware",
