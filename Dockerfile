@@ -27,4 +27,4 @@ RUN pip install . \
 
 USER overblik
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "-c", "python:config.gunicorn"]

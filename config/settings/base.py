@@ -327,6 +327,11 @@ LOGGING = {
     "filters": {"redact_cpr": {"()": "config.logging.RedactCprFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
@@ -334,9 +339,20 @@ LOGGING = {
             "formatter": "plain",
             "filters": ["redact_cpr"],
         },
+        # runserver's request lines (paths and queries), as Django's default but filtered.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_cpr"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Django's defaults give these unfiltered handlers of their own (and "django" a
+        # second console under DEBUG): replaced, so every line passes the filter.
+        # gunicorn: config/gunicorn.py; Celery: config/celery.py applies this dict.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
