@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "overblik.example.dk",
     "DATABASE_URL": "postgres://overblik@127.0.0.1:5432/overblik",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "OVERBLIK_CPR_HMAC_KEY": "f3Zr9!pQw2@Lm7#Tx5$Vb8^Nc1&Hd4*Jk6(Gs0)Ye3-Ua9+Ri2=Wo5",
 }
 
 
@@ -44,6 +45,38 @@ def test_production_refuses_to_start_without(missing):
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "x",  # the one character production once started with
+        "short-but-not-one-character",
+        "a" * 60,  # long, but one character over and over
+        "abab" * 20,  # long, four distinct characters
+        "django-insecure-" + "k7#Qx9!vLm2@Zr5$Tp8^Wn3&Yb6*Hc4(Jd1)Fg0-Ks7_U",  # startproject's
+    ],
+)
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "OVERBLIK_CPR_HMAC_KEY"])
+def test_production_refuses_to_start_with_a_weak_key(name, weak):
+    """Django's deploy check only warns; production refuses (its rule: 50 characters, 5
+    distinct, no django-insecure- prefix). The CPR hash key follows the same rule."""
+    result = _manage("check", env=PRODUCTION_ENV | {name: weak})
+    assert result.returncode != 0
+    assert name in result.stderr and "too weak" in result.stderr
+    if len(weak) > 3:  # (one character is in any traceback)
+        assert weak not in result.stderr  # a key is never repeated in a message
+
+
+def test_production_requires_its_own_cpr_hash_key():
+    """Derived from SECRET_KEY by default, the citizens' CPR hashes would change with every
+    rotation of the secret key: production names the key explicitly, and another one."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "OVERBLIK_CPR_HMAC_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0 and "OVERBLIK_CPR_HMAC_KEY" in result.stderr
+    same = PRODUCTION_ENV | {"OVERBLIK_CPR_HMAC_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]}
+    result = _manage("check", env=same)
+    assert result.returncode != 0 and "must differ" in result.stderr
 
 
 def test_production_refuses_sqlite():
