@@ -23,7 +23,13 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.test_make_run import group_members, interrupt_like_a_terminal, serve_env, wait_for
+from tests.test_make_run import (
+    as_a_terminal_starts_it,
+    group_members,
+    interrupt_like_a_terminal,
+    serve_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ci
 
@@ -187,7 +193,7 @@ def test_a_clone_without_shared_runs_the_demo_the_readme_promises(fresh_clone, t
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            preexec_fn=as_a_terminal_starts_it,
         )
     try:
         wait_for(
