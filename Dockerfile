@@ -20,11 +20,14 @@ COPY borgerblikket ./borgerblikket
 COPY overblik ./overblik
 COPY templates ./templates
 COPY manage.py ./
+# collectstatic loads the production settings, which refuse weak keys: throw-away ones.
 RUN pip install . \
- && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost \
+ && DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    OVERBLIK_CPR_HMAC_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost/build CELERY_BROKER_URL=redis://localhost \
     python manage.py collectstatic --no-input
 
 USER overblik
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "-c", "python:config.gunicorn"]

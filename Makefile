@@ -45,25 +45,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Install, migrate, load data and serve the portal at http://$(HOST):$(PORT).
+# Install, migrate, load data and serve the portal at http://$(HOST):$(PORT)
+# (scripts/run, then scripts/serve; Ctrl-C stops every server it started).
 # Without DATABASE_URL/CELERY_BROKER_URL: SQLite and in-process tasks.
 # A local mock MitID broker (oidc-provider-mock) serves the demo citizens' login
 # at http://127.0.0.1:$(OIDC_MOCK_PORT) for as long as the portal runs.
 run: install static
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py kle_ensure
-	$(PY) manage.py demo_load
-	$(PY) manage.py collectstatic --no-input --verbosity 0
-	@trap 'kill 0' EXIT INT TERM; \
-	echo "Starting the demo login provider at http://127.0.0.1:$(OIDC_MOCK_PORT)"; \
-	$(PY) -m overblik.mock_oidc --host 127.0.0.1 --port $(OIDC_MOCK_PORT) & \
-	export OVERBLIK_MOCK_OIDC_URL=http://127.0.0.1:$(OIDC_MOCK_PORT); \
-	if [ -n "$$CELERY_BROKER_URL" ]; then \
-	  echo "Starting a Celery worker and beat against $$CELERY_BROKER_URL"; \
-	  $(PY) -m celery -A config worker --loglevel=INFO & \
-	  $(PY) -m celery -A config beat --loglevel=INFO & \
-	fi; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) OIDC_MOCK_PORT=$(OIDC_MOCK_PORT) bash scripts/run
 
 # Lint and the whole suite, against PostgreSQL and Redis when they answer.
 test: install static browsers

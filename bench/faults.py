@@ -99,7 +99,12 @@ class Drill:
 
 
 def django_setup(stack: Stack) -> None:
-    for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+    for name in (
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_SECRET_KEY",
+        "OVERBLIK_CPR_HMAC_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+    ):
         os.environ[name] = stack.env[name]
     for name in ("DJANGO_SECURE_SSL_REDIRECT", "DATABASE_URL", "CELERY_BROKER_URL"):
         os.environ[name] = stack.env[name]

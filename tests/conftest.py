@@ -42,11 +42,31 @@ def pytest_collection_modifyitems(config, items):
         if settings.POSTGRES_AVAILABLE and settings.REDIS_AVAILABLE
         else "PostgreSQL and Redis are both needed",
     }
+    # Slow end-to-end checks (a fresh clone running the demo): always under CI=true,
+    # locally when asked for with `-m ci`.
+    if not settings.IN_CI and "ci" not in (config.getoption("markexpr") or ""):
+        reasons["ci"] = "runs under CI=true, or with -m ci"
     for item in items:
         for marker, reason in reasons.items():
             if reason and item.get_closest_marker(marker):
                 # settings/test.py already refused to start under CI, so this is local only.
                 item.add_marker(pytest.mark.skip(reason=f"{reason} (outside CI)"))
+
+
+def shared_file(path: Path | str) -> Path:
+    """A file of the shared data folder (``settings.SHARED_DIR``; a relative ``path`` is
+    taken from there), which a bare clone lacks.
+
+    Absent: outside CI the test is skipped with the reason; under CI=true it fails,
+    since CI lays the folder beside the checkout and a skip would hide lost coverage.
+    """
+    path = Path(settings.SHARED_DIR) / path
+    if not path.exists():
+        reason = f"{path} is absent: the shared data folder is not beside this checkout"
+        if settings.IN_CI:
+            pytest.fail(f"{reason} (CI=true has it)")
+        pytest.skip(f"{reason} (outside CI)")
+    return path
 
 
 def _database_url_for(settings_dict) -> str:
@@ -126,32 +146,76 @@ class WorkerProcess:
                 self.process.wait()
 
 
-# Rows that data migrations seed. A transactional test flushes every table when it
-# ends, so the next transactional test would start without them: put them back.
-_MIGRATION_SEEDS = (
-    ("indexes.migrations.0002_municipalities", "load"),
-    ("borgerblikket.migrations.0002_seed_mandatory_and_abbreviations", "seed"),
-)
-
-
-def _is_transactional(request) -> bool:
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
+def _is_transactional(item: pytest.Item) -> bool:
+    """The test commits (``transactional_db``, ``live_server`` or ``transaction=True``)."""
+    if {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
         return True
-    marker = request.node.get_closest_marker("django_db")
+    marker = item.get_closest_marker("django_db")
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
 
 
-@pytest.fixture(autouse=True)
-def _migration_seeded_rows(request):
-    """Transactional tests see the same reference data as every other test."""
-    if _is_transactional(request):
-        import importlib
+# What migrations left in the test database (Django's serialized form), taken once.
+_MIGRATED_ROWS = pytest.StashKey[str]()
 
-        from django.apps import apps
 
-        request.getfixturevalue("transactional_db")
-        for module, function in _MIGRATION_SEEDS:
-            getattr(importlib.import_module(module), function)(apps, None)
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_db_setup, django_db_blocker):
+    """pytest-django's test database, with a snapshot of what migrations left in it.
+
+    Django takes the snapshot only when a collected test asks for
+    ``serialized_rollback``, and keeps it on the connection object, which is not
+    the same object in every context (a test beside Playwright's event loop gets
+    another); the restore below needs it in every session and every context.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is None:
+            contents = connection.creation.serialize_db_to_string()
+    request.config.stash[_MIGRATED_ROWS] = contents
+    return django_db_setup
+
+
+def _database_restore(config: pytest.Config) -> None:
+    """Put the migrated rows back, with their primary keys, into a flushed database.
+
+    A transactional test ends with a flush, whose post_migrate signal re-creates
+    content types and permissions under new keys (stale in ContentType's cache;
+    an IntegrityError for the next ``serialized_rollback`` setup) and which
+    leaves out what data migrations seeded. So every test starts from the same
+    rows, whatever ran before it (the suite passes in any order).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    contents = config.stash.get(_MIGRATED_ROWS, None)
+    if contents is None:  # no test database was set up in this session
+        return
+    with config.stash[blocking_manager_key].unblock():
+        # Where Django's own serialized_rollback looks for it, on this context's connection.
+        connection._test_serialized_contents = contents
+        call_command(
+            "flush",
+            verbosity=0,
+            interactive=False,
+            reset_sequences=False,  # as TransactionTestCase flushes: keys stay ahead
+            inhibit_post_migrate=True,
+        )
+        connection.creation.deserialize_db_from_string(contents)
+        ContentType.objects.clear_cache()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a transactional test's own teardown (its flush), restore the migrated rows."""
+    result = yield
+    # After the last test the session fixtures have already dropped the test database.
+    if nextitem is not None and _is_transactional(item):
+        _database_restore(item.config)
+    return result
 
 
 @pytest.fixture(scope="session")

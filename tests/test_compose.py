@@ -56,6 +56,8 @@ def test_app_settings_come_from_the_environment(compose):
     assert env["DATABASE_URL"].startswith("postgres://")
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379")
     assert "DJANGO_SECRET_KEY" in env
+    # Production refuses to start without its own CPR hash key (tests/test_settings.py).
+    assert env["OVERBLIK_CPR_HMAC_KEY"].startswith("${OVERBLIK_CPR_HMAC_KEY:?")
 
 
 def test_body_caps_match_the_settings_defaults(compose):

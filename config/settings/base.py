@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "overblik.middleware.SecurityHeadersMiddleware",
+    # A NUL byte (%00) in the URL: 400 before anything looks it up (config/middleware.py).
+    "config.middleware.NulByteMiddleware",
     # Everything else: a body over OVERBLIK_MAX_BODY_BYTES is 413 unread (config/middleware.py).
     "config.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -302,6 +304,9 @@ OVERBLIK_CPR_HMAC_KEY = env("OVERBLIK_CPR_HMAC_KEY", default="")
 OVERBLIK_SESSION_IDLE_SECONDS = env.int("OVERBLIK_SESSION_IDLE_SECONDS", default=15 * 60)
 OVERBLIK_SESSION_MAX_SECONDS = env.int("OVERBLIK_SESSION_MAX_SECONDS", default=8 * 60 * 60)
 OVERBLIK_CASES_PER_PAGE = 20
+# `manage.py demo_accounts` (run by `make run`) creates admin accounts with
+# published passwords: only the local and test settings turn it on.
+OVERBLIK_DEMO_ACCOUNTS = False
 # Login rate limits (overblik/ratelimits.py) on the default cache, in django-ratelimit's
 # notation ("60/5m" = 60 in 5 minutes; empty = off). Per client IP on the MitID login's
 # start and callback (each); per IP and per user name on the admin login's attempts.
@@ -337,6 +342,11 @@ LOGGING = {
     "filters": {"redact_cpr": {"()": "config.logging.RedactCprFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
@@ -344,9 +354,20 @@ LOGGING = {
             "formatter": "plain",
             "filters": ["redact_cpr"],
         },
+        # runserver's request lines (paths and queries), as Django's default but filtered.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_cpr"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Django's defaults give these unfiltered handlers of their own (and "django" a
+        # second console under DEBUG): replaced, so every line passes the filter.
+        # gunicorn: config/gunicorn.py; Celery: config/celery.py applies this dict.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

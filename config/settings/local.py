@@ -3,8 +3,15 @@
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off by default: citizens trying the demo get the portal's own 404/500 pages,
+# never Django's technical ones (settings, URLs, tracebacks). Errors still reach
+# the terminal through the log; DJANGO_DEBUG=true turns the debug pages on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# whitenoise serves the static files whatever DEBUG says (runserver's own view
+# serves them only with DEBUG on).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# `make run` creates the demo's admin accounts (README, "The demo").
+OVERBLIK_DEMO_ACCOUNTS = True

@@ -3,6 +3,11 @@
 https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 """
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -16,8 +21,32 @@ def _required(name: str) -> str:
     return value
 
 
+def _strong(name: str) -> str:
+    """A required key as strong as Django's deploy check asks (which only warns): refused
+    at start otherwise. The message never repeats the key."""
+    value = _required(name)
+    if (
+        len(value) < SECRET_KEY_MIN_LENGTH
+        or len(set(value)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or value.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
+        raise ImproperlyConfigured(
+            f"{name} is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} or more of them distinct, not starting with "
+            f"{SECRET_KEY_INSECURE_PREFIX!r} (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(64))')."
+        )
+    return value
+
+
 DEBUG = False
-SECRET_KEY = _required("DJANGO_SECRET_KEY")
+SECRET_KEY = _strong("DJANGO_SECRET_KEY")
+# The key of the citizens' CPR hashes (overblik/services.py) is its own: derived from
+# SECRET_KEY (the default elsewhere), rotating the secret key would orphan every
+# citizen's account and access log.
+OVERBLIK_CPR_HMAC_KEY = _strong("OVERBLIK_CPR_HMAC_KEY")
+if OVERBLIK_CPR_HMAC_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("OVERBLIK_CPR_HMAC_KEY must differ from DJANGO_SECRET_KEY.")
 ALLOWED_HOSTS = [h.strip() for h in _required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 _required("DATABASE_URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -19,6 +19,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Login rate limits count across tests on a shared cache; the tests that check them
 # turn them on (tests/security/test_login_rate_limits.py).
 RATELIMIT_ENABLE = False
+OVERBLIK_DEMO_ACCOUNTS = True  # tests/borgerblikket/test_demo_accounts.py
 
 IN_CI = env.bool("CI", default=False)
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/overblik"

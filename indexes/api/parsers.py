@@ -1,7 +1,10 @@
 """The index API's JSON parser: DRF's, plus two refusals it lacks (both were 500s).
 
 - Nesting deeper than Python's recursion limit made ``json`` raise
-  ``RecursionError``; it is now a ``400 malformed-json`` problem.
+  ``RecursionError``; and a body just shallow enough to parse failed later, at
+  a deeper stack (DRF's ``JSONField`` re-encodes it: ``RecursionError``, a 500 at
+  896 levels). Nesting beyond ``MAX_DEPTH`` is now a ``400 malformed-json``
+  problem (``too_deep``), whatever the recursion limit.
 - A ``\\uD800``-``\\uDFFF`` escape without its pair decodes to a lone surrogate,
   which no UTF-8 text (PostgreSQL, the answer's own JSON) can hold; it is now a
   ``400 malformed-json`` problem whose ``errors`` point at the value or key.
@@ -21,6 +24,9 @@ from rest_framework.utils import json
 from indexes.api.problems import ProblemError
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Levels of arrays and objects a body may have: a bulk batch of the deepest records
+# has about six (envelope, records, item, record, progress, step); docs/api.md §errors.
+MAX_DEPTH = 64
 
 
 def _escape(token) -> str:
@@ -57,6 +63,31 @@ def _lone_surrogates(data) -> list[str]:
     return sorted(found)
 
 
+def _deeper_than(data, limit: int) -> bool:
+    """True when ``data`` nests arrays/objects more than ``limit`` levels (no recursion)."""
+    stack = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _too_deep() -> ProblemError:
+    return _malformed(
+        "Kroppen er indlejret for dybt.",
+        [
+            {
+                "pointer": "",
+                "code": "too_deep",
+                "message": f"JSON nested more than {MAX_DEPTH} levels deep.",
+            }
+        ],
+    )
+
+
 def _malformed(detail: str, errors: list[dict]) -> ProblemError:
     return ProblemError(
         status_code=400, problem_type="malformed-json", detail=detail, errors=errors
@@ -73,12 +104,11 @@ class ApiJSONParser(JSONParser):
             # As DRF's parser: NaN and Infinity are refused (STRICT_JSON).
             data = json.loads(text, parse_constant=json.strict_constant)
         except RecursionError:
-            raise _malformed(
-                "Kroppen er indlejret for dybt.",
-                [{"pointer": "", "code": "too_deep", "message": "JSON nested too deeply."}],
-            ) from None
+            raise _too_deep() from None
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError too
             raise ParseError(f"JSON parse error - {exc}") from None
+        if _deeper_than(data, MAX_DEPTH):
+            raise _too_deep()
         if _SURROGATE_ESCAPE.search(raw):
             pointers = _lone_surrogates(data)
             if pointers:

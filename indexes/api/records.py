@@ -44,12 +44,13 @@ def problems(*codes: int) -> dict:
     """Schema entries for error answers: ``application/problem+json`` bodies.
 
     Every operation is rate limited (``indexes.api.throttling``), so 429 is always
-    one, and every one answers 503 (with ``Retry-After``) while the database does
-    not answer (``indexes.middleware``).
+    one; every one answers 503 (with ``Retry-After``) while the database does not
+    answer (``indexes.middleware``), and 400 to a URL with a NUL byte
+    (``config.middleware``).
     """
     return {
         (code, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, description="A problem.")
-        for code in (*codes, 429, 503)
+        for code in sorted({400, *codes, 429, 503})
     }
 
 

@@ -9,8 +9,6 @@ population with a few per cent of realistic faults.
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-
 from indexes.models import Case, FeedPoll, Grant, Municipality, SourceFeed, SourceSystem
 from indexes.sources.catalogue import PRODUCTS, kle_overrides_for
 from indexes.sources.faults import FaultRates
@@ -20,8 +18,13 @@ from kle.models import Subject
 
 DEMO_MUNICIPALITIES = ("461", "706", "210")  # Odense, Syddjurs, Fredensborg
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
-# Syddjurs and Fredensborg: sheets made for the demo, in Odense's columns.
+# Sheets written for the demo, in the columns of Odense's real sheet. Odense's
+# shows the jobcentre areas that every KLE the demo may load knows (the fixture's
+# and the real 2015 emneplan), so it imports whole wherever it runs: a clone with
+# no shared data folder beside it gives the same demo. Odense's real sheet (in
+# that folder, never committed) is for the tests of the sheet import.
 DEMO_SHEETS = {
+    "461": DEMO_DIR / "odense-konfigurationsark.tsv",
     "706": DEMO_DIR / "syddjurs-konfigurationsark.tsv",
     "210": DEMO_DIR / "fredensborg-konfigurationsark.tsv",
 }
@@ -32,11 +35,6 @@ DEMO_SHEETS = {
 DEMO_TEMPLATES = {"706": {"kontanthjaelp": "32.24.04"}}
 DEMO_SEED = 2021
 DEMO_CITIZENS_PER_MUNICIPALITY = 30
-
-
-def odense_sheet_path() -> Path:
-    """Odense's real sheet in the shared data folder (read at run time, never committed)."""
-    return Path(settings.SHARED_DIR) / "data" / "borgerblikket" / "odense-konfigurationsark.tsv"
 
 
 def index_is_empty() -> bool:

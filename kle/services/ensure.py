@@ -15,6 +15,7 @@ from django.conf import settings
 from kle.models import Facet, Publication, Subject
 from kle.services.errors import KleImportError
 from kle.services.importer import ImportReport, LoadedFile, kle_file_load, kle_files_apply
+from kle.services.records import record_set_complete
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 FIXTURE_FILES = {
@@ -43,6 +44,8 @@ class UsedSource:
     label: str  # one of the SOURCE_* names
     source: str
     report: ImportReport | None = None
+    # An excerpt completed by another source (e.g. the fixture), in the same import.
+    completed_from: str = ""
 
 
 @dataclass
@@ -140,12 +143,21 @@ def _first_available(
         if loaded.document.kind != kind:
             report.skipped.append(f"{label}: {source} is {loaded.document.kind}, not {kind}")
             continue
-        used = [(loaded, UsedSource(kind, label, source))]
+        used = UsedSource(kind, label, source)
         if loaded.records.is_excerpt and label != SOURCE_FIXTURE:
             # An excerpt (the shared folder's handlingsfacetter file has category A only)
-            # would leave the demo without G01, K08, …: the fixture fills the gaps first,
-            # and the real excerpt is applied after it, so real data wins where both speak.
+            # would leave the demo without G01, K08, …: the fixture fills the gaps, the
+            # real excerpt wins where both speak, and the two are imported as one
+            # publication (they were two imports, the second changing the first).
             fixture = kle_file_load(source=str(FIXTURE_FILES[kind]), timeout=timeout)
-            used.insert(0, (fixture, UsedSource(kind, SOURCE_FIXTURE, fixture.document.source)))
-        return used
+            used.completed_from = f"{SOURCE_FIXTURE} ({fixture.document.source})"
+            loaded = LoadedFile(
+                document=loaded.document,
+                records=record_set_complete(
+                    excerpt=loaded.records,
+                    base=fixture.records,
+                    base_source=used.completed_from,
+                ),
+            )
+        return [(loaded, used)]
     return []

@@ -78,6 +78,31 @@ class RecordSet:
     is_excerpt: bool = False
 
 
+def record_set_complete(*, excerpt: RecordSet, base: RecordSet, base_source: str) -> RecordSet:
+    """An excerpt completed by a whole file of its kind, to be imported once.
+
+    The excerpt's records win; the base gives every item the excerpt does not
+    mention. Parents stay before children: the base's order, with the excerpt's
+    new items after it (their parents are in the excerpt or the base).
+    """
+    mentioned = {record.key: record for record in excerpt.records}
+    base_keys = {record.key for record in base.records}
+    records = [mentioned.get(record.key, record) for record in base.records]
+    records += [record for record in excerpt.records if record.key not in base_keys]
+    completed = len(records) - len(excerpt.records)
+    warnings = [w for w in excerpt.warnings if "(an excerpt)" not in w]
+    warnings.append(
+        f"an excerpt ({len(excerpt.records)} items), completed by {completed} items "
+        f"of {base_source}"
+    )
+    return RecordSet(
+        kind=excerpt.kind,
+        records=records,
+        carried_fields=excerpt.carried_fields,
+        warnings=warnings,
+    )
+
+
 def records_build(*, document: KleDocument) -> RecordSet:
     """Build the records of a validated document; raise KleImportError listing every problem."""
     builder = _Builder(document)

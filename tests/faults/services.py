@@ -12,6 +12,7 @@ import contextlib
 import glob
 import http.client
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HOST = "127.0.0.1"
+DRILL_SECRET_KEY = secrets.token_urlsafe(64)
+DRILL_CPR_HMAC_KEY = secrets.token_urlsafe(64)
 
 
 class ServiceMissing(RuntimeError):
@@ -342,7 +345,9 @@ class Stack:
     def env(self) -> dict:
         return os.environ | {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_SECRET_KEY": "fault-drill-only-not-secret",
+            # Production refuses weak keys: throw-away ones of this run (one for all processes).
+            "DJANGO_SECRET_KEY": DRILL_SECRET_KEY,
+            "OVERBLIK_CPR_HMAC_KEY": DRILL_CPR_HMAC_KEY,
             "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": self.postgres.url(self.database),

@@ -24,12 +24,9 @@ from tests.indexes.api_support import (
     municipality_ensure,
 )
 
-# serialized_rollback: the flush after each test would otherwise take the
-# migration-seeded municipalities with it, for this and every later test.
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Committed data, for the worker to see; tests/conftest.py puts the migrated rows
+# (municipalities, content types) back after each test's flush.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

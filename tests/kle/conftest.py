@@ -11,6 +11,7 @@ from lxml import etree
 
 from kle.models import Facet, FacetCategory, Keyword, Publication, Subject, Succession
 from kle.services.ensure import FIXTURE_FILES
+from tests.conftest import shared_file
 
 FIXTURE_EMNEPLAN = FIXTURE_FILES[Publication.Kind.SUBJECT_PLAN]
 FIXTURE_FACETS = FIXTURE_FILES[Publication.Kind.ACTION_FACETS]
@@ -25,16 +26,12 @@ KLE_MODELS = (Publication, Subject, Succession, Keyword, FacetCategory, Facet)
 
 @pytest.fixture
 def real_emneplan() -> Path:
-    if not REAL_EMNEPLAN.exists():
-        pytest.skip(f"the real emneplan is not at {REAL_EMNEPLAN}")
-    return REAL_EMNEPLAN
+    return shared_file(REAL_EMNEPLAN)  # skipped when absent, outside CI
 
 
 @pytest.fixture
 def real_facets_excerpt() -> Path:
-    if not REAL_FACETS_EXCERPT.exists():
-        pytest.skip(f"the handlingsfacetter excerpt is not at {REAL_FACETS_EXCERPT}")
-    return REAL_FACETS_EXCERPT
+    return shared_file(REAL_FACETS_EXCERPT)
 
 
 def kle_snapshot() -> dict[str, list[tuple]]:

@@ -114,6 +114,33 @@ def test_a_shared_folder_file_is_used_before_the_fixture(offline, tmp_path):
     assert Subject.objects.get(number="02.00.10").title == "Hegnssyn (shared copy)"
 
 
+def test_a_facets_excerpt_is_completed_by_the_fixture_in_one_import(offline, tmp_path):
+    """The shared folder's handlingsfacetter file is an excerpt: the facets are imported once,
+    as one publication, the excerpt's items winning and the fixture filling the rest (they
+    were imported twice on start: the whole fixture, then the excerpt changing it)."""
+    shared = tmp_path / "shared"
+    (shared / "data" / "kle").mkdir(parents=True)
+    root = parse(FIXTURE_FACETS)
+    for category in root.findall("HandlingsfacetKategori")[1:]:
+        root.remove(category)  # category A only, as the real excerpt
+    item(root, "A00").find("HandlingsfacetTitel").text = "Organisering i almindelighed (excerpt)"
+    excerpt = write(shared / "data" / "kle", "KLE-Handlingsfacetter_excerpt_test.xml", root)
+    offline.SHARED_DIR = shared
+    out = io.StringIO()
+
+    call_command("kle_ensure", stdout=out)
+
+    output = out.getvalue()
+    assert output.count("KLE handlingsfacetter: imported") == 1, output
+    assert f"KLE handlingsfacetter: imported from {SOURCE_SHARED} ({excerpt})" in output
+    assert f"completed from {SOURCE_FIXTURE}" in output
+    facets = Publication.objects.get(kind="handlingsfacetter")  # one publication
+    assert (facets.source, facets.changed_count) == (str(excerpt), 0)
+    assert facets.created_count == facets.item_count == 31  # 7 categories and 24 facets
+    assert Facet.objects.get(code="A00").title == "Organisering i almindelighed (excerpt)"
+    assert Facet.objects.filter(code__in=["G01", "K08", "P19"]).count() == 3
+
+
 @pytest.mark.realdata
 def test_the_real_shared_folder_gives_the_real_emneplan(
     offline, real_emneplan, real_facets_excerpt
@@ -132,7 +159,7 @@ def test_the_real_shared_folder_gives_the_real_emneplan(
         .order_by("pk")
         .values_list("source", flat=True)
     )
-    assert sources == [str(FIXTURE_FACETS), str(real_facets_excerpt)]
+    assert sources == [str(real_facets_excerpt)]  # completed from the fixture, in one import
     assert Facet.objects.filter(code="G01").exists()
     assert Facet.objects.get(code="A00").title == "Organisering mv. i almindelighed"
 

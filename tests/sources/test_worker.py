@@ -26,11 +26,9 @@ from tests.sources.conftest import (
     source_system_make,
 )
 
-# serialized_rollback: the flush after each test would take the 98 municipalities with it.
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Committed data, for the worker to see; tests/conftest.py puts the migrated rows
+# (municipalities, content types) back after each test's flush.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def past_config(**settings) -> SimulatorConfig:

@@ -2,8 +2,8 @@
 
 Run by `make run` after `kle_ensure`. It registers simulated source systems
 (FASIT, SBSYS, Nexus, KMD Ydelse) in Odense, Syddjurs and Fredensborg, imports
-their configuration sheets with the sheet import service (Odense's real sheet
-from the shared data folder; the other two from indexes/sources/demo/), and
+their configuration sheets (written for the demo, in indexes/sources/demo/) with
+the sheet import service, and
 asks each feed to be polled: in-process when Celery runs tasks eagerly (no
 broker), otherwise by the worker `make run` starts.
 """
@@ -22,12 +22,11 @@ from indexes.sources.demo import (
     demo_feeds_poll,
     demo_feeds_register,
     index_is_empty,
-    odense_sheet_path,
 )
 from kle.models import Subject
 
 DEMO_USER = "overblik-demo"
-# The switches of each demo sheet (Odense's real sheet carries none).
+# The switches of each demo sheet (the sheet files carry none).
 SHEET_SETTINGS = {
     "461": {"show_document_titles": False, "title_source": TitleSource.KLE},
     "706": {"show_document_titles": True, "title_source": TitleSource.CASE},
@@ -63,8 +62,7 @@ class Command(BaseCommand):
         for kind, number in demo.kle_overrides.items():
             self.stdout.write(f"Demo: the loaded KLE lacks {kind}'s number; using {number}.")
         user = self._demo_user()
-        sheets = {"461": odense_sheet_path(), **DEMO_SHEETS}
-        for code, path in sheets.items():
+        for code, path in DEMO_SHEETS.items():
             municipality = Municipality.objects.get(code=code)
             if not path.exists():
                 self.stdout.write(f"Demo: {path} is missing; {municipality.name} has no sheet.")

@@ -28,7 +28,10 @@ class Command(BaseCommand):
         for reason in report.skipped:
             self.stdout.write(f"KLE: not used: {reason}")
         for used in report.used:
-            self.stdout.write(f"KLE {used.kind}: imported from {used.label} ({used.source})")
+            completed = f", completed from {used.completed_from}" if used.completed_from else ""
+            self.stdout.write(
+                f"KLE {used.kind}: imported from {used.label} ({used.source}){completed}"
+            )
             self.stdout.write(f"  {used.report.summary()}")
         if report.missing:
             raise CommandError(f"KLE {', '.join(report.missing)}: no source could be imported")

@@ -1,0 +1,166 @@
+"""`make run`'s servers (scripts/serve) stop on Ctrl-C: every child, quietly, no crash.
+
+The former recipe's shutdown trap (`trap 'kill 0' EXIT INT TERM`) signalled its
+own process group, itself included, and re-entered itself until bash died with
+"Segmentation fault"; the servers it had started were left to the signal alone.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+from tests.conftest import ROOT
+from tests.plugins.portal import free_port
+
+
+def group_members(pgid: int) -> list[str]:
+    """The live (not zombie) processes of a process group, as "pid command"."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            members.append(f"{stat.parent.name} {(stat.parent / 'cmdline').read_bytes()[:120]!r}")
+    return members
+
+
+def wait_for(condition, what: str, timeout: float = 90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def answers(url: str) -> bool:
+    try:
+        requests.get(url, timeout=2, allow_redirects=False)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def serve_env(tmp_path: Path, **extra) -> dict:
+    """`make run`'s environment: local settings on a SQLite file of this test."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "OVERBLIK_"))
+    }
+    return (
+        env
+        | {
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+            "PY": sys.executable,
+            "PORT": str(free_port(8300)),
+            "OIDC_MOCK_PORT": str(free_port(9450)),
+        }
+        | extra
+    )
+
+
+def as_a_terminal_starts_it() -> None:
+    """In the child before exec: a process group of its own, SIGINT and SIGTERM at their
+    defaults. (A process that ignores SIGINT hands that on, and bash cannot trap a signal
+    ignored at its start: some test libraries leave it ignored in the suite's process.)"""
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def interrupt_like_a_terminal(process: subprocess.Popen, log: Path) -> str:
+    """Ctrl-C: SIGINT to the whole foreground process group; the output once it stopped."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError(
+            f"still running a minute after Ctrl-C:\n{log.read_text()[-3000:]}"
+        ) from None
+    return log.read_text()
+
+
+def test_ctrl_c_stops_every_server_cleanly_and_quietly(tmp_path):
+    with_broker = settings.REDIS_AVAILABLE
+    env = serve_env(
+        tmp_path, **({"CELERY_BROKER_URL": settings.CELERY_BROKER_URL} if with_broker else {})
+    )
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stderr  # beat's scheduler keeps its tables there
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["bash", "scripts/serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=as_a_terminal_starts_it,  # as a terminal starts `make run`
+        )
+    try:
+        wait_for(lambda: answers(f"http://127.0.0.1:{env['PORT']}/"), "the portal")
+        wait_for(lambda: answers(f"http://127.0.0.1:{env['OIDC_MOCK_PORT']}/"), "the login mock")
+        if with_broker:
+            wait_for(lambda: " ready." in log.read_text(), "the Celery worker")
+            wait_for(lambda: "beat: Starting" in log.read_text(), "Celery beat")
+        started = group_members(process.pid)
+        assert len(started) >= (6 if with_broker else 3), started
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+
+    output = interrupt_like_a_terminal(process, log)
+
+    assert process.returncode in (0, 130), output[-3000:]
+    assert "Segmentation fault" not in output and "Traceback" not in output, output[-3000:]
+    time.sleep(0.5)  # a killed child's last breath
+    assert group_members(process.pid) == [], output[-3000:]
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143)])
+def test_a_terminate_signal_to_the_script_alone_stops_its_servers_too(tmp_path, sig, status):
+    """A process manager signals only the script: runserver and the mock must not outlive it."""
+    env = serve_env(tmp_path)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["bash", "scripts/serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=as_a_terminal_starts_it,
+        )
+    try:
+        wait_for(lambda: answers(f"http://127.0.0.1:{env['PORT']}/"), "the portal")
+        wait_for(lambda: answers(f"http://127.0.0.1:{env['OIDC_MOCK_PORT']}/"), "the login mock")
+        process.send_signal(sig)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    output = log.read_text()
+    assert process.returncode == status, output[-3000:]
+    assert "Segmentation fault" not in output and "Traceback" not in output, output[-3000:]
+    time.sleep(0.5)
+    assert group_members(process.pid) == [], output[-3000:]
