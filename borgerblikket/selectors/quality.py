@@ -30,7 +30,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWord
+from borgerblikket.selectors import patterns
 from borgerblikket.selectors.visibility import exposure_q
+from config.cpr_shape import cpr_shapes_mask
 from indexes.models import Case, CaseDocument, CaseProgress, Document, Municipality, ProgressStatus
 from indexes.sources.selectors import feed_delivery_quality, feed_rejections
 from kle.models import Subject
@@ -38,14 +40,12 @@ from kle.models import Subject
 # Seed 002 (Fredensborg): passive cases are reviewed every 6 months.
 PASSIVE_REVIEW_DAYS = 183
 DEFAULT_IDLE_DAYS = 90
-# Fagsystem status texts that say "passive" or "closed" (B/A/P in ESDH, seed 002).
-PASSIVE_STATUS_REGEX = r"^\s*(p|passiv.*)\s*$"
-CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\s*$"
-# Seed 002: "Tegnsætning - spørgsmålstegn dog undtagelse". Hyphens and slashes are
-# part of Danish compound words ("Selvforsørgelses- og …") and are allowed.
-PUNCTUATION_REGEX = r"[.,;:!\"“”„'()\[\]{}…]"
-MULTILINE_REGEX = r"[\r\n]"
-NO_TITLE_REGEX = r"^[\s0-9-]*$"
+# The patterns are shared and written for both databases (selectors/patterns.py).
+PASSIVE_STATUS_REGEX = patterns.PASSIVE_STATUS
+CLOSED_STATUS_REGEX = patterns.CLOSED_STATUS
+PUNCTUATION_REGEX = patterns.PUNCTUATION
+MULTILINE_REGEX = patterns.MULTILINE
+NO_TITLE_REGEX = patterns.NO_TITLE
 
 
 @dataclass(frozen=True)
@@ -72,24 +72,25 @@ def _open_cases(municipality: Municipality) -> QuerySet:
 
 
 def abbreviations_regex() -> str | None:
-    """A PostgreSQL regex matching any listed abbreviation as a word (case-insensitive)."""
+    """A regex matching any listed abbreviation as a whole word (case-insensitive)."""
     words = [
-        "".join("[.]" if ch == "." else ch for ch in text if ch.isalnum() or ch == ".")
-        for text in TitleAbbreviation.objects.values_list("text", flat=True)
+        _abbreviation(text) for text in TitleAbbreviation.objects.values_list("text", flat=True)
     ]
     words = [w for w in words if w]
-    if not words:
-        return None
-    return r"(^|[^[:alnum:]])(" + "|".join(words) + r")([^[:alnum:]]|$)"
+    return patterns.any_word(words) if words else None
+
+
+def _abbreviation(text: str) -> str:
+    """An abbreviation as a pattern: its letters, digits and dots ("f.eks." and "feks"
+    are different entries)."""
+    return patterns.literal("".join(ch for ch in text if ch.isalnum() or ch == "."))
 
 
 def lead_words_regex() -> str | None:
-    """A PostgreSQL regex matching a title that starts with a listed lead word as a
-    whole word (case-insensitive; leading spaces allowed)."""
-    words = [re.escape(w) for w in TitleLeadWord.objects.values_list("text", flat=True) if w]
-    if not words:
-        return None
-    return r"^\s*(" + "|".join(words) + r")([^[:alnum:]]|$)"
+    """A regex matching a title that starts with a listed lead word as a whole word
+    (case-insensitive; leading white space allowed)."""
+    words = [patterns.literal(w) for w in TitleLeadWord.objects.values_list("text", flat=True) if w]
+    return patterns.first_word(words) if words else None
 
 
 def _title_lacks_lead_word(field: str) -> Q | None:
@@ -119,23 +120,23 @@ def _title_breaks_rules(field: str) -> Q:
 
 
 def title_problems(*, title: str) -> list[str]:
-    """Which title rules a title breaks (for the drill-down; the SQL above selects)."""
+    """Which title rules a title breaks (for the drill-down; the SQL above selects, with
+    the same patterns)."""
     problems = []
     if re.search(MULTILINE_REGEX, title):
         problems.append(str(_("flere linjer")))
     if re.search(PUNCTUATION_REGEX, title):
         problems.append(str(_("tegnsætning")))
-    if re.match(NO_TITLE_REGEX, title):
+    if re.search(NO_TITLE_REGEX, title):
         problems.append(str(_("tom eller kun tal/CPR")))
     if title_in_capitals(title=title):
         problems.append(str(_("kun store bogstaver")))
     for text in TitleAbbreviation.objects.values_list("text", flat=True):
-        if re.search(rf"(^|\W){re.escape(text)}(\W|$)", title, re.IGNORECASE):
+        word = _abbreviation(text)
+        if word and re.search(patterns.any_word([word]), title, re.IGNORECASE):
             problems.append(str(_("forkortelse")) + f" '{text}'")
-    lead_words = list(TitleLeadWord.objects.values_list("text", flat=True))
-    if lead_words and not any(
-        re.match(rf"\s*{re.escape(w)}(\W|$)", title, re.IGNORECASE) for w in lead_words
-    ):
+    lead_words = lead_words_regex()
+    if lead_words and not re.search(lead_words, title, re.IGNORECASE):
         problems.append(str(_("intet indledende ord")))
     return problems
 
@@ -166,7 +167,7 @@ def documents_with_other_kle(*, municipality: Municipality) -> QuerySet:
 
 def open_cases_without_caseworker(*, municipality: Municipality) -> QuerySet:
     """Open cases with no primary caseworker (seed 002: "Åbne sager har en aktiv medarbejder")."""
-    return _open_cases(municipality).filter(primary_caseworker__regex=r"^\s*$")
+    return _open_cases(municipality).filter(primary_caseworker__regex=patterns.BLANK)
 
 
 def idle_cases(*, municipality: Municipality, now: dt.datetime | None = None) -> QuerySet:
@@ -463,11 +464,8 @@ def rejected_deliveries(
     return rejections
 
 
-# A CPR number, with or without the dash, not part of a longer number (DOMAIN.md §6).
-_CPR_IN_TEXT = re.compile(r"(?<!\d)(\d{6})-?\d{4}(?!\d)")
-
-
 def cpr_scrub(*, text: str) -> str:
-    """``text`` with any CPR-looking number masked ``DDMMYY-****``: a source system may put
-    a CPR in an external id, and a rejection stores what was delivered."""
-    return _CPR_IN_TEXT.sub(r"\1-****", text or "")
+    """``text`` with any CPR-shaped number masked ``DDMMYY-****`` (config/cpr_shape.py): a
+    source system may put a CPR in an external id, and a rejection stores what was
+    delivered."""
+    return cpr_shapes_mask(text or "")

@@ -48,6 +48,7 @@ from borgerblikket.models import (
     SheetRow,
     TitleSource,
 )
+from borgerblikket.selectors import patterns
 from indexes.models import (
     BenefitStatus,
     CaseDocument,
@@ -104,8 +105,9 @@ CITIZEN_PAYMENT_FIELDS = (
 # Rule 6: what a citizen never sees of a case's documents.
 HIDDEN_DOCUMENT_TYPES = (DocumentType.INTERNAL_NOTE,)
 HIDDEN_DOCUMENT_ROLES = (DocumentRole.JOURNAL_NOTE,)
-# A title that is empty or only digits/dashes (a CPR or case number) is no title.
-_NO_TITLE_REGEX = r"^[[:space:][:digit:]-]*$"
+# A title that is empty or only digits/dashes (a CPR or case number) is no title; the
+# pattern is written for both databases (selectors/patterns.py).
+_NO_TITLE_REGEX = patterns.NO_TITLE
 
 
 def cpr_normalise(*, cpr: str | None) -> str | None:
