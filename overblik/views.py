@@ -171,6 +171,5 @@ def service(request, benefit_id: int, *, cpr):
 @citizen_required
 def access_log(request, *, cpr):
     """Hvem har set mine data: who else read the citizen's data, newest first, in pages."""
-    accesses = selectors.data_accesses_for_citizen(cpr=cpr)
-    page = Paginator(accesses, 25).get_page(request.GET.get("side"))
+    page = selectors.data_access_page(cpr=cpr, number=request.GET.get("side"))
     return render(request, "overblik/access_log.html", {"page": page})

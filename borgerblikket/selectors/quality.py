@@ -32,8 +32,17 @@ from django.utils.translation import gettext_lazy as _
 from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWord
 from borgerblikket.selectors import patterns
 from borgerblikket.selectors.visibility import exposure_q
-from config.cpr_shape import cpr_shapes_mask
-from indexes.models import Case, CaseDocument, CaseProgress, Document, Municipality, ProgressStatus
+from config.cpr_shape import CPR_SHAPE_SQL, cpr_shape_in, cpr_shapes_mask
+from indexes.models import (
+    Case,
+    CaseDocument,
+    CaseProgress,
+    Document,
+    GrantedBenefit,
+    Municipality,
+    Payment,
+    ProgressStatus,
+)
 from indexes.sources.selectors import feed_delivery_quality, feed_rejections
 from kle.models import Subject
 
@@ -249,6 +258,72 @@ def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
     return _cases(municipality).filter(party_cpr__isnull=True).filter(Exists(row))
 
 
+# --- CPR numbers in texts a citizen sees (issue 12.3) -------------------------------------
+# The portal masks them (borgerblikket.citizen_safe); the source system should not send
+# them. Ingestion accepts such records (refusing one would drop the citizen's case from
+# the index) and they are flagged here, each text a citizen may see checked with the
+# shared detector's SQL form (config/cpr_shape.py).
+
+CASE_CPR_TEXTS = {"case_number": _("sagsnummer"), "title": _("titel")}
+DOCUMENT_CPR_TEXTS = {"title": _("titel")}
+BENEFIT_CPR_TEXTS = {
+    "name": _("navn"),
+    "description": _("beskrivelse"),
+    "message": _("besked"),
+    "delivered_by": _("leveres af"),
+    "granted_by": _("bevilget af"),
+    "payment_plan__frequency": _("udbetalingsplanens hyppighed"),
+    "payment_plan__payment_day": _("udbetalingsplanens udbetalingsdag"),
+}
+
+
+def _any_text_has_cpr(fields) -> Q:
+    q = Q()
+    for field in fields:
+        q |= Q(**{f"{field}__regex": CPR_SHAPE_SQL})
+    return q
+
+
+def cases_with_cpr_in_text(*, municipality: Municipality) -> QuerySet:
+    """Cases whose title or case number holds a CPR-shaped number (shown masked)."""
+    return _cases(municipality).filter(_any_text_has_cpr(CASE_CPR_TEXTS))
+
+
+def documents_with_cpr_in_title(*, municipality: Municipality) -> QuerySet:
+    """Documents whose title holds a CPR-shaped number (shown masked)."""
+    return Document.objects.filter(municipality=municipality, retracted_at__isnull=True).filter(
+        _any_text_has_cpr(DOCUMENT_CPR_TEXTS)
+    )
+
+
+def benefits_with_cpr_in_text(*, municipality: Municipality) -> QuerySet:
+    """Granted benefits with a CPR-shaped number in a text a citizen sees: name,
+    description, message, delivered/granted by, the payment plan's texts, or the paying
+    office of one of their payments (shown masked)."""
+    payments = Payment.objects.filter(
+        benefit=OuterRef("pk"), retracted_at__isnull=True, paying_office__regex=CPR_SHAPE_SQL
+    )
+    return (
+        GrantedBenefit.objects.filter(
+            grant__municipality=municipality, grant__retracted_at__isnull=True
+        )
+        .annotate(office_has_cpr=Exists(payments))
+        .filter(_any_text_has_cpr(BENEFIT_CPR_TEXTS) | Q(office_has_cpr=True))
+    )
+
+
+def texts_with_cpr(*, obj, texts: dict) -> list[str]:
+    """The labels of ``texts`` (field paths of ``obj``) holding a CPR-shaped number."""
+    found = []
+    for path, label in texts.items():
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part, None) if value is not None else None
+        if cpr_shape_in(value if isinstance(value, str) else None):
+            found.append(str(label))
+    return found
+
+
 CHECKS: dict[str, Check] = {
     check.key: check
     for check in (
@@ -322,6 +397,27 @@ CHECKS: dict[str, Check] = {
             Case,
             "source_system",
             citizen_cases_without_cpr,
+        ),
+        Check(
+            "case_cpr_text",
+            _("Sager med et CPR-nummer i titel eller sagsnummer"),
+            Case,
+            "source_system",
+            cases_with_cpr_in_text,
+        ),
+        Check(
+            "document_cpr_text",
+            _("Dokumenter med et CPR-nummer i titlen"),
+            Document,
+            "source_system",
+            documents_with_cpr_in_title,
+        ),
+        Check(
+            "benefit_cpr_text",
+            _("Ydelser med et CPR-nummer i en tekst borgeren ser"),
+            GrantedBenefit,
+            "grant__source_system",
+            benefits_with_cpr_in_text,
         ),
     )
 }

@@ -15,6 +15,9 @@ A record is shown only when every rule of KOMBIT's Borgerblikket holds
 
 Retracted records are never shown. No CPR (or a malformed one) means nothing.
 
+Every text a selector returns has its CPR-shaped numbers masked
+(``borgerblikket.citizen_safe``: the proxies' querysets, and the lists built here).
+
 Every selector is one SQL query per page: the rule is a pair of correlated
 ``EXISTS`` against the sheet rows, driven by the partial index on ``party_cpr``,
 so the cost does not grow with the size of the index. The returned objects
@@ -40,6 +43,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 
+from borgerblikket.citizen_safe import citizen_safe
 from borgerblikket.models import (
     CitizenBenefit,
     CitizenCase,
@@ -248,10 +252,11 @@ def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument
         .values_list("document_id", "document__title", "document__letter_date", "document__type")
     )
     labels = dict(DocumentType.choices)
-    return [
+    documents = [
         CitizenDocument(id=i, title=t, letter_date=d, type=k, type_label=str(labels.get(k, k)))
         for i, t, d, k in links
     ]
+    return citizen_safe(documents)
 
 
 @dataclass(frozen=True)
@@ -398,7 +403,7 @@ def _areas(rows: QuerySet) -> list[ExposedArea]:
     rows = rows.select_related("municipality", "kle_subject").order_by(
         "municipality_id", "kle_subject__number"
     )
-    return [
+    areas = [
         ExposedArea(
             municipality_code=row.municipality_id,
             municipality_name=row.municipality.name,
@@ -414,6 +419,7 @@ def _areas(rows: QuerySet) -> list[ExposedArea]:
         )
         for row in rows
     ]
+    return citizen_safe(areas)
 
 
 def exposed_areas_for_municipality(*, municipality: str) -> list[ExposedArea]:

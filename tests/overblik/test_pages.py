@@ -151,9 +151,14 @@ def test_another_citizens_benefit_is_404(citizen_client, data):
 
 def test_the_access_log_shows_only_the_citizens_own_rows(citizen_client, data):
     text = body(citizen_client.get(reverse("overblik:access-log")))
-    assert "Odense Kommune, administrator" in text
-    assert "Forhåndsvisning som borger" in text
-    assert "Support hos Hans" not in text
+    assert "En medarbejder i Odense Kommune" in text
+    assert (
+        '<span data-testid="access-what">'
+        "så dine sager og ydelser (kontrol af, hvad du kan se i Mit Overblik)</span>"
+    ) in text
+    # The reader's account (the internal note) is never shown to the citizen.
+    assert "odense-admin" not in text
+    assert "supportmedarbejder" not in text and "henvendelse" not in text
     assert_never_shown(text)
 
 

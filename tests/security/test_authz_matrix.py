@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
@@ -369,13 +370,14 @@ def test_anonymous_gets_no_data_and_no_object_answer(client, key):
 
 # --- portal: citizen A vs citizen B --------------------------------------------------------------
 
-KIM_MARKERS = ("Ansøgning om kontanthjælp", "Rengøring (FSIII)", "Forhåndsvisning som borger")
+KIM_MARKERS = ("Ansøgning om kontanthjælp", "Rengøring (FSIII)", "kontrol af, hvad du kan se")
 HANS_MARKERS = (
     "Hans' sag om boligstøtte",
     "Hans&#x27; sag om boligstøtte",
     "Hans' hjemmehjælp",
     "Hans&#x27; hjemmehjælp",
-    "Support hos Hans",
+    "Hans' henvendelse",
+    "Hans&#x27; henvendelse",
 )
 
 
@@ -478,7 +480,7 @@ def test_another_citizens_object_is_the_same_404_as_none(portal):
             )
     # Nothing of this was logged as a read by someone else.
     assert not DataAccess.objects.exclude(
-        purpose__in=["Forhåndsvisning som borger", "Hans' henvendelse"]
+        Q(detail="odense-admin") | Q(subject="Hans' henvendelse")
     ).exists()
 
 
@@ -601,8 +603,7 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
         mine["access"] = DataAccess.objects.create(
             citizen_cpr=mine["case"].party_cpr,
             actor_type=DataAccess.Actor.MUNICIPAL_ADMIN,
-            actor_label=f"{code} Kommune, administrator",
-            purpose="test",
+            channel=DataAccess.Channel.OTHER,
             municipality=mine["municipality"],
         )
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")
