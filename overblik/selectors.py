@@ -27,6 +27,7 @@ from borgerblikket.selectors import (
     case_contact,
     case_progress_visible_to_citizen,
     case_visible_to_citizen,
+    cases_awaiting_citizen,
     cases_visible_to_citizen,
     cpr_normalise,
     documents_visible_for_case,
@@ -114,7 +115,8 @@ def municipality_names(areas: list[MunicipalityAreas]) -> dict[str, str]:
 
 
 def overview_for_citizen(*, cpr: str) -> dict:
-    """What the Overblik page shows: latest cases, latest payments, active services, areas."""
+    """What the Overblik page shows: the cases that wait for the citizen, latest cases,
+    latest payments, active services, areas."""
     areas = areas_by_municipality(cpr=cpr)
     today = timezone.localdate()
     services = [
@@ -123,6 +125,8 @@ def overview_for_citizen(*, cpr: str) -> dict:
         if benefit_citizen_status(benefit, today=today) == ACTIVE
     ]
     return {
+        # What waits for the citizen opens the page (issue 11.10).
+        "awaiting": list(cases_awaiting_citizen(cpr=cpr)),
         "cases": list(cases_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
         "payments": list(payments_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
         "services": services[:OVERVIEW_ITEMS],

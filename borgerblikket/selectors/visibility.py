@@ -209,6 +209,20 @@ def case_awaits_citizen(case) -> bool:
     return case.awaiting_party_since is not None and case.status != ProgressStatus.CLOSED
 
 
+def cases_awaiting_citizen(*, cpr: str | None) -> QuerySet[CitizenCase]:
+    """The citizen's visible cases the municipality waits for them on, longest wait first.
+
+    ``case_awaits_citizen``'s rule in SQL (a wait on an open case), for the overview's
+    "Kommunen venter på dig" box (issue 11.10).
+    """
+    return (
+        cases_visible_to_citizen(cpr=cpr)
+        .filter(awaiting_party_since__isnull=False)
+        .exclude(status=ProgressStatus.CLOSED)
+        .order_by("awaiting_party_since", "id")
+    )
+
+
 def case_visible_to_citizen(*, cpr: str | None, case_id: int) -> CitizenCase | None:
     """One case if the citizen may see it, else ``None`` (never says why)."""
     try:

@@ -162,6 +162,13 @@ def test_the_access_log_shows_only_the_citizens_own_rows(citizen_client, data):
     assert_never_shown(text)
 
 
+def test_the_access_log_in_english(citizen_client, data):
+    citizen_client.post(reverse("overblik:set_language"), {"language": "en", "next": "/"})
+    text = body(citizen_client.get(reverse("overblik:access-log")))
+    assert "An employee of Odense Municipality" in text
+    assert "saw your cases and benefits (a check of what you can see in Mit Overblik)" in text
+
+
 def test_the_access_log_empty_state(citizen_client):
     text = body(citizen_client.get(reverse("overblik:access-log")))
     assert "Ingen andre har set dine oplysninger" in text
