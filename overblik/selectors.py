@@ -32,6 +32,7 @@ from borgerblikket.selectors import (
     cpr_normalise,
     documents_visible_for_case,
     exposed_areas_for_citizen,
+    municipalities_for_citizen,
     payments_visible_to_citizen,
 )
 from indexes.models import BenefitKind, BenefitStatus, DataAccess, ProgressStatus
@@ -96,8 +97,13 @@ class MunicipalityAreas:
 
 
 def areas_by_municipality(*, cpr: str) -> list[MunicipalityAreas]:
-    """The areas each of the citizen's municipalities shows, grouped by municipality."""
-    grouped: OrderedDict[str, MunicipalityAreas] = OrderedDict()
+    """What each of the citizen's municipalities shows, by municipality — also one that
+    shows them nothing or shows no areas at all (issue 11.11: Kim must learn that Odense
+    shows only job centre areas)."""
+    grouped: OrderedDict[str, MunicipalityAreas] = OrderedDict(
+        (code, MunicipalityAreas(code=code, name=name))
+        for code, name in municipalities_for_citizen(cpr=cpr)
+    )
     for area in exposed_areas_for_citizen(cpr=cpr):
         group = grouped.setdefault(
             area.municipality_code,

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from borgerblikket import selectors as bs
 from overblik import selectors
 from overblik import session as keys
 from overblik.auth import citizen_cpr, login_configured
@@ -166,6 +167,24 @@ def service(request, benefit_id: int, *, cpr):
     if context is None:
         raise Http404
     return render(request, "overblik/service.html", context)
+
+
+def municipalities(request):
+    """Det viser kommunerne: every municipality (``?q=`` searches the names), public."""
+    query = request.GET.get("q", "")
+    return render(
+        request,
+        "overblik/municipalities.html",
+        {"municipalities": bs.municipalities_with_exposure(query=query), "query": query},
+    )
+
+
+def municipality(request, code: str):
+    """Det viser kommunen: the areas, from when and from which systems (public, seed 004)."""
+    exposure = bs.municipality_exposure(municipality=code)
+    if exposure is None:
+        raise Http404
+    return render(request, "overblik/municipality.html", {"exposure": exposure})
 
 
 @citizen_required

@@ -1,5 +1,11 @@
 """Reads of borgerblikket. ``visibility`` is the only path from the indexes to a citizen."""
 
+from borgerblikket.selectors.exposure import (
+    MunicipalityExposure,
+    MunicipalitySummary,
+    municipalities_with_exposure,
+    municipality_exposure,
+)
 from borgerblikket.selectors.visibility import (
     CitizenDocument,
     CitizenProgress,
@@ -16,6 +22,7 @@ from borgerblikket.selectors.visibility import (
     documents_visible_for_case,
     exposed_areas_for_citizen,
     exposed_areas_for_municipality,
+    municipalities_for_citizen,
     payments_visible_to_citizen,
 )
 
@@ -23,6 +30,8 @@ __all__ = [
     "CitizenDocument",
     "CitizenProgress",
     "ExposedArea",
+    "MunicipalityExposure",
+    "MunicipalitySummary",
     "benefit_contact",
     "benefits_visible_to_citizen",
     "case_awaits_citizen",
@@ -35,5 +44,8 @@ __all__ = [
     "documents_visible_for_case",
     "exposed_areas_for_citizen",
     "exposed_areas_for_municipality",
+    "municipalities_for_citizen",
+    "municipalities_with_exposure",
+    "municipality_exposure",
     "payments_visible_to_citizen",
 ]

@@ -60,6 +60,7 @@ from indexes.models import (
     DocumentRole,
     DocumentType,
     GrantedBenefit,
+    Municipality,
     ProgressStatus,
 )
 from indexes.models import Case as IndexedCase
@@ -411,10 +412,12 @@ class ExposedArea:
     digital_post_url: str
     self_service_name: str
     self_service_url: str
+    # The row's Fagsystem filter (rule 3): only cases from this system; "" = from all.
+    source_system_name: str = ""
 
 
 def _areas(rows: QuerySet) -> list[ExposedArea]:
-    rows = rows.select_related("municipality", "kle_subject").order_by(
+    rows = rows.select_related("municipality", "kle_subject", "source_system").order_by(
         "municipality_id", "kle_subject__number"
     )
     areas = [
@@ -430,6 +433,7 @@ def _areas(rows: QuerySet) -> list[ExposedArea]:
             digital_post_url=row.digital_post_url,
             self_service_name=row.self_service_name,
             self_service_url=row.self_service_url,
+            source_system_name=row.source_system.name if row.source_system_id else "",
         )
         for row in rows
     ]
@@ -441,15 +445,34 @@ def exposed_areas_for_municipality(*, municipality: str) -> list[ExposedArea]:
     return _areas(SheetRow.objects.filter(municipality=municipality))
 
 
-def exposed_areas_for_citizen(*, cpr: str | None) -> list[ExposedArea]:
-    """What each municipality the citizen has visible records in shows."""
+def _citizens_municipalities(cpr: str, field: str = "municipality") -> Q:
+    """The municipalities "the citizen's own" for what they show (issue 11.11), as a
+    condition on ``field``: those with a visible benefit, or a case about them that is not
+    withheld from them — one in an area the sheet does not show counts (so the citizen
+    learns what that municipality shows), a hidden ("Visning undtaget") or retracted one
+    does not (that would tell)."""
+    cases = IndexedCase.objects.filter(
+        party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
+    ).values("municipality")
+    benefits = _benefits(cpr=cpr).values("grant__municipality")
+    return Q(**{f"{field}__in": cases}) | Q(**{f"{field}__in": benefits})
+
+
+def municipalities_for_citizen(*, cpr: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the citizen's municipalities (``_citizens_municipalities``), by name."""
     cpr = cpr_normalise(cpr=cpr)
     if cpr is None:
         return []
-    municipalities = Q(municipality__in=_cases(cpr=cpr).values("municipality")) | Q(
-        municipality__in=_benefits(cpr=cpr).values("grant__municipality")
-    )
-    return _areas(SheetRow.objects.filter(municipalities))
+    rows = Municipality.objects.filter(_citizens_municipalities(cpr, "pk")).order_by("name")
+    return list(rows.values_list("code", "name"))
+
+
+def exposed_areas_for_citizen(*, cpr: str | None) -> list[ExposedArea]:
+    """What each of the citizen's municipalities (``_citizens_municipalities``) shows."""
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return []
+    return _areas(SheetRow.objects.filter(_citizens_municipalities(cpr)))
 
 
 def case_contact(*, cpr: str | None, case_id: int) -> ExposedArea | None:

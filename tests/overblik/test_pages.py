@@ -49,8 +49,11 @@ def test_overview_shows_latest_cases_payments_services_and_areas(citizen_client,
     assert "Rengøring (FSIII)" in text
     assert "Hjælpemiddel - Knallert" not in text  # ended: not an active service
     # Absence means absence: which areas each municipality shows.
-    assert '<h3 class="h5">Odense</h3>' in text and "Kontanthjælp" in text
-    assert '<h3 class="h5">København</h3>' in text and "Rengøring og praktisk hjælp" in text
+    # Each municipality links to its "Det viser kommunen" page (issue 11.11).
+    assert '<h3 class="h5"><a href="/kommuner/461/">Odense</a></h3>' in text
+    assert "Kontanthjælp" in text
+    assert '<h3 class="h5"><a href="/kommuner/101/">København</a></h3>' in text
+    assert "Rengøring og praktisk hjælp" in text
     assert_never_shown(text)
 
 

@@ -130,7 +130,14 @@ MATRIX: dict[str, Entry] = {
     ),
     # The portal.
     **_entries(
-        ["overblik:home", "overblik:login", "overblik:login-failed", "overblik:logged-out"],
+        [
+            "overblik:home",
+            "overblik:login",
+            "overblik:login-failed",
+            "overblik:logged-out",
+            "overblik:municipalities",
+            "overblik:municipality",
+        ],
         PUBLIC,
         "test_public_portal_pages_show_no_citizen_data",
     ),
@@ -318,6 +325,7 @@ _SAMPLES = [
     (r"<uuid:[a-z_]+>", "5b0c6f3e-9a31-4c61-9a53-3c1f5b8e2d10"),
     (r"<int:[a-z_]+>", "1"),
     (r"<str:code>", ODENSE),
+    (r"<kommune:code>", ODENSE),
     (r"<str:[a-z_]+>", "x"),
     (r"<path:external_id>", "x-1"),
     (r"<id>", "1"),
@@ -394,8 +402,18 @@ def portal(db, oidc_settings):
 def test_public_portal_pages_show_no_citizen_data(portal):
     data, _kim, _hans = portal
     anonymous = Client()
-    for name in ("overblik:home", "overblik:login", "overblik:login-failed", "overblik:logged-out"):
-        body = anonymous.get(reverse(name)).content.decode()
+    public = [
+        reverse(name)
+        for name in (
+            "overblik:home",
+            "overblik:login",
+            "overblik:login-failed",
+            "overblik:logged-out",
+            "overblik:municipalities",
+        )
+    ] + [reverse("overblik:municipality", args=[code]) for code in ("461", "101")]
+    for url in public:
+        body = anonymous.get(url).content.decode()
         assert not any(m in body for m in KIM_MARKERS + HANS_MARKERS)
         assert data.cases[0].party_cpr not in body
     # The language switch keeps nobody's data and sends nobody off-site.
