@@ -59,7 +59,11 @@ CORPUS = [
     "Ærø fx",
     "æfx",
     "P",
+    "p\n",
     " passiv ",
+    "passiv\nsat i bero",
+    "461\n",
+    "0101701234\n",
     "Passiv\u00a0",
     "A",
     "afsluttet",
@@ -183,6 +187,13 @@ def python_verdicts(text: str, named: dict[str, tuple[str, bool]]) -> dict[str, 
     }
 
 
+def comparable(name: str, text: str) -> bool:
+    """Python's ``$`` also matches before a final line break, PostgreSQL's does not; the
+    constraints keep their ``$`` (selectors/patterns.py says why), so text ending in a line
+    break is compared for the selectors' patterns only."""
+    return not (name.startswith("constraint ") and text.endswith("\n"))
+
+
 @pytest.fixture
 def named():
     found = used_patterns()
@@ -206,7 +217,7 @@ def test_every_pattern_means_the_same_to_the_database_and_to_python(named):
         differences += [
             (name, text, database[name], python[name])
             for name in named
-            if database[name] != python[name]
+            if database[name] != python[name] and comparable(name, text)
         ]
     assert differences == [], f"on {connection.vendor}"
 
@@ -234,4 +245,7 @@ ALPHABET = st.sampled_from(
 @given(text=st.lists(ALPHABET, max_size=24).map("".join))
 def test_generated_text_gets_the_same_verdicts(text):
     named = used_patterns()
-    assert database_verdicts(text, named) == python_verdicts(text, named)
+    database, python = database_verdicts(text, named), python_verdicts(text, named)
+    assert {n: v for n, v in database.items() if comparable(n, text)} == {
+        n: v for n, v in python.items() if comparable(n, text)
+    }
