@@ -25,12 +25,18 @@ from stdnum.exceptions import ValidationError as StdnumError
 from borgerblikket import selectors
 from borgerblikket.selectors import quality, rollout
 from borgerblikket.selectors.scoping import is_municipal_admin, municipalities_for_user
-from indexes.models import Case, CaseDocument, DataAccess, Document, Municipality, SourceSystem
-from indexes.services.access import (
-    ADMIN_LIST_PURPOSE,
-    data_access_record,
-    data_access_record_many,
+from indexes.masking import cpr_masked
+from indexes.models import (
+    Case,
+    CaseDocument,
+    DataAccess,
+    Document,
+    GrantedBenefit,
+    Municipality,
+    SourceSystem,
 )
+from indexes.selectors import records_citizens
+from indexes.services.access import RECORD_KINDS, data_access_record, data_access_record_many
 
 PAGE_SIZE = 50
 
@@ -100,8 +106,8 @@ def citizen_preview(request):
             actor_type=(
                 DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
             ),
-            actor_label=f"{municipality.name} Kommune, administrator {user.get_username()}"[:255],
-            purpose="Vis som borger (kontrol af Borgerblikket-opsætningen)",
+            channel=DataAccess.Channel.PREVIEW,
+            record_kind=DataAccess.RecordKind.ALL,
             user=user,
             municipality=municipality,
         )
@@ -234,8 +240,25 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
                 doc.get_type_display(),
                 doc.letter_date or "",
                 doc.source_system.name,
-                ", ".join(quality.title_problems(title=doc.title)),
+                _problems(doc, quality.DOCUMENT_CPR_TEXTS),
             ), reverse("admin:indexes_document_change", args=[doc.pk])
+
+        return headings, row
+    if model is GrantedBenefit:
+        headings = ["Ydelse", "Bevilling", "Part (CPR)", "KLE", "Fagsystem", "CPR-nummer i"]
+
+        def row(benefit):
+            texts = quality.texts_with_cpr(obj=benefit, texts=quality.BENEFIT_CPR_TEXTS)
+            if getattr(benefit, "office_has_cpr", False):
+                texts.append(str(_("udbetalingssted")))
+            return (
+                benefit.name,
+                str(benefit.grant),
+                cpr_mask(benefit.grant.party_cpr),
+                benefit.kle_subject.number,
+                benefit.grant.source_system.name,
+                ", ".join(texts),
+            ), reverse("admin:indexes_grantedbenefit_change", args=[benefit.pk])
 
         return headings, row
     headings = [
@@ -264,36 +287,32 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
             case.last_changed_at.date(),
             case.primary_caseworker,
             case.source_system.name,
-            ", ".join(quality.title_problems(title=case.title)),
+            _problems(case, quality.CASE_CPR_TEXTS),
         ), reverse("admin:indexes_case_change", args=[case.pk])
 
     return headings, row
 
 
-def _citizens_of(rows, model) -> list[str]:
-    """The CPR numbers of the citizens whose records ``rows`` (objects or a queryset) are."""
-    if model is Case:
-        return [case.party_cpr for case in rows]
-    if model is CaseDocument:
-        return [link.case.party_cpr for link in rows]
-    return list(
-        CaseDocument.objects.filter(document__in=[doc.pk for doc in rows]).values_list(
-            "case__party_cpr", flat=True
-        )
-    )
+def _problems(record, cpr_texts: dict) -> str:
+    """The title rules a case or document title breaks, and the texts holding a CPR."""
+    problems = quality.title_problems(title=record.title)
+    cpr_in = quality.texts_with_cpr(obj=record, texts=cpr_texts)
+    if cpr_in:
+        problems.append(str(_("CPR-nummer i %(texts)s")) % {"texts": ", ".join(cpr_in)})
+    return ", ".join(problems)
 
 
-def _list_reads_log(request, municipality, *, cprs, what: str) -> None:
-    """A drill-down (page or CSV) showed these citizens' records: one read each."""
+def _list_reads_log(request, municipality, *, model, ids, channel: str, what: str) -> None:
+    """A drill-down (page or CSV) showed these records' citizens' data: one read each."""
     user = request.user
     data_access_record_many(
-        cprs=cprs,
+        reads=records_citizens(model=model, ids=ids),
         actor_type=(
             DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
         ),
-        actor_label=f"{municipality.name} Kommune, administrator {user.get_username()}"[:255],
-        purpose=ADMIN_LIST_PURPOSE,
-        detail=f"admin list: {what}"[:255],
+        channel=channel,
+        record_kind=RECORD_KINDS[model],
+        detail=what,
         user=user,
         municipality=municipality,
     )
@@ -302,7 +321,10 @@ def _list_reads_log(request, municipality, *, cprs, what: str) -> None:
 def _drilldown(request, municipality, *, queryset, model, title, csv_name):
     system_id = request.GET.get("source_system")
     if system_id:
-        path = "case__source_system" if model is CaseDocument else "source_system"
+        path = {
+            CaseDocument: "case__source_system",
+            GrantedBenefit: "grant__source_system",
+        }.get(model, "source_system")
         try:
             queryset = queryset.filter(**{path: int(system_id)})
         except ValueError:
@@ -311,26 +333,41 @@ def _drilldown(request, municipality, *, queryset, model, title, csv_name):
         queryset = queryset.select_related(
             "case__kle_subject", "case__source_system", "document__kle_subject"
         ).order_by("case_id", "document_id")
+    elif model is GrantedBenefit:
+        queryset = queryset.select_related(
+            "grant__source_system", "kle_subject", "payment_plan"
+        ).order_by("pk")
     else:
         queryset = queryset.select_related(
             "source_system", *(["kle_subject"] if model is Case else [])
         )
         queryset = queryset.order_by("pk")
-    headings, row = _record_rows(queryset, model)
+    headings, unmasked_row = _record_rows(queryset, model)
+
+    def row(obj):
+        # A title a source system put a CPR number in is shown masked (DOMAIN.md §6).
+        values, link = unmasked_row(obj)
+        return cpr_masked(values), link
+
     if request.GET.get("format") == "csv":
-        path = {Case: "party_cpr", CaseDocument: "case__party_cpr"}.get(model)
-        if path:
-            cprs = queryset.order_by().values_list(path, flat=True).distinct()
-        else:
-            cprs = CaseDocument.objects.filter(document__in=queryset.values("pk")).values_list(
-                "case__party_cpr", flat=True
-            )
-        _list_reads_log(request, municipality, cprs=cprs, what=f"{title} (CSV)")
+        _list_reads_log(
+            request,
+            municipality,
+            model=model,
+            ids=queryset.order_by().values("pk"),
+            channel=DataAccess.Channel.QUALITY_DOWNLOAD,
+            what=f"{title} (CSV)",
+        )
         return _csv_response(headings, (row(obj)[0] for obj in queryset.iterator()), csv_name)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     _list_reads_log(
-        request, municipality, cprs=_citizens_of(page.object_list, model), what=str(title)
+        request,
+        municipality,
+        model=model,
+        ids=[obj.pk for obj in page.object_list],
+        channel=DataAccess.Channel.QUALITY_REPORT,
+        what=str(title),
     )
     return TemplateResponse(
         request,

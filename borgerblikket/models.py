@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from borgerblikket.citizen_safe import CitizenSafeQuerySet
 from indexes.models import Case, GrantedBenefit, Payment
 
 
@@ -302,7 +303,8 @@ class TitleLeadWord(models.Model):
 
 
 class _CitizenSafe:
-    """Instances carry only the columns a selector loaded; reading another one raises."""
+    """Instances carry only the columns a selector loaded; reading another one raises.
+    Their text has every CPR-shaped number masked (``CitizenSafeQuerySet``)."""
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         raise AttributeError(
@@ -323,6 +325,8 @@ class CitizenCase(_CitizenSafe, Case):
     and the relations that lead past the rules are closed.
     """
 
+    objects = CitizenSafeQuerySet.as_manager()
+
     class Meta:
         proxy = True
         verbose_name = _("sag set af borgeren")
@@ -337,6 +341,8 @@ class CitizenCase(_CitizenSafe, Case):
 class CitizenBenefit(_CitizenSafe, GrantedBenefit):
     """A granted benefit as a citizen may see it (see ``CitizenCase``)."""
 
+    objects = CitizenSafeQuerySet.as_manager()
+
     class Meta:
         proxy = True
         verbose_name = _("ydelse set af borgeren")
@@ -347,6 +353,8 @@ class CitizenBenefit(_CitizenSafe, GrantedBenefit):
 
 class CitizenPayment(_CitizenSafe, Payment):
     """A payment as a citizen may see it (see ``CitizenCase``)."""
+
+    objects = CitizenSafeQuerySet.as_manager()
 
     class Meta:
         proxy = True

@@ -1,15 +1,16 @@
 """Logging helpers: CPR numbers are masked before any record is written."""
 
 import logging
-import re
 
-# DDMMYY-SSSS or DDMMYYSSSS, not part of a longer number.
-CPR_PATTERN = re.compile(r"(?<!\d)([0-3]\d[01]\d\d\d)-?(\d{4})(?!\d)")
+# The shared detector (config/cpr_shape.py): the log filter, the citizen pages and the
+# admin find the same numbers. Group 1 is DDMMYY, group 2 the serial.
+from config.cpr_shape import CPR_SHAPE as CPR_PATTERN  # noqa: F401 - re-exported
+from config.cpr_shape import cpr_shapes_redact
 
 
 def redact_cpr(text: str) -> str:
     """Replace every CPR-shaped number in ``text`` with ``[CPR]``."""
-    return CPR_PATTERN.sub("[CPR]", text)
+    return cpr_shapes_redact(text)
 
 
 class RedactCprFilter(logging.Filter):

@@ -17,6 +17,8 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.cpr_shape import cpr_shapes_mask
+from indexes.masking import queryset_cpr_masked
 from indexes.models import (
     ApiCredential,
     Case,
@@ -31,8 +33,8 @@ from indexes.models import (
     Payment,
     SourceSystem,
 )
-from indexes.selectors import records_for_admin
-from indexes.services.access import data_access_record
+from indexes.selectors import records_citizens, records_for_admin
+from indexes.services.access import RECORD_KINDS, data_access_record_many
 from indexes.sources import admin as sources_admin  # noqa: F401 - registers feeds, polls
 
 
@@ -42,7 +44,8 @@ def cpr_mask(cpr: str | None) -> str:
 
 
 def cpr_mask_in(value: Any) -> Any:
-    """A JSON value (a change diff) with every ``cpr``/``party_cpr`` value masked."""
+    """A JSON value (a change diff) with every ``cpr``/``party_cpr`` value masked, and every
+    CPR-shaped number in any other text (a title)."""
     if isinstance(value, dict):
         return {
             key: cpr_mask(item)
@@ -52,7 +55,7 @@ def cpr_mask_in(value: Any) -> Any:
         }
     if isinstance(value, list):
         return [cpr_mask_in(item) for item in value]
-    return value
+    return cpr_shapes_mask(value) if isinstance(value, str) else value
 
 
 class ReadOnlyAdminMixin:
@@ -73,6 +76,9 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
     show_change_link = False
 
+    def get_queryset(self, request):
+        return queryset_cpr_masked(super().get_queryset(request))
+
 
 class IndexRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A record of the indexes, listed through ``records_for_admin``."""
@@ -84,8 +90,10 @@ class IndexRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return None
 
     def get_queryset(self, request):
-        return records_for_admin(
-            kind=self.record_kind, municipality=self.admin_municipality(request)
+        # Read-only pages: the instances come out with CPR-shaped text masked (a title a
+        # source system put a CPR in; DOMAIN.md §6: admin shows it masked).
+        return queryset_cpr_masked(
+            records_for_admin(kind=self.record_kind, municipality=self.admin_municipality(request))
         )
 
 
@@ -103,23 +111,19 @@ class CitizenRecordAdmin(IndexRecordAdmin):
         return obj.retracted_at is not None
 
     def access_actor(self, request) -> dict:
-        """Who reads, as the citizen will see it (Borgerblikket narrows this per municipality)."""
-        user = request.user
-        return {
-            "actor_type": DataAccess.Actor.OPERATOR,
-            "actor_label": f"Administrator {user.get_username()}",
-            "municipality": None,
-        }
+        """Who reads, as the citizen will see it (Borgerblikket narrows this per municipality):
+        a role and an organisation, never the user's name (``DataAccess``)."""
+        return {"actor_type": DataAccess.Actor.OPERATOR, "municipality": None}
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         obj = (getattr(response, "context_data", None) or {}).get("original")
-        cpr = getattr(obj, self.cpr_field, None)
-        if cpr and response.status_code == 200:
-            data_access_record(
-                cpr=cpr,
-                purpose="Så posten i administrationen",
-                detail=f"{obj._meta.verbose_name}: {obj}"[:255],
+        if obj is not None and response.status_code == 200 and getattr(obj, self.cpr_field, None):
+            data_access_record_many(
+                reads=records_citizens(model=type(obj), ids=[obj.pk]),
+                channel=DataAccess.Channel.ADMIN_RECORD,
+                record_kind=RECORD_KINDS[type(obj)],
+                detail=f"{obj._meta.verbose_name}: {obj}",
                 user=request.user,
                 source_system=obj.source_system,
                 **self.access_actor(request),

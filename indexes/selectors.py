@@ -153,3 +153,75 @@ def records_for_admin(*, kind: str, municipality=None) -> QuerySet:
     if municipality is not None:
         queryset = queryset.filter(municipality=municipality)
     return queryset.order_by("-received_at", "-id")
+
+
+# --- whose data a set of records is (the access log, ``DataAccess``) ---------------------
+
+
+def _about(title: str | None, *hidden: bool | None) -> str:
+    """What a record is about as its citizen may be told: its KLE area, or nothing when
+    the case it belongs to is hidden from them ("Visning undtaget for borger")."""
+    return "" if any(hidden) or not title else title
+
+
+def _change_citizens(ids) -> list[tuple[str, str]]:
+    records: dict[str, set[int]] = {}
+    for kind, record_id in Change.objects.filter(pk__in=ids).values_list(
+        "record_type", "record_id"
+    ):
+        records.setdefault(kind, set()).add(record_id)
+    reads: list[tuple[str, str]] = []
+    for kind, model in (("case", Case), ("grant", Grant), ("payment", Payment)):
+        if records.get(kind):
+            cprs = model._base_manager.filter(pk__in=records[kind]).values_list(
+                "party_cpr", flat=True
+            )
+            reads += [(cpr, "") for cpr in cprs]
+    if records.get("document"):
+        cprs = CaseDocument.objects.filter(document__in=records["document"]).values_list(
+            "case__party_cpr", flat=True
+        )
+        reads += [(cpr, "") for cpr in cprs]
+    return reads
+
+
+def records_citizens(*, model: type[Model], ids) -> list[tuple[str | None, str]]:
+    """``(CPR, subject)`` of each citizen whose data the records ``ids`` of ``model`` are,
+    for the access log: the subject is the KLE area a citizen is told the read was about
+    (never a source system's own title), one query per call. ``ids`` may be a list or
+    a queryset of primary keys (then it is a subquery)."""
+    if model is Case:
+        rows = Case.objects.filter(pk__in=ids).values_list(
+            "party_cpr", "kle_subject__title", "hidden_from_citizen"
+        )
+    elif model is Document:
+        rows = CaseDocument.objects.filter(document__in=ids).values_list(
+            "case__party_cpr", "case__kle_subject__title", "case__hidden_from_citizen"
+        )
+    elif model is CaseDocument:
+        rows = CaseDocument.objects.filter(pk__in=ids).values_list(
+            "case__party_cpr", "case__kle_subject__title", "case__hidden_from_citizen"
+        )
+    elif model is Grant:
+        rows = Grant.objects.filter(pk__in=ids).values_list(
+            "party_cpr", "related_case__kle_subject__title", "related_case__hidden_from_citizen"
+        )
+    elif model is GrantedBenefit:
+        rows = GrantedBenefit.objects.filter(pk__in=ids).values_list(
+            "grant__party_cpr",
+            "kle_subject__title",
+            "related_case__hidden_from_citizen",
+            "grant__related_case__hidden_from_citizen",
+        )
+    elif model is Payment:
+        rows = Payment.objects.filter(pk__in=ids).values_list(
+            "party_cpr",
+            "benefit__kle_subject__title",
+            "benefit__related_case__hidden_from_citizen",
+            "benefit__grant__related_case__hidden_from_citizen",
+        )
+    elif model is Change:
+        return _change_citizens(ids)
+    else:
+        raise ValueError(f"{model.__name__} is not a record about a citizen")
+    return [(cpr, _about(title, *hidden)) for cpr, title, *hidden in rows]

@@ -12,10 +12,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 
+from borgerblikket.citizen_safe import citizen_safe
 from borgerblikket.selectors import (
     ExposedArea,
     benefit_contact,
@@ -24,16 +27,20 @@ from borgerblikket.selectors import (
     case_contact,
     case_progress_visible_to_citizen,
     case_visible_to_citizen,
+    cases_awaiting_citizen,
     cases_visible_to_citizen,
     cpr_normalise,
     documents_visible_for_case,
     exposed_areas_for_citizen,
+    municipalities_for_citizen,
     payments_visible_to_citizen,
 )
 from indexes.models import BenefitKind, BenefitStatus, DataAccess, ProgressStatus
 from indexes.municipalities import MUNICIPALITIES
+from indexes.services.access import SUBJECT_SEPARATOR
 
 OVERVIEW_ITEMS = 5
+ACCESS_LOG_PAGE_SIZE = 25
 
 
 # --- Statuses as the citizen sees them (seed 002: Behandles, Afventer dig, Afsluttet) ----
@@ -90,8 +97,13 @@ class MunicipalityAreas:
 
 
 def areas_by_municipality(*, cpr: str) -> list[MunicipalityAreas]:
-    """The areas each of the citizen's municipalities shows, grouped by municipality."""
-    grouped: OrderedDict[str, MunicipalityAreas] = OrderedDict()
+    """What each of the citizen's municipalities shows, by municipality — also one that
+    shows them nothing or shows no areas at all (issue 11.11: Kim must learn that Odense
+    shows only job centre areas)."""
+    grouped: OrderedDict[str, MunicipalityAreas] = OrderedDict(
+        (code, MunicipalityAreas(code=code, name=name))
+        for code, name in municipalities_for_citizen(cpr=cpr)
+    )
     for area in exposed_areas_for_citizen(cpr=cpr):
         group = grouped.setdefault(
             area.municipality_code,
@@ -109,7 +121,8 @@ def municipality_names(areas: list[MunicipalityAreas]) -> dict[str, str]:
 
 
 def overview_for_citizen(*, cpr: str) -> dict:
-    """What the Overblik page shows: latest cases, latest payments, active services, areas."""
+    """What the Overblik page shows: the cases that wait for the citizen, latest cases,
+    latest payments, active services, areas."""
     areas = areas_by_municipality(cpr=cpr)
     today = timezone.localdate()
     services = [
@@ -118,6 +131,8 @@ def overview_for_citizen(*, cpr: str) -> dict:
         if benefit_citizen_status(benefit, today=today) == ACTIVE
     ]
     return {
+        # What waits for the citizen opens the page (issue 11.10).
+        "awaiting": list(cases_awaiting_citizen(cpr=cpr)),
         "cases": list(cases_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
         "payments": list(payments_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
         "services": services[:OVERVIEW_ITEMS],
@@ -353,4 +368,133 @@ def data_accesses_for_citizen(*, cpr: str | None) -> QuerySet[DataAccess]:
     cpr = cpr_normalise(cpr=cpr)
     if cpr is None:
         return DataAccess.objects.none()
-    return DataAccess.objects.filter(citizen_cpr=cpr).order_by("-accessed_at", "-pk")
+    return (
+        DataAccess.objects.filter(citizen_cpr=cpr)
+        .select_related("municipality", "source_system")
+        .order_by("-accessed_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class CitizenAccess:
+    """One read of the citizen's data, in the citizen's words: when, who, what (issue 11.12).
+
+    Who is a role and an organisation ("En medarbejder i Odense Kommune"), never a
+    person's or account's name; what is the kind of record, the area it is about and
+    where it was seen ("så din sag om … (liste over sager)").
+    """
+
+    accessed_at: dt.datetime
+    who: str
+    what: str
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.who} {self.what}."
+
+
+_THINGS = {
+    # record kind → (about one area, about several, about none the citizen may be told)
+    DataAccess.RecordKind.CASE: (
+        _("din sag om %(subject)s"),
+        _("dine sager om %(subject)s"),
+        _("din sag"),
+    ),
+    DataAccess.RecordKind.DOCUMENT: (
+        _("et dokument på din sag om %(subject)s"),
+        _("dokumenter på dine sager om %(subject)s"),
+        _("et dokument på din sag"),
+    ),
+    DataAccess.RecordKind.GRANT: (
+        _("din bevilling om %(subject)s"),
+        _("dine bevillinger om %(subject)s"),
+        _("din bevilling"),
+    ),
+    DataAccess.RecordKind.BENEFIT: (
+        _("din ydelse om %(subject)s"),
+        _("dine ydelser om %(subject)s"),
+        _("din ydelse"),
+    ),
+    DataAccess.RecordKind.PAYMENT: (
+        _("dine udbetalinger om %(subject)s"),
+        _("dine udbetalinger om %(subject)s"),
+        _("dine udbetalinger"),
+    ),
+    DataAccess.RecordKind.CHANGE: (
+        _("ændringer af dine oplysninger om %(subject)s"),
+        _("ændringer af dine oplysninger om %(subject)s"),
+        _("ændringer af dine oplysninger"),
+    ),
+}
+_LISTS = {
+    DataAccess.RecordKind.CASE: _("liste over sager"),
+    DataAccess.RecordKind.DOCUMENT: _("liste over dokumenter"),
+    DataAccess.RecordKind.GRANT: _("liste over bevillinger"),
+    DataAccess.RecordKind.BENEFIT: _("liste over ydelser"),
+    DataAccess.RecordKind.PAYMENT: _("liste over udbetalinger"),
+    DataAccess.RecordKind.CHANGE: _("liste over ændringer"),
+}
+_WHERE = {
+    DataAccess.Channel.ADMIN_RECORD: _("åbnet i kommunens administration af Mit Overblik"),
+    DataAccess.Channel.PREVIEW: _("kontrol af, hvad du kan se i Mit Overblik"),
+    DataAccess.Channel.QUALITY_REPORT: _("rapport om datakvalitet"),
+    DataAccess.Channel.QUALITY_DOWNLOAD: _("udtræk af rapport om datakvalitet"),
+    DataAccess.Channel.API_READBACK: _("fagsystemets kontrol af sine egne indberetninger"),
+}
+
+
+def _who(access: DataAccess) -> str:
+    municipality = access.municipality.name if access.municipality_id else ""
+    if access.actor_type == DataAccess.Actor.MUNICIPAL_ADMIN:
+        if municipality:
+            return _("En medarbejder i %(municipality)s Kommune") % {"municipality": municipality}
+        return str(_("En medarbejder i din kommune"))
+    if access.actor_type == DataAccess.Actor.SOURCE_SYSTEM:
+        system = access.source_system.get_product_display() if access.source_system_id else ""
+        if system and municipality:
+            return _("Fagsystemet %(system)s i %(municipality)s Kommune") % {
+                "system": system,
+                "municipality": municipality,
+            }
+        if municipality:
+            return _("Et fagsystem i %(municipality)s Kommune") % {"municipality": municipality}
+        return str(_("Et af kommunens fagsystemer"))
+    if access.actor_type == DataAccess.Actor.SUPPORT:
+        return str(_("En supportmedarbejder hos Mit Overblik"))
+    return str(_("En medarbejder i Mit Overbliks nationale drift"))
+
+
+def _what(access: DataAccess) -> str:
+    subjects = [s for s in access.subject.split(SUBJECT_SEPARATOR) if s]
+    if access.record_kind in _THINGS:
+        one, several, none = _THINGS[access.record_kind]
+        if subjects:
+            phrase = one if len(subjects) == 1 else several
+            thing = phrase % {"subject": get_text_list(subjects, str(_("og")))}
+        else:
+            thing = str(none)
+    else:
+        thing = str(_("dine sager og ydelser"))
+    if access.channel == DataAccess.Channel.API_READBACK:
+        what = _("læste %(thing)s") % {"thing": thing}
+    else:
+        what = _("så %(thing)s") % {"thing": thing}
+    if access.channel == DataAccess.Channel.ADMIN_LIST:
+        where = _LISTS.get(access.record_kind, _("en liste i kommunens administration"))
+    else:
+        where = _WHERE.get(access.channel)
+    return f"{what} ({where})" if where else what
+
+
+def data_access_described(access: DataAccess) -> CitizenAccess:
+    """One access-log row as the citizen reads it (CPR-shaped numbers masked)."""
+    return citizen_safe(
+        CitizenAccess(accessed_at=access.accessed_at, who=str(_who(access)), what=_what(access))
+    )
+
+
+def data_access_page(*, cpr: str | None, number) -> Page:
+    """One page of the citizen's access log, each row described in their words."""
+    page = Paginator(data_accesses_for_citizen(cpr=cpr), ACCESS_LOG_PAGE_SIZE).get_page(number)
+    page.object_list = [data_access_described(access) for access in page.object_list]
+    return page

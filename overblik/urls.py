@@ -1,8 +1,23 @@
 """URLs of Mit Overblik (Danish paths; the language is chosen by cookie, not URL)."""
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from overblik import auth, views
+
+
+class MunicipalityCode:
+    """A municipality code in a path: three digits (anything else is a plain 404)."""
+
+    regex = "[0-9]{3}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(MunicipalityCode, "kommune")
 
 app_name = "overblik"
 urlpatterns = [
@@ -21,4 +36,7 @@ urlpatterns = [
     path("serviceydelser/", views.services, name="services"),
     path("serviceydelser/<int:benefit_id>/", views.service, name="service"),
     path("hvem-har-set-mine-data/", views.access_log, name="access-log"),
+    # Public: what each municipality shows (seed 004, "absence means absence").
+    path("kommuner/", views.municipalities, name="municipalities"),
+    path("kommuner/<kommune:code>/", views.municipality, name="municipality"),
 ]

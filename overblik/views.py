@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from borgerblikket import selectors as bs
 from overblik import selectors
 from overblik import session as keys
 from overblik.auth import citizen_cpr, login_configured
@@ -168,9 +169,26 @@ def service(request, benefit_id: int, *, cpr):
     return render(request, "overblik/service.html", context)
 
 
+def municipalities(request):
+    """Det viser kommunerne: every municipality (``?q=`` searches the names), public."""
+    query = request.GET.get("q", "")
+    return render(
+        request,
+        "overblik/municipalities.html",
+        {"municipalities": bs.municipalities_with_exposure(query=query), "query": query},
+    )
+
+
+def municipality(request, code: str):
+    """Det viser kommunen: the areas, from when and from which systems (public, seed 004)."""
+    exposure = bs.municipality_exposure(municipality=code)
+    if exposure is None:
+        raise Http404
+    return render(request, "overblik/municipality.html", {"exposure": exposure})
+
+
 @citizen_required
 def access_log(request, *, cpr):
     """Hvem har set mine data: who else read the citizen's data, newest first, in pages."""
-    accesses = selectors.data_accesses_for_citizen(cpr=cpr)
-    page = Paginator(accesses, 25).get_page(request.GET.get("side"))
+    page = selectors.data_access_page(cpr=cpr, number=request.GET.get("side"))
     return render(request, "overblik/access_log.html", {"page": page})

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 import indexes.admin  # their admins are registered first, then scoped here
 from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_register
 from borgerblikket.selectors.scoping import municipalities_for_user
+from config.cpr_shape import cpr_shapes_mask
+from indexes.masking import queryset_cpr_masked
 from indexes.models import (
     ApiCredential,
     Case,
@@ -27,7 +29,8 @@ from indexes.models import (
     PaymentPlan,
     SourceSystem,
 )
-from indexes.services.access import ADMIN_LIST_PURPOSE, data_access_record_many
+from indexes.selectors import records_citizens
+from indexes.services.access import RECORD_KINDS, data_access_record_many
 
 # model → (lookup to the municipality, what a municipal admin may do there)
 SCOPED_INDEX_ADMINS = {
@@ -52,21 +55,31 @@ for model, path in (
 
 
 class DataAccessAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The citizens' access log (what they see under "Hvem har set mine data"), CPR masked."""
+    """The citizens' access log (what they see under "Hvem har set mine data"), CPR masked;
+    the reader's account and the internal note are the admin's audit trail."""
 
-    list_display = ("accessed_at", "citizen_masked", "actor_type", "actor_label", "purpose")
-    list_filter = ("actor_type",)
-    list_select_related = ("municipality",)
+    list_display = (
+        "accessed_at",
+        "citizen_masked",
+        "actor_type",
+        "municipality",
+        "channel",
+        "record_kind",
+        "user",
+    )
+    list_filter = ("actor_type", "channel", "record_kind")
+    list_select_related = ("municipality", "user")
     fields = (
         "accessed_at",
         "citizen_masked",
         "actor_type",
-        "actor_label",
-        "user",
         "municipality",
         "source_system",
-        "purpose",
-        "detail",
+        "channel",
+        "record_kind",
+        "subject",
+        "user",
+        "detail_masked",
     )
     readonly_fields = fields
 
@@ -74,14 +87,14 @@ class DataAccessAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
     def citizen_masked(self, obj) -> str:
         return indexes.admin.cpr_mask(obj.citizen_cpr)
 
+    @admin.display(description=_("intern note"))
+    def detail_masked(self, obj) -> str:
+        return cpr_shapes_mask(obj.detail)
+
 
 class CitizenListAccessMixin:
     """A changelist of records about citizens logs one read per citizen on the page shown
     (one INSERT), as opening one record does (``CitizenRecordAdmin.change_view``)."""
-
-    def citizens_of(self, objs) -> list[str]:
-        """The CPR numbers of the citizens the records ``objs`` are about."""
-        return [getattr(obj, self.cpr_field, None) for obj in objs]
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -91,9 +104,10 @@ class CitizenListAccessMixin:
         # Evaluate the page once; the template reads the same list.
         changelist.result_list = list(changelist.result_list)
         data_access_record_many(
-            cprs=self.citizens_of(changelist.result_list),
-            purpose=ADMIN_LIST_PURPOSE,
-            detail=f"admin list: {self.model._meta.verbose_name_plural}"[:255],
+            reads=records_citizens(model=self.model, ids=[o.pk for o in changelist.result_list]),
+            channel=DataAccess.Channel.ADMIN_LIST,
+            record_kind=RECORD_KINDS[self.model],
+            detail=f"{self.model._meta.verbose_name_plural}",
             user=request.user,
             **self.access_actor(request),
         )
@@ -109,68 +123,39 @@ class CitizenDetailAccessMixin:
         obj = (getattr(response, "context_data", None) or {}).get("original")
         if obj is not None and response.status_code == 200:
             data_access_record_many(
-                cprs=self.citizens_of([obj]),
-                purpose="Så posten i administrationen",
-                detail=f"{obj._meta.verbose_name}: {obj}"[:255],
+                reads=records_citizens(model=self.model, ids=[obj.pk]),
+                channel=DataAccess.Channel.ADMIN_RECORD,
+                record_kind=RECORD_KINDS[self.model],
+                detail=f"{obj._meta.verbose_name}: {obj}",
                 user=request.user,
                 **self.access_actor(request),
             )
         return response
 
 
-def _benefit_citizens(self, objs) -> list[str]:
-    grants = Grant.objects.filter(pk__in={b.grant_id for b in objs})
-    return list(grants.values_list("party_cpr", flat=True))
-
-
-def _document_citizens(self, objs) -> list[str]:
-    links = CaseDocument.objects.filter(document__in=[d.pk for d in objs])
-    return list(links.values_list("case__party_cpr", flat=True))
-
-
-def _change_citizens(self, objs) -> list[str]:
-    ids: dict[str, set[int]] = {}
-    for change in objs:
-        ids.setdefault(change.record_type, set()).add(change.record_id)
-    cprs: list[str] = []
-    for kind, model in (("case", Case), ("grant", Grant), ("payment", Payment)):
-        if ids.get(kind):
-            records = model._base_manager.filter(pk__in=ids[kind])
-            cprs += records.values_list("party_cpr", flat=True)
-    if ids.get("document"):
-        links = CaseDocument.objects.filter(document__in=ids["document"])
-        cprs += links.values_list("case__party_cpr", flat=True)
-    return cprs
-
-
-# Index models whose rows are a citizen's without a CPR column: how to find the citizens.
-CITIZENS_OF = {
-    GrantedBenefit: _benefit_citizens,
-    Document: _document_citizens,
-    Change: _change_citizens,
-}
+# Index models whose rows are a citizen's without a CPR column of their own.
+CITIZEN_RECORDS_WITHOUT_CPR = (GrantedBenefit, Document, Change)
 
 
 def admin_actor(request) -> dict:
-    """Who reads, as the citizen sees it: the operator or the municipality's administrator."""
+    """Who reads, as the citizen sees it: the national operators or the municipality's
+    staff (a role and an organisation; the user is kept for the audit, never shown)."""
     user = request.user
     if user.is_superuser:
-        return {
-            "actor_type": DataAccess.Actor.OPERATOR,
-            "actor_label": f"Administrator {user.get_username()}",
-            "municipality": None,
-        }
+        return {"actor_type": DataAccess.Actor.OPERATOR, "municipality": None}
     municipalities = list(municipalities_for_user(user=user))
-    names = ", ".join(m.name for m in municipalities)
     return {
         "actor_type": DataAccess.Actor.MUNICIPAL_ADMIN,
-        "actor_label": f"{names} Kommune, administrator {user.get_username()}"[:255],
         "municipality": municipalities[0] if len(municipalities) == 1 else None,
     }
 
 
 class ReadOnlyIndexAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
-    """For an index model the indexes app does not register: shown, never edited."""
+    """For an index model the indexes app does not register: shown, never edited, its
+    text with CPR-shaped numbers masked (DOMAIN.md §6)."""
+
+    def get_queryset(self, request):
+        return queryset_cpr_masked(super().get_queryset(request))
 
 
 def _access_actor(self, request) -> dict:
@@ -202,9 +187,8 @@ def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
         if hasattr(base, "access_actor"):
             attrs["access_actor"] = _access_actor
             bases = (CitizenListAccessMixin, *bases)
-        elif model in CITIZENS_OF:
+        elif model in CITIZEN_RECORDS_WITHOUT_CPR:
             attrs["access_actor"] = lambda self, request: admin_actor(request)
-            attrs["citizens_of"] = CITIZENS_OF[model]
             bases = (CitizenListAccessMixin, CitizenDetailAccessMixin, *bases)
         scoped = type(f"Scoped{base.__name__}", bases, attrs)
         site.unregister(model)

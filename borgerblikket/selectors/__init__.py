@@ -1,5 +1,11 @@
 """Reads of borgerblikket. ``visibility`` is the only path from the indexes to a citizen."""
 
+from borgerblikket.selectors.exposure import (
+    MunicipalityExposure,
+    MunicipalitySummary,
+    municipalities_with_exposure,
+    municipality_exposure,
+)
 from borgerblikket.selectors.visibility import (
     CitizenDocument,
     CitizenProgress,
@@ -10,11 +16,13 @@ from borgerblikket.selectors.visibility import (
     case_contact,
     case_progress_visible_to_citizen,
     case_visible_to_citizen,
+    cases_awaiting_citizen,
     cases_visible_to_citizen,
     cpr_normalise,
     documents_visible_for_case,
     exposed_areas_for_citizen,
     exposed_areas_for_municipality,
+    municipalities_for_citizen,
     payments_visible_to_citizen,
 )
 
@@ -22,16 +30,22 @@ __all__ = [
     "CitizenDocument",
     "CitizenProgress",
     "ExposedArea",
+    "MunicipalityExposure",
+    "MunicipalitySummary",
     "benefit_contact",
     "benefits_visible_to_citizen",
     "case_awaits_citizen",
     "case_contact",
     "case_progress_visible_to_citizen",
     "case_visible_to_citizen",
+    "cases_awaiting_citizen",
     "cases_visible_to_citizen",
     "cpr_normalise",
     "documents_visible_for_case",
     "exposed_areas_for_citizen",
     "exposed_areas_for_municipality",
+    "municipalities_for_citizen",
+    "municipalities_with_exposure",
+    "municipality_exposure",
     "payments_visible_to_citizen",
 ]

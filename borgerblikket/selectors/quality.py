@@ -30,22 +30,31 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWord
+from borgerblikket.selectors import patterns
 from borgerblikket.selectors.visibility import exposure_q
-from indexes.models import Case, CaseDocument, CaseProgress, Document, Municipality, ProgressStatus
+from config.cpr_shape import CPR_SHAPE_SQL, cpr_shape_in, cpr_shapes_mask
+from indexes.models import (
+    Case,
+    CaseDocument,
+    CaseProgress,
+    Document,
+    GrantedBenefit,
+    Municipality,
+    Payment,
+    ProgressStatus,
+)
 from indexes.sources.selectors import feed_delivery_quality, feed_rejections
 from kle.models import Subject
 
 # Seed 002 (Fredensborg): passive cases are reviewed every 6 months.
 PASSIVE_REVIEW_DAYS = 183
 DEFAULT_IDLE_DAYS = 90
-# Fagsystem status texts that say "passive" or "closed" (B/A/P in ESDH, seed 002).
-PASSIVE_STATUS_REGEX = r"^\s*(p|passiv.*)\s*$"
-CLOSED_STATUS_REGEX = r"^\s*(a|afsluttet|lukket|closed)\s*$"
-# Seed 002: "Tegnsætning - spørgsmålstegn dog undtagelse". Hyphens and slashes are
-# part of Danish compound words ("Selvforsørgelses- og …") and are allowed.
-PUNCTUATION_REGEX = r"[.,;:!\"“”„'()\[\]{}…]"
-MULTILINE_REGEX = r"[\r\n]"
-NO_TITLE_REGEX = r"^[\s0-9-]*$"
+# The patterns are shared and written for both databases (selectors/patterns.py).
+PASSIVE_STATUS_REGEX = patterns.PASSIVE_STATUS
+CLOSED_STATUS_REGEX = patterns.CLOSED_STATUS
+PUNCTUATION_REGEX = patterns.PUNCTUATION
+MULTILINE_REGEX = patterns.MULTILINE
+NO_TITLE_REGEX = patterns.NO_TITLE
 
 
 @dataclass(frozen=True)
@@ -72,24 +81,25 @@ def _open_cases(municipality: Municipality) -> QuerySet:
 
 
 def abbreviations_regex() -> str | None:
-    """A PostgreSQL regex matching any listed abbreviation as a word (case-insensitive)."""
+    """A regex matching any listed abbreviation as a whole word (case-insensitive)."""
     words = [
-        "".join("[.]" if ch == "." else ch for ch in text if ch.isalnum() or ch == ".")
-        for text in TitleAbbreviation.objects.values_list("text", flat=True)
+        _abbreviation(text) for text in TitleAbbreviation.objects.values_list("text", flat=True)
     ]
     words = [w for w in words if w]
-    if not words:
-        return None
-    return r"(^|[^[:alnum:]])(" + "|".join(words) + r")([^[:alnum:]]|$)"
+    return patterns.any_word(words) if words else None
+
+
+def _abbreviation(text: str) -> str:
+    """An abbreviation as a pattern: its letters, digits and dots ("f.eks." and "feks"
+    are different entries)."""
+    return patterns.literal("".join(ch for ch in text if ch.isalnum() or ch == "."))
 
 
 def lead_words_regex() -> str | None:
-    """A PostgreSQL regex matching a title that starts with a listed lead word as a
-    whole word (case-insensitive; leading spaces allowed)."""
-    words = [re.escape(w) for w in TitleLeadWord.objects.values_list("text", flat=True) if w]
-    if not words:
-        return None
-    return r"^\s*(" + "|".join(words) + r")([^[:alnum:]]|$)"
+    """A regex matching a title that starts with a listed lead word as a whole word
+    (case-insensitive; leading white space allowed)."""
+    words = [patterns.literal(w) for w in TitleLeadWord.objects.values_list("text", flat=True) if w]
+    return patterns.first_word(words) if words else None
 
 
 def _title_lacks_lead_word(field: str) -> Q | None:
@@ -119,23 +129,23 @@ def _title_breaks_rules(field: str) -> Q:
 
 
 def title_problems(*, title: str) -> list[str]:
-    """Which title rules a title breaks (for the drill-down; the SQL above selects)."""
+    """Which title rules a title breaks (for the drill-down; the SQL above selects, with
+    the same patterns)."""
     problems = []
     if re.search(MULTILINE_REGEX, title):
         problems.append(str(_("flere linjer")))
     if re.search(PUNCTUATION_REGEX, title):
         problems.append(str(_("tegnsætning")))
-    if re.match(NO_TITLE_REGEX, title):
+    if re.search(NO_TITLE_REGEX, title):
         problems.append(str(_("tom eller kun tal/CPR")))
     if title_in_capitals(title=title):
         problems.append(str(_("kun store bogstaver")))
     for text in TitleAbbreviation.objects.values_list("text", flat=True):
-        if re.search(rf"(^|\W){re.escape(text)}(\W|$)", title, re.IGNORECASE):
+        word = _abbreviation(text)
+        if word and re.search(patterns.any_word([word]), title, re.IGNORECASE):
             problems.append(str(_("forkortelse")) + f" '{text}'")
-    lead_words = list(TitleLeadWord.objects.values_list("text", flat=True))
-    if lead_words and not any(
-        re.match(rf"\s*{re.escape(w)}(\W|$)", title, re.IGNORECASE) for w in lead_words
-    ):
+    lead_words = lead_words_regex()
+    if lead_words and not re.search(lead_words, title, re.IGNORECASE):
         problems.append(str(_("intet indledende ord")))
     return problems
 
@@ -166,7 +176,7 @@ def documents_with_other_kle(*, municipality: Municipality) -> QuerySet:
 
 def open_cases_without_caseworker(*, municipality: Municipality) -> QuerySet:
     """Open cases with no primary caseworker (seed 002: "Åbne sager har en aktiv medarbejder")."""
-    return _open_cases(municipality).filter(primary_caseworker__regex=r"^\s*$")
+    return _open_cases(municipality).filter(primary_caseworker__regex=patterns.BLANK)
 
 
 def idle_cases(*, municipality: Municipality, now: dt.datetime | None = None) -> QuerySet:
@@ -248,6 +258,72 @@ def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
     return _cases(municipality).filter(party_cpr__isnull=True).filter(Exists(row))
 
 
+# --- CPR numbers in texts a citizen sees (issue 12.3) -------------------------------------
+# The portal masks them (borgerblikket.citizen_safe); the source system should not send
+# them. Ingestion accepts such records (refusing one would drop the citizen's case from
+# the index) and they are flagged here, each text a citizen may see checked with the
+# shared detector's SQL form (config/cpr_shape.py).
+
+CASE_CPR_TEXTS = {"case_number": _("sagsnummer"), "title": _("titel")}
+DOCUMENT_CPR_TEXTS = {"title": _("titel")}
+BENEFIT_CPR_TEXTS = {
+    "name": _("navn"),
+    "description": _("beskrivelse"),
+    "message": _("besked"),
+    "delivered_by": _("leveres af"),
+    "granted_by": _("bevilget af"),
+    "payment_plan__frequency": _("udbetalingsplanens hyppighed"),
+    "payment_plan__payment_day": _("udbetalingsplanens udbetalingsdag"),
+}
+
+
+def _any_text_has_cpr(fields) -> Q:
+    q = Q()
+    for field in fields:
+        q |= Q(**{f"{field}__regex": CPR_SHAPE_SQL})
+    return q
+
+
+def cases_with_cpr_in_text(*, municipality: Municipality) -> QuerySet:
+    """Cases whose title or case number holds a CPR-shaped number (shown masked)."""
+    return _cases(municipality).filter(_any_text_has_cpr(CASE_CPR_TEXTS))
+
+
+def documents_with_cpr_in_title(*, municipality: Municipality) -> QuerySet:
+    """Documents whose title holds a CPR-shaped number (shown masked)."""
+    return Document.objects.filter(municipality=municipality, retracted_at__isnull=True).filter(
+        _any_text_has_cpr(DOCUMENT_CPR_TEXTS)
+    )
+
+
+def benefits_with_cpr_in_text(*, municipality: Municipality) -> QuerySet:
+    """Granted benefits with a CPR-shaped number in a text a citizen sees: name,
+    description, message, delivered/granted by, the payment plan's texts, or the paying
+    office of one of their payments (shown masked)."""
+    payments = Payment.objects.filter(
+        benefit=OuterRef("pk"), retracted_at__isnull=True, paying_office__regex=CPR_SHAPE_SQL
+    )
+    return (
+        GrantedBenefit.objects.filter(
+            grant__municipality=municipality, grant__retracted_at__isnull=True
+        )
+        .annotate(office_has_cpr=Exists(payments))
+        .filter(_any_text_has_cpr(BENEFIT_CPR_TEXTS) | Q(office_has_cpr=True))
+    )
+
+
+def texts_with_cpr(*, obj, texts: dict) -> list[str]:
+    """The labels of ``texts`` (field paths of ``obj``) holding a CPR-shaped number."""
+    found = []
+    for path, label in texts.items():
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part, None) if value is not None else None
+        if cpr_shape_in(value if isinstance(value, str) else None):
+            found.append(str(label))
+    return found
+
+
 CHECKS: dict[str, Check] = {
     check.key: check
     for check in (
@@ -321,6 +397,27 @@ CHECKS: dict[str, Check] = {
             Case,
             "source_system",
             citizen_cases_without_cpr,
+        ),
+        Check(
+            "case_cpr_text",
+            _("Sager med et CPR-nummer i titel eller sagsnummer"),
+            Case,
+            "source_system",
+            cases_with_cpr_in_text,
+        ),
+        Check(
+            "document_cpr_text",
+            _("Dokumenter med et CPR-nummer i titlen"),
+            Document,
+            "source_system",
+            documents_with_cpr_in_title,
+        ),
+        Check(
+            "benefit_cpr_text",
+            _("Ydelser med et CPR-nummer i en tekst borgeren ser"),
+            GrantedBenefit,
+            "grant__source_system",
+            benefits_with_cpr_in_text,
         ),
     )
 }
@@ -463,11 +560,8 @@ def rejected_deliveries(
     return rejections
 
 
-# A CPR number, with or without the dash, not part of a longer number (DOMAIN.md §6).
-_CPR_IN_TEXT = re.compile(r"(?<!\d)(\d{6})-?\d{4}(?!\d)")
-
-
 def cpr_scrub(*, text: str) -> str:
-    """``text`` with any CPR-looking number masked ``DDMMYY-****``: a source system may put
-    a CPR in an external id, and a rejection stores what was delivered."""
-    return _CPR_IN_TEXT.sub(r"\1-****", text or "")
+    """``text`` with any CPR-shaped number masked ``DDMMYY-****`` (config/cpr_shape.py): a
+    source system may put a CPR in an external id, and a rejection stores what was
+    delivered."""
+    return cpr_shapes_mask(text or "")

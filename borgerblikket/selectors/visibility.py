@@ -15,6 +15,9 @@ A record is shown only when every rule of KOMBIT's Borgerblikket holds
 
 Retracted records are never shown. No CPR (or a malformed one) means nothing.
 
+Every text a selector returns has its CPR-shaped numbers masked
+(``borgerblikket.citizen_safe``: the proxies' querysets, and the lists built here).
+
 Every selector is one SQL query per page: the rule is a pair of correlated
 ``EXISTS`` against the sheet rows, driven by the partial index on ``party_cpr``,
 so the cost does not grow with the size of the index. The returned objects
@@ -40,6 +43,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 
+from borgerblikket.citizen_safe import citizen_safe
 from borgerblikket.models import (
     CitizenBenefit,
     CitizenCase,
@@ -48,6 +52,7 @@ from borgerblikket.models import (
     SheetRow,
     TitleSource,
 )
+from borgerblikket.selectors import patterns
 from indexes.models import (
     BenefitStatus,
     CaseDocument,
@@ -55,6 +60,7 @@ from indexes.models import (
     DocumentRole,
     DocumentType,
     GrantedBenefit,
+    Municipality,
     ProgressStatus,
 )
 from indexes.models import Case as IndexedCase
@@ -104,8 +110,9 @@ CITIZEN_PAYMENT_FIELDS = (
 # Rule 6: what a citizen never sees of a case's documents.
 HIDDEN_DOCUMENT_TYPES = (DocumentType.INTERNAL_NOTE,)
 HIDDEN_DOCUMENT_ROLES = (DocumentRole.JOURNAL_NOTE,)
-# A title that is empty or only digits/dashes (a CPR or case number) is no title.
-_NO_TITLE_REGEX = r"^[[:space:][:digit:]-]*$"
+# A title that is empty or only digits/dashes (a CPR or case number) is no title; the
+# pattern is written for both databases (selectors/patterns.py).
+_NO_TITLE_REGEX = patterns.NO_TITLE
 
 
 def cpr_normalise(*, cpr: str | None) -> str | None:
@@ -203,6 +210,20 @@ def case_awaits_citizen(case) -> bool:
     return case.awaiting_party_since is not None and case.status != ProgressStatus.CLOSED
 
 
+def cases_awaiting_citizen(*, cpr: str | None) -> QuerySet[CitizenCase]:
+    """The citizen's visible cases the municipality waits for them on, longest wait first.
+
+    ``case_awaits_citizen``'s rule in SQL (a wait on an open case), for the overview's
+    "Kommunen venter på dig" box (issue 11.10).
+    """
+    return (
+        cases_visible_to_citizen(cpr=cpr)
+        .filter(awaiting_party_since__isnull=False)
+        .exclude(status=ProgressStatus.CLOSED)
+        .order_by("awaiting_party_since", "id")
+    )
+
+
 def case_visible_to_citizen(*, cpr: str | None, case_id: int) -> CitizenCase | None:
     """One case if the citizen may see it, else ``None`` (never says why)."""
     try:
@@ -246,10 +267,11 @@ def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument
         .values_list("document_id", "document__title", "document__letter_date", "document__type")
     )
     labels = dict(DocumentType.choices)
-    return [
+    documents = [
         CitizenDocument(id=i, title=t, letter_date=d, type=k, type_label=str(labels.get(k, k)))
         for i, t, d, k in links
     ]
+    return citizen_safe(documents)
 
 
 @dataclass(frozen=True)
@@ -390,13 +412,15 @@ class ExposedArea:
     digital_post_url: str
     self_service_name: str
     self_service_url: str
+    # The row's Fagsystem filter (rule 3): only cases from this system; "" = from all.
+    source_system_name: str = ""
 
 
 def _areas(rows: QuerySet) -> list[ExposedArea]:
-    rows = rows.select_related("municipality", "kle_subject").order_by(
+    rows = rows.select_related("municipality", "kle_subject", "source_system").order_by(
         "municipality_id", "kle_subject__number"
     )
-    return [
+    areas = [
         ExposedArea(
             municipality_code=row.municipality_id,
             municipality_name=row.municipality.name,
@@ -409,9 +433,11 @@ def _areas(rows: QuerySet) -> list[ExposedArea]:
             digital_post_url=row.digital_post_url,
             self_service_name=row.self_service_name,
             self_service_url=row.self_service_url,
+            source_system_name=row.source_system.name if row.source_system_id else "",
         )
         for row in rows
     ]
+    return citizen_safe(areas)
 
 
 def exposed_areas_for_municipality(*, municipality: str) -> list[ExposedArea]:
@@ -419,15 +445,34 @@ def exposed_areas_for_municipality(*, municipality: str) -> list[ExposedArea]:
     return _areas(SheetRow.objects.filter(municipality=municipality))
 
 
-def exposed_areas_for_citizen(*, cpr: str | None) -> list[ExposedArea]:
-    """What each municipality the citizen has visible records in shows."""
+def _citizens_municipalities(cpr: str, field: str = "municipality") -> Q:
+    """The municipalities "the citizen's own" for what they show (issue 11.11), as a
+    condition on ``field``: those with a visible benefit, or a case about them that is not
+    withheld from them — one in an area the sheet does not show counts (so the citizen
+    learns what that municipality shows), a hidden ("Visning undtaget") or retracted one
+    does not (that would tell)."""
+    cases = IndexedCase.objects.filter(
+        party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
+    ).values("municipality")
+    benefits = _benefits(cpr=cpr).values("grant__municipality")
+    return Q(**{f"{field}__in": cases}) | Q(**{f"{field}__in": benefits})
+
+
+def municipalities_for_citizen(*, cpr: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the citizen's municipalities (``_citizens_municipalities``), by name."""
     cpr = cpr_normalise(cpr=cpr)
     if cpr is None:
         return []
-    municipalities = Q(municipality__in=_cases(cpr=cpr).values("municipality")) | Q(
-        municipality__in=_benefits(cpr=cpr).values("grant__municipality")
-    )
-    return _areas(SheetRow.objects.filter(municipalities))
+    rows = Municipality.objects.filter(_citizens_municipalities(cpr, "pk")).order_by("name")
+    return list(rows.values_list("code", "name"))
+
+
+def exposed_areas_for_citizen(*, cpr: str | None) -> list[ExposedArea]:
+    """What each of the citizen's municipalities (``_citizens_municipalities``) shows."""
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return []
+    return _areas(SheetRow.objects.filter(_citizens_municipalities(cpr)))
 
 
 def case_contact(*, cpr: str | None, case_id: int) -> ExposedArea | None:

@@ -17,7 +17,7 @@ from indexes.api.base import IndexApiView
 from indexes.api.idempotency import MAX_KEY_LENGTH, idempotent
 from indexes.api.problems import ProblemError
 from indexes.api.serializers import ProblemSerializer, WriteResultSerializer
-from indexes.models import SourceSystem
+from indexes.models import DataAccess, SourceSystem
 from indexes.services.access import data_access_record
 from indexes.services.errors import RecordNotFound
 from indexes.services.ingestion import (
@@ -129,10 +129,6 @@ def _precondition_check(request, *, source_system, kind: str, external_id: str) 
         )
 
 
-def _actor_label(source_system: SourceSystem) -> str:
-    return f"Fagsystemet {source_system.name}, {source_system.municipality.name}"
-
-
 def _citizen_reads_log(*, source_system: SourceSystem, kind: str, records: list[dict]) -> None:
     """One access-log row per citizen whose CPR is in ``records`` (not per field or record)."""
     cprs = {}
@@ -144,10 +140,10 @@ def _citizen_reads_log(*, source_system: SourceSystem, kind: str, records: list[
         shown = ", ".join(external_ids[:5]) + (" …" if len(external_ids) > 5 else "")
         data_access_record(
             cpr=cpr,
-            actor_type="source_system",
-            actor_label=_actor_label(source_system),
-            purpose="Fagsystemet læste sine egne indberetninger tilbage via indeks-API'et",
-            detail=f"{kind}: {shown}"[:255],
+            actor_type=DataAccess.Actor.SOURCE_SYSTEM,
+            channel=DataAccess.Channel.API_READBACK,
+            record_kind=kind,
+            detail=f"{kind}: {shown}",
             source_system=source_system,
             municipality=source_system.municipality,
         )

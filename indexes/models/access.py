@@ -1,4 +1,13 @@
-"""The citizen's access log: every read of their data by anyone but themselves."""
+"""The citizen's access log: every read of their data by anyone but themselves.
+
+A row says *who* by role and organisation (``actor_type``, ``municipality``,
+``source_system``) and *what* in words a citizen can read (``channel``,
+``record_kind``, ``subject``); the citizen's page builds its sentence from them
+("En medarbejder i Odense Kommune så din sag om … (liste over sager)",
+``overblik.selectors.data_accesses_for_citizen``), in Danish or English. The
+reader's user account (``user``) and the internal ``detail`` are for the
+admin's audit only and are never shown to the citizen.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -15,22 +24,51 @@ class DataAccess(models.Model):
         SUPPORT = "support", _("Support")
         OPERATOR = "operator", _("Driftsoperatør")
 
+    class Channel(models.TextChoices):
+        """Where the data was seen."""
+
+        ADMIN_RECORD = "admin_record", _("Posten åbnet i administrationen")
+        ADMIN_LIST = "admin_list", _("En liste i administrationen")
+        PREVIEW = "preview", _("Vis som borger")
+        QUALITY_REPORT = "quality_report", _("Datakvalitetsrapport")
+        QUALITY_DOWNLOAD = "quality_download", _("Udtræk fra datakvalitetsrapporten")
+        API_READBACK = "api_readback", _("Fagsystemets opslag i sine egne indberetninger")
+        OTHER = "other", _("Andet")
+
+    class RecordKind(models.TextChoices):
+        """What kind of the citizen's records was seen."""
+
+        CASE = "case", _("sag")
+        DOCUMENT = "document", _("dokument")
+        GRANT = "grant", _("bevilling")
+        BENEFIT = "benefit", _("ydelse")
+        PAYMENT = "payment", _("udbetaling")
+        CHANGE = "change", _("ændring")
+        ALL = "all", _("alt")
+
     citizen_cpr = models.CharField(_("borger (CPR)"), max_length=10, db_index=True)
     accessed_at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+    # Who, as the citizen is told: a role and the organisation, never a person's name.
     actor_type = models.CharField(_("hvem"), max_length=20, choices=Actor.choices)
-    # What the citizen is shown as "who": e.g. "Odense Kommune, administrator jens".
-    actor_label = models.CharField(_("aktør"), max_length=255)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    municipality = models.ForeignKey(
+        "indexes.Municipality", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     source_system = models.ForeignKey(
         "indexes.SourceSystem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    municipality = models.ForeignKey(
-        "indexes.Municipality", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    # What, as the citizen is told: where it was seen, which kind of record, about what
+    # (the records' KLE areas; empty when that would say more than the citizen may see).
+    channel = models.CharField(
+        _("hvor"), max_length=20, choices=Channel.choices, default=Channel.OTHER
     )
-    purpose = models.CharField(_("formål"), max_length=255)
-    detail = models.CharField(_("hvad"), max_length=255, blank=True)
+    record_kind = models.CharField(_("hvad"), max_length=20, choices=RecordKind.choices, blank=True)
+    subject = models.CharField(_("om"), max_length=255, blank=True)
+    # For the admin's audit only (never shown to the citizen): the reader's account and
+    # an internal note (case numbers, external ids).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.CharField(_("intern note"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-accessed_at"]
@@ -41,4 +79,4 @@ class DataAccess(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.actor_label}: {self.purpose}"
+        return f"{self.get_actor_type_display()}: {self.get_channel_display()}"

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from config.cpr_shape import cpr_shapes_mask
 from indexes.models.common import IndexedRecord, Sensitivity
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -92,7 +93,8 @@ class Grant(IndexedRecord):
         ]
 
     def __str__(self) -> str:
-        return self.case_number or self.external_id
+        # Shown wherever a record is named (admin links, headings): CPR-shaped text masked.
+        return cpr_shapes_mask(self.case_number or self.external_id)
 
 
 class GrantedBenefit(models.Model):
@@ -146,7 +148,7 @@ class GrantedBenefit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return cpr_shapes_mask(self.name)
 
 
 class PaymentPlan(models.Model):
@@ -170,7 +172,7 @@ class PaymentPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.frequency} {self.amount} kr."
+        return cpr_shapes_mask(f"{self.frequency} {self.amount} kr.")
 
 
 class Payment(IndexedRecord):

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from config.cpr_shape import cpr_shapes_mask
 from indexes.models.common import IndexedRecord, Sensitivity
 
 
@@ -103,7 +104,8 @@ class Case(IndexedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_number} {self.title}"
+        # Shown wherever a case is named (admin links, headings): a CPR in a title is masked.
+        return cpr_shapes_mask(f"{self.case_number} {self.title}")
 
 
 class CaseRelation(models.Model):
@@ -235,7 +237,7 @@ class Document(IndexedRecord):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return cpr_shapes_mask(self.title)
 
 
 class CaseDocument(models.Model):

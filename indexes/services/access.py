@@ -1,30 +1,66 @@
-"""Recording reads of a citizen's data by others (shown to the citizen)."""
+"""Recording reads of a citizen's data by others (shown to the citizen).
 
-from indexes.models import DataAccess, Municipality, SourceSystem
+Each row says who by role and organisation and what in words a citizen reads
+(``DataAccess``); the reader's account and an internal note are kept for the
+admin's audit only. ``records_citizens`` (indexes.selectors) gives the citizens
+a set of records belongs to and what each is about.
+"""
 
-# The purpose a citizen reads under "Hvem har set mine data" when an admin list
-# (a changelist, a data-quality drill-down or its CSV) showed their records.
-ADMIN_LIST_PURPOSE = "Så dine oplysninger i en liste i administrationen"
+from collections.abc import Iterable
+
+from config.cpr_shape import cpr_shapes_mask
+from indexes.models import (
+    Case,
+    CaseDocument,
+    Change,
+    DataAccess,
+    Document,
+    Grant,
+    GrantedBenefit,
+    Municipality,
+    Payment,
+    SourceSystem,
+)
+
+# What kind of the citizen's records a model's rows are (``DataAccess.record_kind``).
+RECORD_KINDS = {
+    Case: DataAccess.RecordKind.CASE,
+    Document: DataAccess.RecordKind.DOCUMENT,
+    CaseDocument: DataAccess.RecordKind.DOCUMENT,
+    Grant: DataAccess.RecordKind.GRANT,
+    GrantedBenefit: DataAccess.RecordKind.BENEFIT,
+    Payment: DataAccess.RecordKind.PAYMENT,
+    Change: DataAccess.RecordKind.CHANGE,
+}
+
+# Several subjects of one read (a list showing several of the citizen's cases) are kept
+# one a line; the citizen's page joins them ("A, B og C").
+SUBJECT_SEPARATOR = "\n"
 
 
 def data_access_record(
     *,
     cpr: str,
     actor_type: str,
-    actor_label: str,
-    purpose: str,
+    channel: str,
+    record_kind: str = "",
+    subject: str = "",
     detail: str = "",
     user=None,
     source_system: SourceSystem | None = None,
     municipality: Municipality | None = None,
 ) -> DataAccess:
-    """Log that someone other than the citizen read the citizen's data."""
+    """Log that someone other than the citizen read the citizen's data.
+
+    ``detail`` is the admin's internal note; a CPR-shaped number in it (a title) is
+    stored masked."""
     return DataAccess.objects.create(
         citizen_cpr=cpr,
         actor_type=actor_type,
-        actor_label=actor_label,
-        purpose=purpose,
-        detail=detail,
+        channel=channel,
+        record_kind=record_kind,
+        subject=subject[:255],
+        detail=cpr_shapes_mask(detail)[:255],
         user=user,
         source_system=source_system,
         municipality=municipality,
@@ -33,29 +69,38 @@ def data_access_record(
 
 def data_access_record_many(
     *,
-    cprs,
+    reads: Iterable[tuple[str | None, str]],
     actor_type: str,
-    actor_label: str,
-    purpose: str,
+    channel: str,
+    record_kind: str = "",
     detail: str = "",
     user=None,
+    source_system: SourceSystem | None = None,
     municipality: Municipality | None = None,
 ) -> int:
-    """Log one read per citizen in ``cprs`` (a list page that showed several), in one INSERT.
+    """Log one read per citizen in ``reads`` — ``(cpr, subject)`` pairs of the records a
+    page showed — in one INSERT; a citizen's subjects are kept together.
 
-    Empty and repeated numbers are skipped; returns how many rows were written.
+    Empty CPR numbers are skipped; returns how many rows were written.
     """
-    citizens = list(dict.fromkeys(cpr for cpr in cprs if cpr))
+    subjects: dict[str, list[str]] = {}
+    for cpr, subject in reads:
+        if cpr:
+            seen = subjects.setdefault(cpr, [])
+            if subject and subject not in seen:
+                seen.append(subject)
     DataAccess.objects.bulk_create(
         DataAccess(
             citizen_cpr=cpr,
             actor_type=actor_type,
-            actor_label=actor_label,
-            purpose=purpose,
-            detail=detail,
+            channel=channel,
+            record_kind=record_kind,
+            subject=SUBJECT_SEPARATOR.join(sorted(about))[:255],
+            detail=cpr_shapes_mask(detail)[:255],
             user=user,
+            source_system=source_system,
             municipality=municipality,
         )
-        for cpr in citizens
+        for cpr, about in subjects.items()
     )
-    return len(citizens)
+    return len(subjects)

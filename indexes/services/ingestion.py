@@ -668,10 +668,25 @@ class _CaseHandler(_Handler):
 
     def write(self, batch, decisions, lookups):
         received_at = batch.received_at
+        # The last change a citizen notices (case_status_derive): a wait this delivery ends
+        # is dated by its source timestamp; an update that leaves the history as it was
+        # keeps a later last change (an earlier wait's end is not in the data).
+        updates = {d.delivery.external_id: d for d in decisions if d.action == "update"}
 
         def fields_of(data):
             party = data["party"] or {}
-            status, last_changed_at = case_status_derive(progress=data["progress"], at=received_at)
+            update = updates.get(data["external_id"])
+            ended = (
+                update and update.existing.awaiting_party_since and not data["awaiting_party_since"]
+            )
+            status, last_changed_at = case_status_derive(
+                progress=data["progress"],
+                at=received_at,
+                awaiting_party_since=data["awaiting_party_since"],
+                wait_ended_at=data["source_timestamp"] if ended else None,
+            )
+            if update and "progress" not in update.diff:
+                last_changed_at = max(last_changed_at, update.existing.last_changed_at)
             return {
                 "municipality_id": data["municipality"],
                 "case_number": data["case_number"],

@@ -530,6 +530,8 @@ class _Loader:
             wait_day = min(cal.days - 1, last_day + 1 + int(self.waits_rng.random() * 30))
             if wait_day > last_day:
                 awaiting = cal.moment(wait_day, 600)
+        # The wait, when later, is the case's last change (case_status_derive, issue 11.10).
+        last_changed = last_moment if awaiting == r"\N" else awaiting
         tables = self.tables
         tables["case"].lines.append(
             f"{case_id}\t{system}\t{code}\t{self.prefix}-S{serial}\t{last_moment}\t{now}\t"
@@ -537,7 +539,7 @@ class _Loader:
             f"{'Afsluttet' if status == 'Afsluttet' else 'Under behandling'}\t{plan.sensitivity}\t"
             f"{hidden}\t{plan.kle_id}\t{self.facet_id}\t{place.name} Kommune, {kind.unit}\t"
             f"{danish.CASEWORKERS[serial % 12]}\t{party_cpr}\t{party_cvr}\t{decision}\t"
-            f"{cal.date[steps[0][0]]}\t{status}\t{last_moment}\t{awaiting}{tables['case'].suffix}"
+            f"{cal.date[steps[0][0]]}\t{status}\t{last_changed}\t{awaiting}{tables['case'].suffix}"
         )
         progress_ids = self.ids[CaseProgress]
         lines = tables["progress"].lines

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from config.logging import RedactCprFilter
 
@@ -18,6 +19,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 def build_app():
     """The mock provider's Flask app with the demo citizens and Danish, CDN-free pages."""
+    import flask
     import jinja2
     from django.conf import settings
     from oidc_provider_mock import User, app
@@ -49,7 +51,29 @@ def build_app():
     def demo_citizens():
         return {"demo_citizens": names}
 
+    @flask_app.before_request
+    def end_session_at_once():
+        # RP-initiated logout (OpenID RP-Initiated Logout 1.0): the mock keeps no login
+        # session to end, so its "Log af?" page was only a second click after the portal
+        # had already logged the citizen out (issue 11.14). Send the browser straight back
+        # to the portal — only to a loopback address, so the mock is no open redirect.
+        request = flask.request
+        if request.path != "/oauth2/end_session":
+            return None
+        target = request.values.get("post_logout_redirect_uri", "")
+        if not _loopback_url(target):
+            return None
+        state = request.values.get("state")
+        if state:
+            target = f"{target}{'&' if '?' in target else '?'}{urlencode({'state': state})}"
+        return flask.redirect(target, code=303)
+
     return flask_app
+
+
+def _loopback_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _exit_with_parent() -> None:

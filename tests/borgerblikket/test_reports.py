@@ -48,7 +48,7 @@ def test_preview_shows_what_the_citizen_sees_from_the_own_municipality(client, t
     access = DataAccess.objects.get(citizen_cpr=CPR)
     assert access.actor_type == "municipal_admin"
     assert access.user == admin and access.municipality_id == "461"
-    assert "Odense" in access.actor_label
+    assert (access.channel, access.record_kind) == ("preview", "all")
 
 
 def test_preview_refuses_another_municipality_and_bad_cpr_without_logging(

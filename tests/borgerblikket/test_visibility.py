@@ -13,7 +13,7 @@ from borgerblikket.models import TitleSource
 from indexes.models import DocumentRole, DocumentType, ProgressStatus
 from tests.borgerblikket import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from borgerblikket import selectors
 from indexes.models import Case
 from tests.borgerblikket import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 CPR = "0101701111"
 SINCE = dt.datetime(2024, 2, 5, 10, tzinfo=dt.UTC)

@@ -29,7 +29,7 @@ from indexes.models import (
 )
 from tests.borgerblikket import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 CPRS = ("0101701111", "0101702222", "0101703333")
 MUNICIPALITIES = ("461", "210")

@@ -139,3 +139,72 @@ def test_the_database_refuses_a_closed_case_that_waits(source_system):
         Case.objects.filter(pk=outcome.instance.pk).update(
             awaiting_party_since=datetime.datetime.fromisoformat(SINCE)
         )
+
+
+# --- Issue 11.10: the wait brings the case forward -------------------------------------------
+
+OPLYST = datetime.datetime.fromisoformat("2024-04-10T09:00:00+02:00")
+
+
+def _last_changed(external_id: str) -> datetime.datetime:
+    return Case.objects.get(external_id=external_id).last_changed_at
+
+
+def test_a_wait_beginning_moves_the_cases_last_change_to_it(source_system):
+    """When the municipality starts waiting, the case has changed: it moves up the
+    citizen's lists and is marked new (the portal compares last_changed_at)."""
+    record_apply(source_system=source_system, kind="case", payload=case_record("w-6"))
+    assert _last_changed("w-6") == OPLYST
+    record_apply(
+        source_system=source_system,
+        kind="case",
+        payload=case_record("w-6", minutes=5, awaiting_party_since=SINCE),
+    )
+    assert _last_changed("w-6") == datetime.datetime.fromisoformat(SINCE)
+
+
+def test_a_wait_ending_moves_the_last_change_to_when_the_source_ended_it(source_system):
+    """The wait's end is dated by the delivery that ended it (its source timestamp):
+    the case does not fall back to its last status change."""
+    record_apply(
+        source_system=source_system,
+        kind="case",
+        payload=case_record("w-7", awaiting_party_since=SINCE),
+    )
+    ended = case_record("w-7", minutes=9)
+    record_apply(source_system=source_system, kind="case", payload=ended)
+    assert _last_changed("w-7") == datetime.datetime.fromisoformat(ended["source_timestamp"])
+
+
+def test_a_wait_older_than_the_status_change_does_not_move_the_case_back(source_system):
+    earlier = "2024-04-05T08:00:00+02:00"
+    record_apply(
+        source_system=source_system,
+        kind="case",
+        payload=case_record("w-8", awaiting_party_since=earlier),
+    )
+    assert _last_changed("w-8") == OPLYST
+
+
+def test_the_bulk_path_moves_the_last_change_too(source_system):
+    records_apply_many(
+        source_system=source_system,
+        items=[("case", case_record("w-b9", awaiting_party_since=SINCE))],
+    )
+    assert _last_changed("w-b9") == datetime.datetime.fromisoformat(SINCE)
+
+
+def test_a_later_update_keeps_the_date_a_wait_ended(source_system):
+    record_apply(
+        source_system=source_system,
+        kind="case",
+        payload=case_record("w-10", awaiting_party_since=SINCE),
+    )
+    ended = case_record("w-10", minutes=9)
+    record_apply(source_system=source_system, kind="case", payload=ended)
+    record_apply(
+        source_system=source_system,
+        kind="case",
+        payload=case_record("w-10", minutes=20, title="Bevilling af rollator og stok"),
+    )
+    assert _last_changed("w-10") == datetime.datetime.fromisoformat(ended["source_timestamp"])

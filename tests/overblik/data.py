@@ -205,14 +205,16 @@ def build(*, cpr: str = KIM.cpr, cases: int = 3, payments: int = 3) -> PortalDat
     DataAccess.objects.create(
         citizen_cpr=cpr,
         actor_type=DataAccess.Actor.MUNICIPAL_ADMIN,
-        actor_label="Odense Kommune, administrator",
-        purpose="Forhåndsvisning som borger",
-        detail="Sager",
+        municipality=f.municipality("461"),
+        channel=DataAccess.Channel.PREVIEW,
+        record_kind=DataAccess.RecordKind.ALL,
+        detail="odense-admin",
     )
     DataAccess.objects.create(
         citizen_cpr=HANS.cpr,
         actor_type=DataAccess.Actor.SUPPORT,
-        actor_label="Support hos Hans",
-        purpose="Hans' henvendelse",
+        channel=DataAccess.Channel.ADMIN_RECORD,
+        record_kind=DataAccess.RecordKind.CASE,
+        subject="Hans' henvendelse",
     )
     return data

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from indexes.models import Case
+from overblik import session as keys
 from tests.overblik import data as portal_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -28,8 +29,9 @@ def body(response) -> str:
 
 
 def _item_of(text: str, title: str) -> str:
-    """The list item of the page that links to ``title``."""
-    start = text.rindex("<li", 0, text.index(f">{title}</a>"))
+    """The list item of the page's case list that links to ``title`` (the last link to it:
+    the overview's "waiting for you" box comes first)."""
+    start = text.rindex("<li", 0, text.rindex(f">{title}</a>"))
     return text[start : text.index("</li>", start)]
 
 
@@ -110,3 +112,87 @@ def test_from_the_source_system_to_the_page_and_closed_again(citizen_client, dat
     record_apply(source_system=system, kind="case", payload=closing)
     page = body(citizen_client.get(reverse("overblik:case", args=[case.pk])))
     assert 'data-status="closed"' in page and AWAITING_BADGE not in page
+
+
+# --- Issue 11.10: what waits for the citizen is at the top of the overview -------------------
+
+
+def test_the_overview_opens_with_what_waits_for_the_citizen(citizen_client, data):
+    text = body(citizen_client.get(reverse("overblik:overview")))
+    assert 'data-testid="awaiting-box"' in text
+    box = text[
+        text.index('data-testid="awaiting-box"') : text.index(
+            "</section>", text.index('data-testid="awaiting-box"')
+        )
+    ]
+    # Before every other section of the page, right under the heading.
+    assert text.index('data-testid="awaiting-box"') < text.index('class="overview-grid"')
+    assert "Kommunen venter på dig" in box
+    link = reverse("overblik:case", args=[data.awaiting_case.pk])
+    assert f'href="{link}"' in box and data.awaiting_case.title in box
+    assert "siden 5. februar 2024" in box
+    # Only the waiting case: not the other open ones, never the closed one.
+    for other in (*[c for c in data.cases if c != data.awaiting_case], data.closed_case):
+        assert reverse("overblik:case", args=[other.pk]) not in box
+
+
+def test_the_box_lists_every_waiting_case_longest_wait_first(citizen_client, data):
+    later = data.cases[0]
+    Case.objects.filter(pk=later.pk).update(
+        awaiting_party_since=dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
+    )
+    text = body(citizen_client.get(reverse("overblik:overview")))
+    box = text[text.index('data-testid="awaiting-box"') :]
+    first = box.index(reverse("overblik:case", args=[data.awaiting_case.pk]))
+    second = box.index(reverse("overblik:case", args=[later.pk]))
+    assert first < second
+    assert "Kommunen venter på dig i 2 sager" in box
+
+
+def test_no_box_when_nothing_waits(citizen_client, data):
+    Case.objects.filter(pk=data.awaiting_case.pk).update(awaiting_party_since=None)
+    text = body(citizen_client.get(reverse("overblik:overview")))
+    assert 'data-testid="awaiting-box"' not in text
+
+
+def test_the_box_in_english(citizen_client, data):
+    citizen_client.post(reverse("overblik:set_language"), {"language": "en", "next": "/"})
+    text = body(citizen_client.get(reverse("overblik:overview")))
+    assert "The municipality is waiting for you" in text
+    assert "since 5 February 2024" in text or "since Feb. 5, 2024" in text
+
+
+def test_a_wait_delivered_by_the_source_marks_the_case_new_and_puts_it_first(citizen_client, data):
+    """Ingestion moves the case's last change to the wait (issue 11.10): marked new and
+    first in the overview's latest cases."""
+    from indexes.services.ingestion import record_apply
+    from tests.indexes.factories import case_payload
+
+    session = citizen_client.session
+    session[keys.SINCE] = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    session.save()
+    system = data.awaiting_case.source_system
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    record = case_payload(
+        external_id="kim-gammel",
+        title="Ansøgning om enkeltydelse",
+        kle_number="32.24.04",
+        party={"cpr": portal_data.KIM.cpr},
+        created_on="2024-04-02",
+        source_timestamp=(now - dt.timedelta(minutes=10)).isoformat(),
+    )
+    record_apply(source_system=system, kind="case", payload=record)
+    record_apply(
+        source_system=system,
+        kind="case",
+        payload=record
+        | {
+            "source_timestamp": (now - dt.timedelta(minutes=5)).isoformat(),
+            "awaiting_party_since": (now - dt.timedelta(minutes=5)).isoformat(),
+        },
+    )
+    text = body(citizen_client.get(reverse("overblik:overview")))
+    latest = text[text.index('id="overview-cases"') :]
+    first_item = latest[latest.index("<li") : latest.index("</li>")]
+    assert "Ansøgning om enkeltydelse" in first_item
+    assert 'data-testid="new-marker"' in first_item

@@ -1,6 +1,7 @@
 """Login through the mock MitID broker (the real OpenID Connect flow), logout and session expiry."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -138,6 +139,53 @@ def test_logout_ends_the_session_and_the_brokers_without_a_token_in_the_url(
     assert "logget-af" in location
     assert keys.CPR not in citizen_client.session
     assert citizen_client.get(reverse("overblik:overview")).status_code == 302
+
+
+def test_one_click_logs_out_the_broker_sends_straight_back(client, oidc_settings):
+    """Issue 11.14: the header's one POST ends the session here and the (mock) broker
+    answers its end-session request by sending the browser straight back to "Du er logget
+    af" — no second "Log af" button to press."""
+    import requests
+
+    client.defaults["HTTP_HOST"] = "127.0.0.1"  # the portal on loopback, as under make run
+    oidc_login(client, sub="demo-kim")
+    response = client.post(reverse("overblik:logout"))
+    assert response.status_code == 302
+    at_broker = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    assert at_broker.status_code in (302, 303), at_broker.text[:300]
+    back = at_broker.headers["Location"]
+    assert back.endswith(reverse("overblik:logged-out"))
+    assert client.get(reverse("overblik:overview")).status_code == 302
+
+
+def test_the_broker_sends_nobody_to_another_site_after_logout(oidc_settings):
+    """The mock redirects only to a loopback address: it is no open redirect."""
+    import requests
+
+    end_session = oidc_settings.OIDC_OP_LOGOUT_ENDPOINT
+    answer = requests.get(
+        end_session,
+        params={"client_id": "overblik-tests", "post_logout_redirect_uri": "https://evil.example/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert "evil.example" not in answer.headers.get("Location", "")
+
+
+def test_logout_needs_the_csrf_token(oidc_settings):
+    """A cross-site form cannot log the citizen out: the POST needs the page's CSRF token."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    oidc_login(client, sub="demo-kim")
+    assert client.post(reverse("overblik:logout")).status_code == 403
+    assert client.get(reverse("overblik:overview")).status_code == 200
+    page = client.get(reverse("overblik:overview")).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert (
+        client.post(reverse("overblik:logout"), {"csrfmiddlewaretoken": token}).status_code == 302
+    )
+    assert client.get(reverse("overblik:overview")).status_code == 302
 
 
 def test_the_session_ends_after_15_minutes_without_a_request(client, oidc_settings):

@@ -49,8 +49,11 @@ def test_overview_shows_latest_cases_payments_services_and_areas(citizen_client,
     assert "Rengøring (FSIII)" in text
     assert "Hjælpemiddel - Knallert" not in text  # ended: not an active service
     # Absence means absence: which areas each municipality shows.
-    assert '<h3 class="h5">Odense</h3>' in text and "Kontanthjælp" in text
-    assert '<h3 class="h5">København</h3>' in text and "Rengøring og praktisk hjælp" in text
+    # Each municipality links to its "Det viser kommunen" page (issue 11.11).
+    assert '<h3 class="h5"><a href="/kommuner/461/">Odense</a></h3>' in text
+    assert "Kontanthjælp" in text
+    assert '<h3 class="h5"><a href="/kommuner/101/">København</a></h3>' in text
+    assert "Rengøring og praktisk hjælp" in text
     assert_never_shown(text)
 
 
@@ -151,10 +154,22 @@ def test_another_citizens_benefit_is_404(citizen_client, data):
 
 def test_the_access_log_shows_only_the_citizens_own_rows(citizen_client, data):
     text = body(citizen_client.get(reverse("overblik:access-log")))
-    assert "Odense Kommune, administrator" in text
-    assert "Forhåndsvisning som borger" in text
-    assert "Support hos Hans" not in text
+    assert "En medarbejder i Odense Kommune" in text
+    assert (
+        '<span data-testid="access-what">'
+        "så dine sager og ydelser (kontrol af, hvad du kan se i Mit Overblik)</span>"
+    ) in text
+    # The reader's account (the internal note) is never shown to the citizen.
+    assert "odense-admin" not in text
+    assert "supportmedarbejder" not in text and "henvendelse" not in text
     assert_never_shown(text)
+
+
+def test_the_access_log_in_english(citizen_client, data):
+    citizen_client.post(reverse("overblik:set_language"), {"language": "en", "next": "/"})
+    text = body(citizen_client.get(reverse("overblik:access-log")))
+    assert "An employee of Odense Municipality" in text
+    assert "saw your cases and benefits (a check of what you can see in Mit Overblik)" in text
 
 
 def test_the_access_log_empty_state(citizen_client):

@@ -1,5 +1,5 @@
 """Admin lists that show citizens' records log the read, as detail pages do: one DataAccess
-row per citizen shown, written in one INSERT, purpose ADMIN_LIST_PURPOSE ("admin list").
+row per citizen shown, written in one INSERT, channel "admin_list" (or the quality report's).
 Covers the index changelists of cases, grants and payments and the data-quality drill-downs
 (page and CSV); the citizen sees the rows on "Hvem har set mine data"."""
 
@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from indexes.models import Change, DataAccess, Document, GrantedBenefit
-from indexes.services.access import ADMIN_LIST_PURPOSE
 from tests.borgerblikket import factories as f
 from tests.overblik import data as portal_data
 from tests.plugins.portal import oidc_login
@@ -64,11 +63,10 @@ def test_a_changelist_logs_one_read_per_citizen_shown_in_one_insert(odense_admin
     assert len(_inserts(queries)) == 1
     rows = DataAccess.objects.order_by("citizen_cpr")
     assert [r.citizen_cpr for r in rows] == [ANNA, BO]  # once each; Carl's were not shown
+    kind = {"grantedbenefit": "benefit"}.get(name, name)
     for row in rows:
-        assert row.purpose == ADMIN_LIST_PURPOSE
-        assert row.detail.startswith("admin list: ")
+        assert (row.channel, row.record_kind) == (DataAccess.Channel.ADMIN_LIST, kind)
         assert row.actor_type == DataAccess.Actor.MUNICIPAL_ADMIN
-        assert row.actor_label == "Odense Kommune, administrator odense-lists"
         assert row.municipality_id == ODENSE and row.user.username == "odense-lists"
     # The page shows masked numbers only, whatever it logs.
     assert ANNA not in response.content.decode()
@@ -109,8 +107,8 @@ def test_opening_a_record_without_its_own_cpr_logs_the_citizen_it_belongs_to(
     assert response.status_code == 200
     row = DataAccess.objects.get()
     assert row.citizen_cpr == BO
-    assert row.purpose == "Så posten i administrationen"
-    assert row.actor_label == "Odense Kommune, administrator odense-lists"
+    assert row.channel == DataAccess.Channel.ADMIN_RECORD
+    assert (row.actor_type, row.municipality_id) == (DataAccess.Actor.MUNICIPAL_ADMIN, ODENSE)
 
 
 def test_a_list_that_shows_nobody_logs_nothing(odense_admin, records):
@@ -129,7 +127,7 @@ def test_the_operators_list_and_detail_log_as_operator(client, admin_user, recor
     response = client.get(reverse("admin:indexes_case_change", args=[case.pk]))
     assert response.status_code == 200
     detail = DataAccess.objects.get(citizen_cpr="0404704444")
-    assert detail.actor_type == "operator" and detail.purpose == "Så posten i administrationen"
+    assert detail.actor_type == "operator" and detail.channel == DataAccess.Channel.ADMIN_RECORD
 
 
 def _drilldown_world():
@@ -152,7 +150,7 @@ def test_a_quality_drilldown_page_logs_the_citizens_on_it(odense_admin):
     assert len(_inserts(queries)) == 1
     rows = DataAccess.objects.all()
     assert sorted(r.citizen_cpr for r in rows) == [ANNA, BO]
-    assert {r.purpose for r in rows} == {ADMIN_LIST_PURPOSE}
+    assert {r.channel for r in rows} == {DataAccess.Channel.QUALITY_REPORT}
     assert {r.municipality_id for r in rows} == {ODENSE}
 
 
@@ -164,7 +162,7 @@ def test_a_quality_drilldown_csv_logs_every_citizen_in_the_file(odense_admin):
     assert content.count("010170-****") == 2 and ANNA not in content
     rows = DataAccess.objects.all()
     assert sorted(r.citizen_cpr for r in rows) == [ANNA, BO]
-    assert all(r.detail.endswith("(CSV)") for r in rows)
+    assert {r.channel for r in rows} == {DataAccess.Channel.QUALITY_DOWNLOAD}
 
 
 def test_a_document_drilldown_logs_the_citizens_of_the_documents_cases(odense_admin):
@@ -175,7 +173,8 @@ def test_a_document_drilldown_logs_the_citizens_of_the_documents_cases(odense_ad
     assert list(DataAccess.objects.values_list("citizen_cpr", flat=True)) == [CARL]
     csv = odense_admin.get(url, {"format": "csv"})
     assert "AFGØRELSE OM HJÆLP" in b"".join(csv.streaming_content).decode()
-    assert DataAccess.objects.filter(citizen_cpr=CARL, detail__endswith="(CSV)").count() == 1
+    downloads = DataAccess.objects.filter(channel=DataAccess.Channel.QUALITY_DOWNLOAD)
+    assert list(downloads.values_list("citizen_cpr", flat=True)) == [CARL]
 
 
 def test_the_citizen_sees_the_list_read_under_hvem_har_set_mine_data(oidc_settings):
@@ -186,5 +185,12 @@ def test_the_citizen_sees_the_list_read_under_hvem_har_set_mine_data(oidc_settin
     kim = Client()
     oidc_login(kim, sub="demo-kim")
     body = kim.get(reverse("overblik:access-log")).content.decode()
-    assert ADMIN_LIST_PURPOSE in body
-    assert "Odense Kommune, administrator odense-seen" in body
+    # Issue 11.12: a role and the municipality, what and where in words; no account name.
+    # Kim's cases on the list: two areas (the hidden case's is not named).
+    assert (
+        '<span data-testid="access-who">En medarbejder i Odense Kommune</span> '
+        '<span data-testid="access-what">så dine sager om Hegnssyn og Hjælp til forsørgelse '
+        "(liste over sager)</span>."
+    ) in body
+    assert "odense-seen" not in body and "admin list" not in body
+    assert "administrator" not in body

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
@@ -129,7 +130,14 @@ MATRIX: dict[str, Entry] = {
     ),
     # The portal.
     **_entries(
-        ["overblik:home", "overblik:login", "overblik:login-failed", "overblik:logged-out"],
+        [
+            "overblik:home",
+            "overblik:login",
+            "overblik:login-failed",
+            "overblik:logged-out",
+            "overblik:municipalities",
+            "overblik:municipality",
+        ],
         PUBLIC,
         "test_public_portal_pages_show_no_citizen_data",
     ),
@@ -317,6 +325,7 @@ _SAMPLES = [
     (r"<uuid:[a-z_]+>", "5b0c6f3e-9a31-4c61-9a53-3c1f5b8e2d10"),
     (r"<int:[a-z_]+>", "1"),
     (r"<str:code>", ODENSE),
+    (r"<kommune:code>", ODENSE),
     (r"<str:[a-z_]+>", "x"),
     (r"<path:external_id>", "x-1"),
     (r"<id>", "1"),
@@ -369,13 +378,14 @@ def test_anonymous_gets_no_data_and_no_object_answer(client, key):
 
 # --- portal: citizen A vs citizen B --------------------------------------------------------------
 
-KIM_MARKERS = ("Ansøgning om kontanthjælp", "Rengøring (FSIII)", "Forhåndsvisning som borger")
+KIM_MARKERS = ("Ansøgning om kontanthjælp", "Rengøring (FSIII)", "kontrol af, hvad du kan se")
 HANS_MARKERS = (
     "Hans' sag om boligstøtte",
     "Hans&#x27; sag om boligstøtte",
     "Hans' hjemmehjælp",
     "Hans&#x27; hjemmehjælp",
-    "Support hos Hans",
+    "Hans' henvendelse",
+    "Hans&#x27; henvendelse",
 )
 
 
@@ -392,8 +402,18 @@ def portal(db, oidc_settings):
 def test_public_portal_pages_show_no_citizen_data(portal):
     data, _kim, _hans = portal
     anonymous = Client()
-    for name in ("overblik:home", "overblik:login", "overblik:login-failed", "overblik:logged-out"):
-        body = anonymous.get(reverse(name)).content.decode()
+    public = [
+        reverse(name)
+        for name in (
+            "overblik:home",
+            "overblik:login",
+            "overblik:login-failed",
+            "overblik:logged-out",
+            "overblik:municipalities",
+        )
+    ] + [reverse("overblik:municipality", args=[code]) for code in ("461", "101")]
+    for url in public:
+        body = anonymous.get(url).content.decode()
         assert not any(m in body for m in KIM_MARKERS + HANS_MARKERS)
         assert data.cases[0].party_cpr not in body
     # The language switch keeps nobody's data and sends nobody off-site.
@@ -478,7 +498,7 @@ def test_another_citizens_object_is_the_same_404_as_none(portal):
             )
     # Nothing of this was logged as a read by someone else.
     assert not DataAccess.objects.exclude(
-        purpose__in=["Forhåndsvisning som borger", "Hans' henvendelse"]
+        Q(detail="odense-admin") | Q(subject="Hans' henvendelse")
     ).exists()
 
 
@@ -601,8 +621,7 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
         mine["access"] = DataAccess.objects.create(
             citizen_cpr=mine["case"].party_cpr,
             actor_type=DataAccess.Actor.MUNICIPAL_ADMIN,
-            actor_label=f"{code} Kommune, administrator",
-            purpose="test",
+            channel=DataAccess.Channel.OTHER,
             municipality=mine["municipality"],
         )
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")

@@ -1,0 +1,66 @@
+"""The one detector of CPR-shaped numbers in free text (DOMAIN.md §6).
+
+A source system may put a CPR number where text belongs: a title "Afgørelse om
+tilskud vedr. barn 010170-1234", an external id, an error message. Everything
+that must never show or log one uses this module: the log filter
+(``config.logging``), the citizen door (``borgerblikket.selectors`` masks every
+text it returns), the admin's displays and the data-quality check that flags
+such records (in SQL, with ``CPR_SHAPE_SQL``). One definition, so the places
+cannot drift apart.
+
+A CPR shape is ``DDMMYY-SSSS`` or ``DDMMYYSSSS`` (the separator a dash, a space
+or nothing), not part of a longer number, whose first six digits are a date
+that exists (29 February only in years divisible by four; the century digit
+makes every year possible, so no year is excluded). Modulus 11 is not checked:
+numbers without it have been issued since 2007.
+
+The patterns use only what PostgreSQL's regular expressions and Python's ``re``
+(SQLite's REGEXP) read alike: no ``\\d``, no POSIX classes, no look-around in SQL.
+"""
+
+import re
+
+# DDMMYY of a date that exists in some century.
+_DATE = (
+    "(?:"
+    "(?:0[1-9]|1[0-9]|2[0-8])(?:0[1-9]|1[0-2])[0-9]{2}"
+    "|(?:29|30)(?:0[13-9]|1[0-2])[0-9]{2}"
+    "|31(?:0[13578]|1[02])[0-9]{2}"
+    "|2902(?:[02468][048]|[13579][26])"
+    ")"
+)
+# A dash (also the typographic ones a word processor puts in), a space (also the
+# no-break ones), or nothing.
+_SEPARATOR = "[-\u2010\u2011\u2013 \u00a0\u202f]?"
+_SERIAL = "[0-9]{4}"
+
+# Python: group 1 is DDMMYY, group 2 the serial; the digits around are not consumed,
+# so two numbers one character apart are both found.
+CPR_SHAPE = re.compile(f"(?<![0-9])({_DATE}){_SEPARATOR}({_SERIAL})(?![0-9])")
+# SQL (``field__regex``): the same number, bounded by the text's ends or non-digits.
+CPR_SHAPE_SQL = f"(^|[^0-9]){_DATE}{_SEPARATOR}{_SERIAL}([^0-9]|$)"
+
+# The most of a CPR number that may be shown (the admin's ``DDMMYY-****``).
+MASK = "****"
+
+
+def cpr_shape_in(text: str | None) -> bool:
+    """Whether ``text`` contains a CPR-shaped number."""
+    return bool(text) and CPR_SHAPE.search(text) is not None
+
+
+def cpr_shapes_mask(text: str) -> str:
+    """``text`` with every CPR-shaped number shown as ``DDMMYY-****``.
+
+    ``None`` and non-text values are returned unchanged, so any field can be passed.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    return CPR_SHAPE.sub(rf"\1-{MASK}", text)
+
+
+def cpr_shapes_redact(text: str, replacement: str = "[CPR]") -> str:
+    """``text`` with every CPR-shaped number replaced whole (log lines, error messages)."""
+    if not isinstance(text, str) or not text:
+        return text
+    return CPR_SHAPE.sub(replacement, text)
