@@ -164,3 +164,86 @@ def test_a_terminate_signal_to_the_script_alone_stops_its_servers_too(tmp_path, 
     assert "Segmentation fault" not in output and "Traceback" not in output, output[-3000:]
     time.sleep(0.5)
     assert group_members(process.pid) == [], output[-3000:]
+
+
+FAKE_SERVER = f"""#!{sys.executable}
+# Stands in for every server scripts/serve starts: like Celery, it installs its own
+# handlers (a background child of a script starts with SIGINT ignored), notes each
+# signal it gets and takes a moment to shut down, as Celery beat does.
+import os, signal, sys, time
+DELAY = {{delay}}
+log = os.environ["SIGNAL_LOG"] + "." + str(os.getpid())
+stopping = []
+def note(number, frame):
+    with open(log, "a") as f:
+        f.write(signal.Signals(number).name + "\\n")
+    stopping.append(number)
+signal.signal(signal.SIGINT, note)
+signal.signal(signal.SIGTERM, note)
+with open(log, "a") as f:
+    f.write("started\\n")
+while not stopping:
+    time.sleep(0.1)
+time.sleep(DELAY)
+"""
+
+
+def test_ctrl_c_signals_each_server_once_while_it_shuts_down(tmp_path):
+    """A second signal during a server's own shutdown interrupts its clean-up (Celery beat
+    answered one with a SystemExit traceback): after Ctrl-C, which the terminal sends to
+    every child, the script waits for them instead of signalling them again."""
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_SERVER.format(delay=2))
+    fake.chmod(0o755)
+    env = serve_env(tmp_path, PY=str(fake), SIGNAL_LOG=str(tmp_path / "signals"))
+    env["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"  # never reached: the servers are fakes
+    process = subprocess.Popen(
+        ["bash", "scripts/serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=as_a_terminal_starts_it,
+    )
+    logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
+    try:
+        wait_for(lambda: len(logs()) == 4, "the four servers (login mock, worker, beat, portal)")
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=60)
+
+    received = {log.name: log.read_text().split() for log in logs()}
+    assert all(signals == ["started", "SIGINT"] for signals in received.values()), received
+    assert process.returncode == 130
+
+
+def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
+    """`kill -INT` to the script only (not its group): its servers get TERM after the grace."""
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_SERVER.format(delay=0))
+    fake.chmod(0o755)
+    env = serve_env(tmp_path, PY=str(fake), SIGNAL_LOG=str(tmp_path / "signals"))
+    process = subprocess.Popen(
+        ["bash", "scripts/serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=as_a_terminal_starts_it,
+    )
+    logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
+    try:
+        wait_for(lambda: len(logs()) == 2, "the login mock and the portal")
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+
+    assert all(log.read_text().split() == ["started", "SIGTERM"] for log in logs())
+    time.sleep(0.5)
+    assert group_members(process.pid) == []
