@@ -74,6 +74,7 @@ class DocSpec:
     type: str
     role: str
     retracted: bool
+    hidden: bool  # the document's own "Visning undtaget for borger" (issue 11.2)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def worlds(draw):
                     type=st.sampled_from(DocumentType.values),
                     role=st.sampled_from(DocumentRole.values),
                     retracted=st.booleans(),
+                    hidden=st.booleans(),
                 ),
                 max_size=6,
             )
@@ -254,6 +256,7 @@ def expected_documents(world, cpr, case_index):
         for i, d in enumerate(docs)
         if d.case == case_index
         and not d.retracted
+        and not d.hidden
         and d.type != DocumentType.INTERNAL_NOTE
         and d.role != DocumentRole.JOURNAL_NOTE
     }
@@ -353,6 +356,7 @@ def build(world, base):
             type=d.type,
             status="Endeligt",
             retracted_at=now if d.retracted else None,
+            hidden_from_citizen=d.hidden,
         )
         CaseDocument.objects.create(case_id=case_ids[d.case], document=doc, role=d.role)
         doc_ids.append(doc.pk)
