@@ -322,8 +322,7 @@ def benefits_with_cpr_in_text(*, municipality: Municipality) -> QuerySet:
 
 def _names_a_missing_case(prefix: str = "") -> Q:
     return Q(**{f"{prefix}related_case__isnull": True}) & (
-        ~Q(**{f"{prefix}related_case_external_id": ""})
-        | ~Q(**{f"{prefix}related_case_number": ""})
+        ~Q(**{f"{prefix}related_case_external_id": ""}) | ~Q(**{f"{prefix}related_case_number": ""})
     )
 
 

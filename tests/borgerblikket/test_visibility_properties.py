@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from borgerblikket import selectors
-from indexes.services.references import references_resolve_all
 from borgerblikket.models import Sheet, SheetRow
 from indexes.models import (
     Case,
@@ -31,6 +30,7 @@ from indexes.models import (
     Payment,
     ProgressStatus,
 )
+from indexes.services.references import references_resolve_all
 from tests.borgerblikket import factories as f
 
 pytestmark = [pytest.mark.django_db]
