@@ -266,7 +266,15 @@ def record_retract(
         if kind == "case":
             # What named it by number may now name another system's case (or nothing).
             references.cases_changed(
-                [(source_system.pk, instance.municipality_id, external_id, instance.case_number)]
+                [
+                    (
+                        instance.pk,
+                        source_system.pk,
+                        instance.municipality_id,
+                        external_id,
+                        instance.case_number,
+                    )
+                ]
             )
         return Outcome(kind, external_id, "retracted", instance, instance.version)
 
@@ -765,7 +773,7 @@ class _CaseHandler(_Handler):
             case = d.existing
             numbers = {case.case_number, *(d.diff.get("case_number") or [])[:1]} - {None}
             places = {case.municipality_id, *(d.diff.get("municipality") or [])[:1]} - {None}
-            moved += [(ss.pk, m, case.external_id, n) for m in places for n in numbers]
+            moved += [(case.pk, ss.pk, m, case.external_id, n) for m in places for n in numbers]
         references.cases_changed(moved)
 
 

@@ -194,30 +194,35 @@ def _lock(keys: Iterable[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
 
 
-def _cases_q(cases: Iterable[tuple[int, str, str, str]], prefix: str = "") -> Q | None:
-    """References that may name one of ``cases`` ((system, municipality, external id, number))."""
+def _cases_q(cases: Iterable[tuple[int, int, str, str, str]], prefix: str = "") -> Q | None:
+    """References that may name one of ``cases`` ((id, system, municipality, external id,
+    number)): those pointing at one already, those waiting for one's external id, those
+    naming one's number. Each part repeats a partial index's condition so the planner can
+    use it (a delivery of cases must not scan every grant)."""
+    ids: set[int] = set()
     by_system: dict[int, set[str]] = defaultdict(set)
     by_municipality: dict[str, set[str]] = defaultdict(set)
-    for system_id, municipality_id, external_id, number in cases:
+    for pk, system_id, municipality_id, external_id, number in cases:
+        ids.add(pk)
         if external_id:
             by_system[system_id].add(external_id)
         if number:
             by_municipality[municipality_id].add(number)
-    q = Q()
     grant = "grant__" if prefix else ""
+    q = Q(related_case_id__in=ids) if ids else Q()
     for system_id, external_ids in by_system.items():
         q |= Q(
-            **{
-                f"{grant}source_system_id": system_id,
-                "related_case_external_id__in": external_ids,
-            }
-        )
+            **{f"{grant}source_system_id": system_id, "related_case_external_id__in": external_ids},
+            related_case__isnull=True,
+        ) & ~Q(related_case_external_id="")
     for municipality_id, numbers in by_municipality.items():
-        q |= Q(**{f"{grant}municipality_id": municipality_id, "related_case_number__in": numbers})
+        q |= Q(
+            **{f"{grant}municipality_id": municipality_id, "related_case_number__in": numbers}
+        ) & ~Q(related_case_number="")
     return q or None
 
 
-def _resolve_for_cases(cases: list[tuple[int, str, str, str]], *, lock: bool) -> int:
+def _resolve_for_cases(cases: list[tuple[int, int, str, str, str]], *, lock: bool) -> int:
     grant_q, benefit_q = _cases_q(cases), _cases_q(cases, prefix="benefit")
     if grant_q is None:
         return 0
@@ -269,9 +274,9 @@ def grants_written(grant_ids: Iterable[int]) -> None:
         _after_commit(_resolve_for_grants, grant_ids)
 
 
-def cases_changed(cases: Iterable[tuple[int, str, str, str]]) -> int:
+def cases_changed(cases: Iterable[tuple[int, int, str, str, str]]) -> int:
     """Cases were created, renumbered, moved, retracted or brought back: re-resolve what
-    names them, now and again after commit. ``cases`` holds (source system id,
+    names them, now and again after commit. ``cases`` holds (case id, source system id,
     municipality code, external id, case number) — for a renumbered case both numbers.
 
     Returns how many references changed now.
