@@ -414,6 +414,11 @@ class DocumentIn(RecordIn):
         help_text="Foelsomhed.",
     )
     kle_number = kle_number_field(required=False, allow_null=True, default=None)
+    hidden_from_citizen = BooleanField(
+        required=False,
+        default=False,
+        help_text='"Visning undtaget for borger" of this document: never shown, not even its title.',
+    )
     cases = DocumentCaseIn(
         many=True, max_length=MAX_LIST, help_text="The cases the document belongs to."
     )
@@ -454,7 +459,24 @@ class BenefitIn(serializers.Serializer):
     message = TextField(max_length=4096, required=False, single_line=False)
     delivered_by = TextField(max_length=255, required=False)
     granted_by = TextField(max_length=255, required=False)
-    related_case = ExternalIdField(required=False, allow_null=True, default="")
+    related_case = ExternalIdField(
+        required=False,
+        allow_null=True,
+        default="",
+        help_text="External id of the related case, a case of the same source system.",
+    )
+    related_case_number = TextField(
+        max_length=50,
+        required=False,
+        allow_null=True,
+        default="",
+        help_text=(
+            "Case number (Sagsnummer/BrugervendtNoegle) of the related case: of the same "
+            "source system or of another source system of the grant's municipality (a "
+            "payment system names the jobcentre's case). The citizen sees the benefit only "
+            "if they may see that case; while no such case is known it is withheld."
+        ),
+    )
     payment_plan = PaymentPlanIn(required=False, allow_null=True, default=None)
 
 
@@ -470,7 +492,22 @@ class GrantIn(RecordIn):
         choices=Sensitivity.choices, required=False, default=Sensitivity.CONFIDENTIAL.value
     )
     status = ChoiceField(choices=BenefitStatus.choices)
-    related_case = ExternalIdField(required=False, allow_null=True, default="")
+    related_case = ExternalIdField(
+        required=False,
+        allow_null=True,
+        default="",
+        help_text="External id of the related case, a case of the same source system.",
+    )
+    related_case_number = TextField(
+        max_length=50,
+        required=False,
+        allow_null=True,
+        default="",
+        help_text=(
+            "Case number of the related case, of this or another source system of the "
+            "grant's municipality (see the benefit's field of the same name)."
+        ),
+    )
     benefits = BenefitIn(many=True, max_length=MAX_LIST)
 
 

@@ -191,7 +191,14 @@ def case_page(*, cpr: str, case_id: int) -> dict | None:
     case = case_visible_to_citizen(cpr=cpr, case_id=case_id)
     if case is None:
         return None
-    related = benefits_visible_to_citizen(cpr=cpr).filter(visible_related_case_id=case.pk)
+    related = list(benefits_visible_to_citizen(cpr=cpr).filter(visible_related_case_id=case.pk))
+    # Each related benefit's payments, through the door (only those the citizen may see).
+    payments: dict[int, list] = {b.pk: [] for b in related}
+    if related:
+        for payment in payments_visible_to_citizen(cpr=cpr).filter(benefit__in=list(payments)):
+            payments[payment.benefit_id].append(payment)
+    for benefit in related:
+        benefit.case_payments = payments[benefit.pk]
     # A visible case has its municipality's sheet row for its KLE emne (rule 2), so the
     # contact box's row names the municipality: no read of all the citizen's areas.
     contact = case_contact(cpr=cpr, case_id=case.pk)
@@ -201,7 +208,7 @@ def case_page(*, cpr: str, case_id: int) -> dict | None:
         "timeline": case_timeline(cpr=cpr, case=case),
         "documents": documents_visible_for_case(cpr=cpr, case=case),
         "contact": contact,
-        "related_benefits": list(related),
+        "related_benefits": related,
         "municipality_name": contact.municipality_name if contact else "",
     }
 

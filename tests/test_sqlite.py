@@ -22,6 +22,8 @@ ON_BOTH_DATABASES = [
     "tests/borgerblikket/test_visibility.py",
     "tests/borgerblikket/test_visibility_properties.py",
     "tests/borgerblikket/test_visibility_contact_awaiting.py",
+    "tests/borgerblikket/test_visibility_cross_system.py",
+    "tests/borgerblikket/test_hidden_documents.py",
     "tests/borgerblikket/test_regex_portability.py",
     "tests/borgerblikket/test_citizen_safe.py",
     "tests/overblik/test_cpr_in_texts.py::test_no_page_shows_a_cpr_number_from_any_text",

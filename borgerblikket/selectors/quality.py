@@ -312,6 +312,28 @@ def benefits_with_cpr_in_text(*, municipality: Municipality) -> QuerySet:
     )
 
 
+# --- Benefits naming a case that is not there (issue 11.1) ----------------------------------
+# A grant or benefit names its case by external id or case number (across the source
+# systems of the municipality: indexes.services.references). While the named case is not
+# in the index (not delivered, retracted, renumbered) or the number is held by several
+# other systems (ambiguous), the citizen is shown nothing of the benefit and its payments
+# (borgerblikket.selectors.visibility, rule 8): flagged here so the source system can fix it.
+
+
+def _names_a_missing_case(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}related_case__isnull": True}) & (
+        ~Q(**{f"{prefix}related_case_external_id": ""}) | ~Q(**{f"{prefix}related_case_number": ""})
+    )
+
+
+def benefits_naming_a_missing_case(*, municipality: Municipality) -> QuerySet:
+    """Live granted benefits withheld from the citizen because a case they (or their grant)
+    name is not in the index or is ambiguous."""
+    return GrantedBenefit.objects.filter(
+        grant__municipality=municipality, grant__retracted_at__isnull=True
+    ).filter(_names_a_missing_case() | _names_a_missing_case("grant__"))
+
+
 def texts_with_cpr(*, obj, texts: dict) -> list[str]:
     """The labels of ``texts`` (field paths of ``obj``) holding a CPR-shaped number."""
     found = []
@@ -418,6 +440,13 @@ CHECKS: dict[str, Check] = {
             GrantedBenefit,
             "grant__source_system",
             benefits_with_cpr_in_text,
+        ),
+        Check(
+            "benefit_case_missing",
+            _("Ydelser, hvis sag ikke findes (vises ikke for borgeren)"),
+            GrantedBenefit,
+            "grant__source_system",
+            benefits_naming_a_missing_case,
         ),
     )
 }

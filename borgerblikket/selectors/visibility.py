@@ -10,8 +10,11 @@ A record is shown only when every rule of KOMBIT's Borgerblikket holds
    active cases (and their benefits) created before it and the case is not closed;
 5. the case is not "Visning undtaget for borger";
 6. documents: titles only, only when the municipality shows them, never internal
-   notes or journal notes;
-7. caseworkers are never shown.
+   notes or journal notes, never a document itself "Visning undtaget for borger";
+7. caseworkers are never shown;
+8. a benefit (and its payments) is shown only if every case it names — by external
+   id, or by case number in any source system of the municipality — is a case the
+   citizen may see (rules 1-5); one naming a case that is not there is withheld.
 
 Retracted records are never shown. No CPR (or a malformed one) means nothing.
 
@@ -247,7 +250,8 @@ class CitizenDocument:
 def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument]:
     """Titles of the case's documents, if the case is visible and the municipality shows them.
 
-    Internal notes and journal notes are never shown (rule 6).
+    Internal notes, journal notes and documents "Visning undtaget for borger" are never
+    shown (rule 6).
     """
     cpr = cpr_normalise(cpr=cpr)
     case_id = getattr(case, "pk", case)
@@ -262,7 +266,7 @@ def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument
         .filter(Exists(visible_case))
         .exclude(role__in=HIDDEN_DOCUMENT_ROLES)
         .exclude(document__type__in=HIDDEN_DOCUMENT_TYPES)
-        .filter(document__retracted_at__isnull=True)
+        .filter(document__retracted_at__isnull=True, document__hidden_from_citizen=False)
         .order_by("document__letter_date", "document_id")
         .values_list("document_id", "document__title", "document__letter_date", "document__type")
     )
@@ -302,21 +306,30 @@ def case_progress_visible_to_citizen(*, cpr: str | None, case) -> list[CitizenPr
 def _benefits(*, cpr: str, model=None) -> QuerySet:
     """The visible granted benefits of a normalised CPR (internal use).
 
-    A benefit follows its KLE class and its related case (its own, else its
-    grant's): a related case that is hidden or retracted hides the benefit; the
-    fradato is held against that case's creation date (the benefit's start date
-    when there is none), and "active" means the case is not closed (the benefit
-    is Aktiv when there is none).
+    A benefit follows its KLE class and the cases it names (its own related case and
+    its grant's, named by external id or — also across source systems of the
+    municipality — by case number; ``indexes.services.references``):
+
+    - a named case must be one the citizen may see under every case rule (rules 1-5:
+      their own, not hidden, not retracted, in the sheet from its fradato, from an
+      admitted source system), else the benefit and its payments are not shown;
+    - a benefit that names a case that is not there (not delivered yet, never
+      delivered, or ambiguous) is withheld: what the municipality hides on the case
+      must not show through the benefit (docs/borgerblikket.md; the data-quality
+      report lists such benefits);
+    - the fradato is held against that case's creation date (the benefit's start date
+      when there is none), and "active" means the case is not closed (the benefit is
+      Aktiv when there is none).
     """
     model = model or GrantedBenefit
 
     def case_ok(prefix: str) -> Q:
-        return Q(**{f"{prefix}__isnull": True}) | Q(
-            **{
-                f"{prefix}__hidden_from_citizen": False,
-                f"{prefix}__retracted_at__isnull": True,
-            }
+        path = f"{prefix}__" if prefix else ""
+        names_a_case = ~Q(**{f"{path}related_case_external_id": ""}) | ~Q(
+            **{f"{path}related_case_number": ""}
         )
+        visible = _cases(cpr=cpr).filter(pk=OuterRef(f"{path}related_case"))
+        return (Q(**{f"{path}related_case__isnull": True}) & ~names_a_case) | Q(Exists(visible))
 
     anchor_status = Coalesce("related_case__status", "grant__related_case__status")
     is_open = (Q(_anchor_status__isnull=False) & ~Q(_anchor_status=ProgressStatus.CLOSED)) | (
@@ -324,7 +337,7 @@ def _benefits(*, cpr: str, model=None) -> QuerySet:
     )
     return (
         model.objects.filter(grant__party_cpr=cpr, grant__retracted_at__isnull=True)
-        .filter(case_ok("related_case"), case_ok("grant__related_case"))
+        .filter(case_ok(""), case_ok("grant"))
         .alias(
             _anchor_date=Coalesce(
                 "related_case__created_on", "grant__related_case__created_on", "start_on"

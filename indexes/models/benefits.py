@@ -58,10 +58,17 @@ class Grant(IndexedRecord):
         related_name="grants",
         verbose_name=_("relateret sag"),
     )
-    # The related case's external id as delivered; ``related_case`` is set once
-    # a case with that id exists in the same source system.
+    # The related case as delivered: by external id (a case of the same source system) or
+    # by case number (of the same system or, as a payment system names the jobcentre's
+    # case, of another source system of the same municipality). ``related_case`` is the
+    # resolved case, kept current by ``indexes.services.references`` in either delivery
+    # order; NULL while the named case is missing or ambiguous — the citizen is then
+    # shown nothing of the grant (docs/borgerblikket.md).
     related_case_external_id = models.CharField(
         _("relateret sags eksterne id"), max_length=100, blank=True
+    )
+    related_case_number = models.CharField(
+        _("relateret sags sagsnummer"), max_length=100, blank=True
     )
 
     class Meta:
@@ -89,6 +96,11 @@ class Grant(IndexedRecord):
                 fields=["related_case_external_id"],
                 name="grant_pending_case_idx",
                 condition=Q(related_case__isnull=True) & ~Q(related_case_external_id=""),
+            ),
+            models.Index(
+                fields=["municipality", "related_case_number"],
+                name="grant_case_number_ref_idx",
+                condition=~Q(related_case_number=""),
             ),
         ]
 
@@ -126,6 +138,9 @@ class GrantedBenefit(models.Model):
     related_case_external_id = models.CharField(
         _("relateret sags eksterne id"), max_length=100, blank=True
     )
+    related_case_number = models.CharField(  # as on the grant
+        _("relateret sags sagsnummer"), max_length=100, blank=True
+    )
 
     class Meta:
         verbose_name = _("bevilget ydelse")
@@ -144,6 +159,11 @@ class GrantedBenefit(models.Model):
                 fields=["related_case_external_id"],
                 name="benefit_pending_case_idx",
                 condition=Q(related_case__isnull=True) & ~Q(related_case_external_id=""),
+            ),
+            models.Index(
+                fields=["related_case_number"],
+                name="benefit_case_number_ref_idx",
+                condition=~Q(related_case_number=""),
             ),
         ]
 

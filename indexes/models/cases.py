@@ -81,8 +81,14 @@ class Case(IndexedRecord):
             models.UniqueConstraint(
                 fields=["source_system", "external_id"], name="case_external_id_unique_per_system"
             ),
+            # A case number is unique per source system among live cases (issue 12.4): no
+            # system learns or blocks another's numbers, and a retracted case's number can be
+            # used again. A grant names a case of another system by its number
+            # (``Grant.related_case_number``, resolved by ``indexes.services.references``).
             models.UniqueConstraint(
-                fields=["municipality", "case_number"], name="case_number_unique_per_municipality"
+                fields=["source_system", "case_number"],
+                condition=Q(retracted_at__isnull=True),
+                name="case_number_unique_per_system_live",
             ),
             models.CheckConstraint(
                 condition=Q(party_cpr__isnull=True) | Q(party_cpr__regex=r"^[0-9]{10}$"),
@@ -101,6 +107,12 @@ class Case(IndexedRecord):
                 condition=Q(party_cpr__isnull=False),
             ),
             models.Index(fields=["municipality", "kle_subject"], name="case_municipality_kle_idx"),
+            # Cross-system references by case number (indexes.services.references).
+            models.Index(
+                fields=["municipality", "case_number"],
+                name="case_municipality_number_idx",
+                condition=Q(retracted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -224,6 +236,9 @@ class Document(IndexedRecord):
         blank=True,
         verbose_name=_("KLE-emne"),
     )
+    # SF1470 gives each document its own "Visning undtaget for borger" (issue 11.2): such a
+    # document is never shown to the citizen, not even its title.
+    hidden_from_citizen = models.BooleanField(_("visning undtaget for borger"), default=False)
     cases = models.ManyToManyField(Case, through="CaseDocument", related_name="documents")
 
     class Meta:

@@ -93,6 +93,7 @@ def document_from_data(data: dict) -> dict:
         "type": data["type"],
         "status": data["status"],
         "sensitivity": data["sensitivity"],
+        "hidden_from_citizen": data["hidden_from_citizen"],
         "kle_number": data["kle_number"],
         "cases": sorted(
             (
@@ -132,6 +133,7 @@ def benefit_from_data(benefit: dict) -> dict:
         "delivered_by": benefit["delivered_by"],
         "granted_by": benefit["granted_by"],
         "related_case": benefit["related_case"] or None,
+        "related_case_number": benefit["related_case_number"] or None,
         "payment_plan": _plan_from_data(benefit["payment_plan"]),
     }
 
@@ -150,6 +152,7 @@ def grant_from_data(data: dict) -> dict:
         "sensitivity": data["sensitivity"],
         "status": data["status"],
         "related_case": data["related_case"] or None,
+        "related_case_number": data["related_case_number"] or None,
         "benefits": sorted(
             (benefit_from_data(b) for b in data["benefits"]), key=lambda b: b["external_id"]
         ),
@@ -225,6 +228,7 @@ def document_from_instance(document, *, links) -> dict:
         "type": document.type,
         "status": document.status,
         "sensitivity": document.sensitivity,
+        "hidden_from_citizen": document.hidden_from_citizen,
         "kle_number": document.kle_subject.number if document.kle_subject_id else None,
         "cases": [{"case_external_id": case_id, "role": role} for case_id, role in sorted(links)],
     }
@@ -258,6 +262,7 @@ def benefit_from_instance(benefit, *, plan) -> dict:
         "delivered_by": benefit.delivered_by,
         "granted_by": benefit.granted_by,
         "related_case": benefit.related_case_external_id or None,
+        "related_case_number": benefit.related_case_number or None,
         "payment_plan": _plan_from_instance(plan),
     }
 
@@ -276,6 +281,7 @@ def grant_from_instance(grant, *, benefits: list[tuple[Any, Any]]) -> dict:
         "sensitivity": grant.sensitivity,
         "status": grant.status,
         "related_case": grant.related_case_external_id or None,
+        "related_case_number": grant.related_case_number or None,
         "benefits": sorted(
             (benefit_from_instance(b, plan=plan) for b, plan in benefits),
             key=lambda b: b["external_id"],

@@ -67,7 +67,7 @@ from indexes.models import (
 )
 from indexes.payloads import DateTimeField, FieldProblem
 from indexes.selectors import record_get, record_to_payload, records_list
-from indexes.services import bulk, canonical
+from indexes.services import bulk, canonical, references
 from indexes.services.cases import case_status_derive
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected
 from indexes.services.validation import (
@@ -263,6 +263,19 @@ def record_retract(
             received_at=now,
             diff={"retracted_at": [None, canonical.iso_datetime(now)]},
         )
+        if kind == "case":
+            # What named it by number may now name another system's case (or nothing).
+            references.cases_changed(
+                [
+                    (
+                        instance.pk,
+                        source_system.pk,
+                        instance.municipality_id,
+                        external_id,
+                        instance.case_number,
+                    )
+                ]
+            )
         return Outcome(kind, external_id, "retracted", instance, instance.version)
 
 
@@ -375,7 +388,7 @@ class _Batch:
                     if delivery.problems:
                         delivery.result = RecordRejected(delivery.problems)
                     elif kind == "case":
-                        # First come, first served within a batch (SF1470: unique per municipality).
+                        # First come, first served within a batch (unique per source system).
                         lookups.case_numbers[delivery.data["case_number"]] = delivery.external_id
                 valid = [d for d in round_ if d.result is None]
                 if self.write:
@@ -416,13 +429,12 @@ class _Batch:
                 for f in Facet.objects.filter(code__in=codes).only(*KLE_RULE_FIELDS, "code")
             }
             case_numbers = {data["case_number"] for data in datas if "case_number" in data}
-            rows = Case.objects.filter(
-                municipality_id=ss.municipality_id, case_number__in=case_numbers
-            ).values_list("case_number", "source_system_id", "external_id")
-            lookups.case_numbers = {
-                number: (external_id if system_id == ss.pk else None)
-                for number, system_id, external_id in rows
-            }
+            # The system's own live cases only (unique per source system, issue 12.4).
+            lookups.case_numbers = dict(
+                Case.objects.filter(
+                    source_system=ss, case_number__in=case_numbers, retracted_at__isnull=True
+                ).values_list("case_number", "external_id")
+            )
             if not self.write:
                 for number, external_id in self.known.case_numbers.items():
                     lookups.case_numbers.setdefault(number, external_id)
@@ -749,36 +761,43 @@ class _CaseHandler(_Handler):
         )
         created = [d.delivery.external_id for d in decisions if d.action == "create"]
         if created:
-            _pending_references_resolve(ss, created)
+            _pending_relations_resolve(ss, created)
+        # Grants and benefits naming these cases (by external id or, across source systems,
+        # by case number) follow a new case, a new number or municipality, a comeback.
+        moved = []
+        for d in decisions:
+            if d.action != "create" and not {"case_number", "municipality", "retracted_at"} & set(
+                d.diff
+            ):
+                continue
+            case = d.existing
+            numbers = {case.case_number, *(d.diff.get("case_number") or [])[:1]} - {None}
+            places = {case.municipality_id, *(d.diff.get("municipality") or [])[:1]} - {None}
+            moved += [(case.pk, ss.pk, m, case.external_id, n) for m in places for n in numbers]
+        references.cases_changed(moved)
 
 
 _PENDING_SQL = """
 SELECT
   EXISTS (SELECT 1 FROM indexes_caserelation r JOIN indexes_case c ON c.id = r.case_id
           WHERE r.related_id IS NULL AND r.related_external_id = ANY(%(ids)s)
-            AND c.source_system_id = %(system)s),
-  EXISTS (SELECT 1 FROM indexes_grant g
-          WHERE g.related_case_id IS NULL AND g.related_case_external_id <> ''
-            AND g.related_case_external_id = ANY(%(ids)s) AND g.source_system_id = %(system)s),
-  EXISTS (SELECT 1 FROM indexes_grantedbenefit b JOIN indexes_grant g ON g.id = b.grant_id
-          WHERE b.related_case_id IS NULL AND b.related_case_external_id <> ''
-            AND b.related_case_external_id = ANY(%(ids)s) AND g.source_system_id = %(system)s)
+            AND c.source_system_id = %(system)s)
 """
 
 
-def _pending_references_resolve(source_system, external_ids: list[str]) -> None:
-    """Point references that waited for these (new) cases at them.
+def _pending_relations_resolve(source_system, external_ids: list[str]) -> None:
+    """Point case relations that waited for these (new) cases at them.
 
     One indexed look-up first (usually nothing waits; raw SQL with one array
-    parameter, because the ORM's three IN lists cost more than the query), then
-    an UPDATE only for the kinds of reference that do wait.
+    parameter), then an UPDATE only when something does wait. (Grants and benefits
+    naming a case: ``indexes.services.references``.)
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_PENDING_SQL, {"ids": list(external_ids), "system": source_system.pk})
-            relations, grants, benefits = cursor.fetchone()
-    else:  # SQLite (``make run`` without PostgreSQL): just run the updates
-        relations = grants = benefits = True
+            (relations,) = cursor.fetchone()
+    else:  # SQLite (``make run`` without PostgreSQL): just run the update
+        relations = True
     if relations:
         CaseRelation.objects.filter(
             related__isnull=True,
@@ -791,22 +810,6 @@ def _pending_references_resolve(source_system, external_ids: list[str]) -> None:
                 ).values("id")[:1]
             )
         )
-    case = Case.objects.filter(
-        source_system=source_system, external_id=OuterRef("related_case_external_id")
-    ).values("id")[:1]
-    # The exclude() repeats the partial indexes' condition so the planner can use them.
-    if grants:
-        Grant.objects.filter(
-            source_system=source_system,
-            related_case__isnull=True,
-            related_case_external_id__in=external_ids,
-        ).exclude(related_case_external_id="").update(related_case=Subquery(case))
-    if benefits:
-        GrantedBenefit.objects.filter(
-            grant__source_system=source_system,
-            related_case__isnull=True,
-            related_case_external_id__in=external_ids,
-        ).exclude(related_case_external_id="").update(related_case=Subquery(case))
 
 
 class _DocumentHandler(_Handler):
@@ -840,6 +843,7 @@ class _DocumentHandler(_Handler):
                 "type": data["type"],
                 "status": data["status"],
                 "sensitivity": data["sensitivity"],
+                "hidden_from_citizen": data["hidden_from_citizen"],
                 "kle_subject_id": lookups.subjects[number].pk if number else None,
             }
 
@@ -891,10 +895,16 @@ class _GrantHandler(_Handler):
 
     def write(self, batch, decisions, lookups):
         ss = batch.source_system
-        case_ids = _case_ids(
-            ss,
-            {d.delivery.data["related_case"] for d in decisions}
-            | {b["related_case"] for d in decisions for b in d.delivery.data["benefits"]},
+
+        def reference(data, municipality):
+            return references.Reference(
+                ss.pk, municipality, data["related_case"] or "", data["related_case_number"] or ""
+            )
+
+        resolver = references.Resolver(
+            reference(x, d.delivery.data["municipality"])
+            for d in decisions
+            for x in (d.delivery.data, *d.delivery.data["benefits"])
         )
         party_before = {
             d.existing.pk: d.existing.party_cpr for d in decisions if d.action == "update"
@@ -911,13 +921,14 @@ class _GrantHandler(_Handler):
                 "reason": data["reason"],
                 "sensitivity": data["sensitivity"],
                 "status": data["status"],
-                "related_case_id": case_ids.get(data["related_case"]),
-                "related_case_external_id": data["related_case"],
+                "related_case_id": resolver.case_for(reference(data, data["municipality"])),
+                "related_case_external_id": data["related_case"] or "",
+                "related_case_number": data["related_case_number"] or "",
             }
 
         batch.save_main(self, decisions, fields_of)
 
-        def benefit_values(benefit):
+        def benefit_values(benefit, municipality):
             return {
                 "name": benefit["name"],
                 "kind": benefit["kind"],
@@ -930,8 +941,9 @@ class _GrantHandler(_Handler):
                 "message": benefit["message"],
                 "delivered_by": benefit["delivered_by"],
                 "granted_by": benefit["granted_by"],
-                "related_case_id": case_ids.get(benefit["related_case"]),
-                "related_case_external_id": benefit["related_case"],
+                "related_case_id": resolver.case_for(reference(benefit, municipality)),
+                "related_case_external_id": benefit["related_case"] or "",
+                "related_case_number": benefit["related_case_number"] or "",
             }
 
         # Benefits are matched by external id: a kept benefit keeps its row (its
@@ -946,7 +958,7 @@ class _GrantHandler(_Handler):
                 for b in (grant.loaded_benefits if decision.action == "update" else [])
             }
             for data in decision.delivery.data["benefits"]:
-                row = benefit_values(data)
+                row = benefit_values(data, decision.delivery.data["municipality"])
                 pk = current.pop(data["external_id"], None)
                 if pk is None:
                     row.update(grant_id=grant.pk, external_id=data["external_id"])
@@ -984,6 +996,9 @@ class _GrantHandler(_Handler):
             grant = decision.existing
             if decision.action == "update" and party_before[grant.pk] != grant.party_cpr:
                 Payment.objects.filter(benefit__grant=grant).update(party_cpr=grant.party_cpr)
+        # Resolved above within this transaction; again after commit, in case a case
+        # they name was committed meanwhile by a concurrent delivery (references.py).
+        references.grants_written(d.existing.pk for d in decisions)
 
 
 class _PaymentHandler(_Handler):

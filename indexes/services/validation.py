@@ -173,8 +173,8 @@ class Lookups:
     ``subjects``/``facets`` map a KLE number/facet code to the model instance;
     ``cases`` maps an external id of the system's live cases to the case id;
     ``grants`` maps a grant's external id to ``(grant, {benefit external id: benefit})``;
-    ``case_numbers`` maps a case number in the municipality to the external id
-    holding it (None when a record of another system holds it).
+    ``case_numbers`` maps a case number to the external id of the source system's own
+    live case holding it (other systems' cases are never looked at: issue 12.4).
     """
 
     source_system: Any
@@ -183,7 +183,7 @@ class Lookups:
     facets: dict[str, Any] = dataclasses.field(default_factory=dict)
     cases: dict[str, int] = dataclasses.field(default_factory=dict)
     grants: dict[str, tuple[Any, dict[str, Any]]] = dataclasses.field(default_factory=dict)
-    case_numbers: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    case_numbers: dict[str, str] = dataclasses.field(default_factory=dict)
     # For grants being updated: benefit external ids that have payments.
     benefits_with_payments: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     successors: Callable[[Any], list[str]] = lambda subject: []
@@ -415,12 +415,13 @@ def case_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None
     if number is not None and external_id is not None and number in lookups.case_numbers:
         holder = lookups.case_numbers[number]
         if holder != external_id:
-            # SF1470: BrugervendtNoegle is unique per municipality across all systems.
+            # Unique per source system among live cases (issue 12.4): only the system's own
+            # cases are looked at, so no answer tells anything about another system's.
             problems.append(
                 Problem(
                     "/case_number",
                     "case_number_taken",
-                    "Another case in this municipality already has this case number.",
+                    "Another live case of this source system already has this case number.",
                 )
             )
 

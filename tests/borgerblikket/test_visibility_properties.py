@@ -1,7 +1,10 @@
 """The visibility rule holds for generated indexes and sheets (hypothesis).
 
 The selectors (SQL) are compared with an independent pure-Python reading of
-DOMAIN.md §5 written here. Each example is built inside a savepoint that is
+DOMAIN.md §5 written here, including benefits that name their case by case number
+in another source system of the municipality (issue 11.1): resolved own system
+first, then the one other system holding the number; missing or ambiguous →
+withheld. Each example is built inside a savepoint that is
 rolled back, so examples never see each other's data.
 """
 
@@ -27,13 +30,18 @@ from indexes.models import (
     Payment,
     ProgressStatus,
 )
+from indexes.services.references import references_resolve_all
 from tests.borgerblikket import factories as f
 
 pytestmark = [pytest.mark.django_db]
 
 CPRS = ("0101701111", "0101702222", "0101703333")
 MUNICIPALITIES = ("461", "210")
-SYSTEMS = (("461", "FASIT"), ("461", "SBSYS"), ("210", "Acadre"))
+SYSTEMS = (("461", "FASIT"), ("461", "SBSYS"), ("461", "KMD Ydelse"), ("210", "Acadre"))
+# Case numbers drawn from a small pool so systems share them; benefits may also name
+# "N-9", which no case has.
+NUMBERS = ("N-0", "N-1", "N-2")
+NAMED_NUMBERS = (*NUMBERS, "N-9")
 KLE = ("32.24.04", "15.17.06", "32.30.04")
 DATES = (dt.date(2019, 6, 1), dt.date(2019, 12, 31), dt.date(2020, 1, 1), dt.date(2021, 5, 1))
 STATUSES = tuple(ProgressStatus.values)
@@ -49,6 +57,7 @@ class CaseSpec:
     status: str
     hidden: bool
     retracted: bool
+    number: int  # index into NUMBERS
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class DocSpec:
     type: str
     role: str
     retracted: bool
+    hidden: bool  # the document's own "Visning undtaget for borger" (issue 11.2)
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,10 @@ class BenefitSpec:
     start_on: dt.date
     status: str
     grant_retracted: bool
-    own_case: int | None
-    grant_case: int | None
+    # None, ("fk", case index): the case set directly (as the load generator does), or
+    # ("number", index into NAMED_NUMBERS): named by case number, resolved by the index.
+    own_case: tuple | None
+    grant_case: tuple | None
     payment_retracted: bool
 
 
@@ -89,6 +101,7 @@ case_specs = st.builds(
     status=st.sampled_from(STATUSES),
     hidden=st.booleans(),
     retracted=st.booleans(),
+    number=st.integers(0, len(NUMBERS) - 1),
 )
 
 
@@ -126,11 +139,14 @@ def worlds(draw):
                     type=st.sampled_from(DocumentType.values),
                     role=st.sampled_from(DocumentRole.values),
                     retracted=st.booleans(),
+                    hidden=st.booleans(),
                 ),
                 max_size=6,
             )
         )
-    case_ref = st.none() | (st.integers(0, len(cases) - 1) if cases else st.none())
+    by_number = st.tuples(st.just("number"), st.integers(0, len(NAMED_NUMBERS) - 1))
+    by_fk = st.tuples(st.just("fk"), st.integers(0, len(cases) - 1)) if cases else st.none()
+    case_ref = st.none() | by_fk | by_number
     benefits = draw(
         st.lists(
             st.builds(
@@ -178,6 +194,37 @@ def exposed(rows, sheets, *, municipality, kle, system, created_on, is_open):
     return is_open and sheets.get(municipality, (False, False))[0]
 
 
+def case_numbers(cases) -> list[str]:
+    """Each case's number: its drawn one, unless a live case of its system has it already
+    (numbers are unique per source system among live cases), then its own."""
+    taken, out = set(), []
+    for i, c in enumerate(cases):
+        number = NUMBERS[c.number]
+        if not c.retracted and (c.system, number) in taken:
+            number = f"C-{i}"
+        if not c.retracted:
+            taken.add((c.system, number))
+        out.append(number)
+    return out
+
+
+def resolve_number(cases, system, number):
+    """The case a benefit of ``system`` names by ``number``: the system's own live case,
+    else the live case of the one other system of the municipality that has it."""
+    numbers = case_numbers(cases)
+    live = [
+        j
+        for j, c in enumerate(cases)
+        if not c.retracted and numbers[j] == number and SYSTEMS[c.system][0] == SYSTEMS[system][0]
+    ]
+    own = [j for j in live if cases[j].system == system]
+    if own:
+        return own[0]
+    if len({cases[j].system for j in live}) == 1:
+        return live[0]
+    return None  # missing or ambiguous
+
+
 def expected_cases(world, cpr):
     cases, _, _, rows, sheets = world
     return {
@@ -209,6 +256,7 @@ def expected_documents(world, cpr, case_index):
         for i, d in enumerate(docs)
         if d.case == case_index
         and not d.retracted
+        and not d.hidden
         and d.type != DocumentType.INTERNAL_NOTE
         and d.role != DocumentRole.JOURNAL_NOTE
     }
@@ -220,10 +268,20 @@ def expected_benefits(world, cpr):
     for i, b in enumerate(benefits):
         if b.cpr != cpr or b.grant_retracted:
             continue
-        related = [cases[j] for j in (b.own_case, b.grant_case) if j is not None]
-        if any(c.hidden or c.retracted for c in related):
+        related, missing = [], False
+        for ref in (b.own_case, b.grant_case):
+            if ref is None:
+                continue
+            kind, value = ref
+            j = value if kind == "fk" else resolve_number(cases, b.system, NAMED_NUMBERS[value])
+            if j is None:
+                missing = True  # names a case that is not there: withheld
+            else:
+                related.append(j)
+        # Every named case must be one the citizen may see (rules 1-5).
+        if missing or not set(related) <= expected_cases(world, cpr):
             continue
-        anchor = related[0] if related else None
+        anchor = cases[related[0]] if related else None
         if exposed(
             rows,
             sheets,
@@ -261,6 +319,7 @@ def build(world, base):
     systems, subjects, facet = base
     now = timezone.now()
     case_ids = []
+    numbers = case_numbers(cases)
     for i, c in enumerate(cases):
         system = systems[c.system]
         case = Case.objects.create(
@@ -269,7 +328,7 @@ def build(world, base):
             external_id=f"c{i}",
             source_timestamp=now,
             received_at=now,
-            case_number=f"C-{i}",
+            case_number=numbers[i],
             title=f"Sag {i}",
             alternative_title="intern",
             primary_caseworker="Hemmelig",
@@ -297,10 +356,18 @@ def build(world, base):
             type=d.type,
             status="Endeligt",
             retracted_at=now if d.retracted else None,
+            hidden_from_citizen=d.hidden,
         )
         CaseDocument.objects.create(case_id=case_ids[d.case], document=doc, role=d.role)
         doc_ids.append(doc.pk)
     benefit_ids, payment_ids = [], []
+
+    def fk(ref):
+        return case_ids[ref[1]] if ref is not None and ref[0] == "fk" else None
+
+    def number(ref):
+        return NAMED_NUMBERS[ref[1]] if ref is not None and ref[0] == "number" else ""
+
     for i, b in enumerate(benefits):
         system = systems[b.system]
         grant = Grant.objects.create(
@@ -313,7 +380,8 @@ def build(world, base):
             start_on=b.start_on,
             status="Aktiv",
             retracted_at=now if b.grant_retracted else None,
-            related_case_id=case_ids[b.grant_case] if b.grant_case is not None else None,
+            related_case_id=fk(b.grant_case),
+            related_case_number=number(b.grant_case),
         )
         benefit = GrantedBenefit.objects.create(
             grant=grant,
@@ -323,7 +391,8 @@ def build(world, base):
             kle_subject=subjects[b.kle],
             start_on=b.start_on,
             status=b.status,
-            related_case_id=case_ids[b.own_case] if b.own_case is not None else None,
+            related_case_id=fk(b.own_case),
+            related_case_number=number(b.own_case),
         )
         payment = Payment.objects.create(
             benefit=benefit,
@@ -342,6 +411,7 @@ def build(world, base):
         )
         benefit_ids.append(benefit.pk)
         payment_ids.append(payment.pk)
+    references_resolve_all()  # the index resolves references by case number
     for row in rows:
         add_row(row, base)
     for municipality, (show_active, show_docs) in sheets.items():

@@ -438,8 +438,9 @@ def test_a_case_cannot_relate_to_itself(system):
     assert ("/related_cases/0", "related_self") in problems_of(system, "case", record)
 
 
-def test_a_case_number_used_by_another_case_of_the_municipality_is_rejected(system):
-    CaseFactory(source_system=SourceSystemFactory(), case_number="2024-777")
+def test_a_case_number_used_by_another_live_case_of_the_system_is_rejected(system):
+    # Unique per source system (issue 12.4); another system's numbers: test_case_numbers.py.
+    CaseFactory(source_system=system, case_number="2024-777")
     assert ("/case_number", "case_number_taken") in problems_of(
         system, "case", case_payload(case_number="2024-777")
     )

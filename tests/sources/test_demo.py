@@ -15,7 +15,7 @@ from borgerblikket.selectors import (
     payments_visible_to_citizen,
 )
 from config.celery import app as celery_app
-from indexes.models import Case, FeedPoll, Payment, SourceFeed
+from indexes.models import Case, FeedPoll, Grant, Payment, SourceFeed
 from indexes.sources.demo import DEMO_MUNICIPALITIES
 from indexes.sources.demo_citizens import demo_citizen_get
 from tests.conftest import shared_file
@@ -94,6 +94,24 @@ def test_demo_fills_three_municipalities_and_shows_each_citizen_their_story(
     cpr, cases = visible("demo-mette")
     assert cases == [("461", "15.17.06"), ("461", "15.20.24")]
     assert Case.objects.filter(party_cpr=cpr).count() == 5
+
+    # Her revalidering (issue 11.1): KMD Ydelse's grant names FASIT's hidden case by
+    # number and is resolved to it across the two systems. Even when Odense's sheet shows
+    # the benefit's area, neither the benefit nor its payments are shown.
+    grants = list(Grant.objects.filter(party_cpr=cpr).exclude(related_case_number=""))
+    for named in grants:
+        assert named.source_system.product != named.related_case.source_system.product
+        assert named.related_case.case_number == named.related_case_number
+    (grant,) = [g for g in grants if g.related_case.hidden_from_citizen]
+    for benefit in grant.benefits.all():
+        SheetRow.objects.get_or_create(
+            municipality_id="461",
+            kle_subject=benefit.kle_subject,
+            defaults={"show_from": datetime.date(2000, 1, 1)},
+        )
+    assert not benefits_visible_to_citizen(cpr=cpr).filter(grant=grant).exists()
+    assert not payments_visible_to_citizen(cpr=cpr).filter(benefit__grant=grant).exists()
+    assert Payment.objects.filter(benefit__grant=grant).exists()
 
     # "Afventer dig": the municipality waits for Hans (kontanthjælp) and Mette (fleksjob),
     # since the days the demo says; nobody else's visible case waits.

@@ -133,6 +133,8 @@ class PaymentsAdapter(Adapter):
         }
         if line.get("til"):
             payload["end_on"] = line["til"]
+        if line.get("fagsagsnr"):  # the jobcentre's case (FASIT) the grant belongs to
+            payload["related_case_number"] = line["fagsagsnr"]
         return payload
 
     def _payment(self, line: dict) -> dict:

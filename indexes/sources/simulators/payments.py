@@ -145,6 +145,11 @@ class PaymentsSimulator(Simulator):
                 "status": "Inaktiv" if ended else "Aktiv",
                 "benefits": [benefit],
             }
+            if kind.system == FASIT:
+                # The jobcentre's case (FASIT), named by its number: another source system
+                # of the municipality (issue 11.1). The citizen sees the benefit only as
+                # far as they may see that case.
+                payload["related_case_number"] = case_number
             if ended and end:
                 for holder in (payload, benefit, plan):
                     holder["end_on"] = end.isoformat()
@@ -260,6 +265,7 @@ class PaymentsSimulator(Simulator):
             | {
                 "bevillingsnr": p["external_id"],
                 "sagsnr": p["case_number"],
+                "fagsagsnr": p.get("related_case_number"),
                 "cpr": party.get("cpr", ""),
                 "fra": p["start_on"],
                 "til": p.get("end_on"),
