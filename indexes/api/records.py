@@ -5,7 +5,6 @@ service. The request body of a PUT is a record in the wire format of
 ``indexes.payloads``; ordering by ``source_timestamp`` is the services' rule.
 """
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -83,13 +82,15 @@ SOURCE_TIMESTAMP = OpenApiParameter(
 )
 
 
-def _aware_datetime(raw: str):
-    """``raw`` as an aware datetime, or None (empty, malformed, impossible or naive)."""
+def _timestamp_parse(raw: str):
+    """``raw`` as an aware datetime the index can store, or the ``FieldProblem`` why not.
+
+    The same check as a record's ``source_timestamp`` (format, offset, bounds).
+    """
     try:
-        value = parse_datetime(raw.strip())
-    except ValueError:  # well formed but impossible, e.g. month 13
-        return None
-    return value if value is not None and value.tzinfo is not None else None
+        return payloads.DateTimeField().check(raw.strip())
+    except payloads.FieldProblem as problem:
+        return problem
 
 
 def _etag(version: int) -> str:
@@ -264,21 +265,22 @@ def _record_detail_view(segment: str, kind: str, serializer):
                 )
                 if raw is not None
             ]
-            raw = given[0] if given else None
-            timestamps = [_aware_datetime(value) for value in given]
-            timestamp = timestamps[0] if timestamps else None
-            if not timestamps or None in timestamps:
+            parsed = [_timestamp_parse(value) for value in given]
+            wrong = [p for p in parsed if isinstance(p, payloads.FieldProblem)]
+            if not parsed or wrong:
                 raise ProblemError(
                     status_code=422,
                     detail="Source-Timestamp (ISO 8601 med tidszone) skal angives ved tilbagekaldelse.",
                     errors=[
                         {
                             "pointer": "/source_timestamp",
-                            "code": "required" if not raw else "invalid_datetime",
-                            "message": "Source-Timestamp header: ISO 8601 datetime with offset.",
+                            "code": wrong[0].code if wrong else "required",
+                            "message": "Source-Timestamp header: "
+                            + (wrong[0].message if wrong else "ISO 8601 datetime with offset."),
                         }
                     ],
                 )
+            timestamp = parsed[0]
             _precondition_check(
                 request, source_system=self.source_system, kind=kind, external_id=external_id
             )
