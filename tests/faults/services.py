@@ -452,18 +452,32 @@ class Stack:
         return process
 
     def _wait_worker(self, process: Process, hostname: str, timeout: float) -> None:
-        ready = "ready."
+        """Until the worker answers Celery's own ping on the private broker.
+
+        Not its "ready." log line: that is an INFO line, gone with DJANGO_LOG_LEVEL=WARNING.
+        """
+        from celery import Celery
+
+        url = self.redis.url(0)
+        # An app of its own on the private broker (this process's app may point elsewhere,
+        # e.g. the test suite's Redis); every broker URL set, reads and writes alike.
+        pinger = Celery("faults-ping", set_as_current=False)
+        pinger.conf.update(
+            broker_url=url, broker_read_url=url, broker_write_url=url, accept_content=["json"]
+        )
 
         def answered() -> bool:
             if not process.alive():
                 raise RuntimeError(f"celery worker exited; see {process.log}")
-            # The worker logs "<hostname> ready." once it consumes (no broker client needed).
-            text = process.log.read_text(errors="replace") if process.log.exists() else ""
-            return any(
-                hostname in line and line.rstrip().endswith(ready) for line in text.splitlines()
-            )
+            try:
+                return bool(pinger.control.ping(destination=[hostname], timeout=0.5))
+            except Exception:  # Redis (re)starting: not yet
+                return False
 
-        wait_for(answered, timeout=timeout, interval=0.2, what=f"worker {hostname}")
+        try:
+            wait_for(answered, timeout=timeout, interval=0.2, what=f"worker {hostname}")
+        finally:
+            pinger.close()
 
     def beat(self) -> Process:
         return self._process(
