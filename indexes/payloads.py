@@ -189,6 +189,12 @@ DATETIME_PATTERN = (
 _DATE_RANGE = f"between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}"
 
 
+def _plain(value: Any) -> bool:
+    """A string of printable ASCII: Python's parsers also take other digits (Arabic-Indic)
+    and some control characters (a NUL), which neither the schema nor PostgreSQL does."""
+    return isinstance(value, str) and value.isascii() and value.isprintable()
+
+
 def _date_in_range(value: datetime.date) -> None:
     if not DATE_MIN <= value <= DATE_MAX:
         raise FieldProblem("out_of_range", f"Must be {_DATE_RANGE}.")
@@ -204,7 +210,7 @@ def _date_in_range(value: datetime.date) -> None:
 )
 class DateField(WireField, serializers.DateField):
     def check(self, value: Any) -> datetime.date:
-        if isinstance(value, str) and len(value) == 10:
+        if _plain(value) and len(value) == 10:
             try:
                 parsed = parse_date(value)
             except ValueError:
@@ -230,7 +236,7 @@ class DateTimeField(WireField, serializers.DateTimeField):
 
     def check(self, value: Any) -> datetime.datetime:
         parsed = None
-        if isinstance(value, str) and "T" in value:
+        if _plain(value) and "T" in value:
             try:
                 parsed = parse_datetime(value)
             except ValueError:

@@ -8,6 +8,7 @@ service. The request body of a PUT is a record in the wire format of
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -151,10 +152,63 @@ def _citizen_reads_log(*, source_system: SourceSystem, kind: str, records: list[
 
 
 class RecordPagination(CursorPagination):
+    """Cursor pages in id order; a cursor or page size that is not one is a 400 naming it.
+
+    DRF answers a malformed cursor 404 and lets a well-formed one with a position
+    that is no id through to the query (a 500), and ignores a bad ``page_size``.
+    """
+
     ordering = "id"
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    @staticmethod
+    def _refuse(name: str, message: str):
+        return ProblemError(
+            status_code=400,
+            detail=f"{name} er ugyldig.",
+            errors=[{"pointer": name, "code": "invalid", "message": message}],
+        )
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
+            raise self._refuse(
+                "page_size",
+                f"A whole number from 1 (more than {self.max_page_size} gives {self.max_page_size}).",
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999999999}
+                parameter["description"] = (
+                    f"Records per page, 1 or more (default {self.page_size}; "
+                    f"more than {self.max_page_size} gives {self.max_page_size})."
+                )
+        return parameters
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = False
+        position = getattr(cursor, "position", None)
+        if (
+            cursor is False
+            or (
+                position is not None
+                and not (position.isascii() and position.isdigit() and len(position) <= 18)
+            )
+            or (cursor and cursor.offset > 10**6)
+        ):
+            raise self._refuse("cursor", "Not a cursor of this list: use the next/previous links.")
+        return cursor
 
 
 def _record_detail_view(segment: str, kind: str, serializer):

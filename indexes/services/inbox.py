@@ -77,6 +77,18 @@ def _external_id(item) -> str:
     return value[:100] if isinstance(value, str) else ""
 
 
+def _storable(value):
+    """``value`` with every NUL written out as ``\\u0000``: PostgreSQL text and jsonb
+    cannot hold one, and a rejected record's id or field name may carry it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 @transaction.atomic
 def inbox_batch_receive(
     *, source_system: SourceSystem, items: list
@@ -141,10 +153,10 @@ def inbox_batch_receive(
                 {
                     "position": index,
                     "kind": kind,
-                    "external_id": rejection["external_id"],
+                    "external_id": _storable(rejection["external_id"]),
                     "payload": {},
                     "outcome": InboxRecord.Outcome.REJECTED.value,
-                    "problems": rejection["problems"],
+                    "problems": _storable(rejection["problems"]),
                     "processed_at": now,
                 }
             )

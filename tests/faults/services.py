@@ -315,16 +315,16 @@ class Stack:
 
     ``env`` is what every child gets: production-like settings (persistent,
     health-checked connections), the private database and broker, and a fast
-    inbox sweep (``INDEXES_INBOX_SWEEP_EVERY``/``_AFTER``; production keeps
-    60 s / 2 min).
+    inbox sweep (``INDEXES_INBOX_SWEEP_EVERY``/``_AFTER``; ``None`` keeps the
+    production defaults of config/settings/base.py, 15 s / 30 s).
     """
 
     def __init__(
         self,
         *,
         database: str = "overblik",
-        sweep_every: float = 2.0,
-        sweep_after: int = 5,
+        sweep_every: float | None = 2.0,
+        sweep_after: int | None = 5,
         root: Path | None = None,
     ):
         self.root = root or Path(tempfile.mkdtemp(prefix="overblik-faults-"))
@@ -343,19 +343,34 @@ class Stack:
 
     @property
     def env(self) -> dict:
-        return os.environ | {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            # Production refuses weak keys: throw-away ones of this run (one for all processes).
-            "DJANGO_SECRET_KEY": DRILL_SECRET_KEY,
-            "OVERBLIK_CPR_HMAC_KEY": DRILL_CPR_HMAC_KEY,
-            "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": self.postgres.url(self.database),
-            "CELERY_BROKER_URL": self.redis.url(0),
-            "INDEXES_INBOX_SWEEP_EVERY": str(self.sweep_every),
-            "INDEXES_INBOX_SWEEP_AFTER": str(self.sweep_after),
-            "PYTHONUNBUFFERED": "1",
+        sweep = {
+            name: str(value)
+            for name, value in (
+                ("INDEXES_INBOX_SWEEP_EVERY", self.sweep_every),
+                ("INDEXES_INBOX_SWEEP_AFTER", self.sweep_after),
+            )
+            if value is not None
         }
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in ("INDEXES_INBOX_SWEEP_EVERY", "INDEXES_INBOX_SWEEP_AFTER")
+        }
+        return (
+            inherited
+            | sweep
+            | {
+                "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                # Production refuses weak keys: throw-away ones of this run (one for all processes).
+                "DJANGO_SECRET_KEY": DRILL_SECRET_KEY,
+                "OVERBLIK_CPR_HMAC_KEY": DRILL_CPR_HMAC_KEY,
+                "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
+                "DJANGO_SECURE_SSL_REDIRECT": "false",
+                "DATABASE_URL": self.postgres.url(self.database),
+                "CELERY_BROKER_URL": self.redis.url(0),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
 
     # --- services -----------------------------------------------------------------------
 

@@ -114,6 +114,22 @@ def test_every_date_field_refuses_what_cannot_be_stored_naming_the_field(
         assert [(p.pointer, p.code) for p in problems] == [(pointer, "out_of_range")], value
 
 
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("\u0662\u0660\u0662\u0664-04-01", "invalid_date"),  # Arabic-Indic digits: Python's
+        # parser takes them
+        ("2024-04-0\x001", "invalid_date"),
+        ("2024-06-01T12:00:00\x00+02:00", "invalid_datetime"),  # was accepted
+        ("\u0662\u0660\u0662\u0664-06-01T12:00:00+02:00", "invalid_datetime"),
+    ],
+)
+def test_dates_are_plain_ascii_as_the_schema_says(value, code):
+    field = "/created_on" if code == "invalid_date" else "/source_timestamp"
+    _, problems = shape_check(kind="case", payload=put_at(samples()["case"], field, value))
+    assert [(p.pointer, p.code) for p in problems] == [(field, code)]
+
+
 @pytest.mark.parametrize(("kind", "pointer", "is_datetime"), DATE_FIELDS)
 def test_every_date_field_accepts_its_outermost_storable_values(kind, pointer, is_datetime):
     record = samples()[kind]
