@@ -247,6 +247,19 @@ def _poll_start(*, feed: SourceFeed, trigger: str, task_id: str) -> FeedPoll | N
         )
 
 
+def _storable(value):
+    """``value`` with every NUL written out as ``\\u0000``: PostgreSQL text and jsonb cannot
+    hold one, and a rejected record's id or timestamp may carry it (the page, and with it
+    the feed, would fail for ever)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def _page_apply(*, feed: SourceFeed, poll: FeedPoll, position: str, page: Page) -> PageResult:
     """Apply one page and move the cursor past it, all or nothing."""
     now = timezone.now()
@@ -263,17 +276,16 @@ def _page_apply(*, feed: SourceFeed, poll: FeedPoll, position: str, page: Page) 
             code = problems[0].code if problems else "rejected"
             by_code[code] += 1
             if len(rejections) < REJECTIONS_KEPT_PER_PAGE:
+                timestamp = str((delivery.payload or {}).get("source_timestamp", ""))
                 rejections.append(
                     FeedRejection(
                         poll=poll,
                         feed=feed,
                         kind=delivery.kind,
-                        external_id=delivery.external_id[:100],
+                        external_id=_storable(delivery.external_id)[:100],
                         code=code[:50],
-                        problems=[problem.as_dict() for problem in problems],
-                        source_timestamp=str((delivery.payload or {}).get("source_timestamp", ""))[
-                            :40
-                        ],
+                        problems=[_storable(problem.as_dict()) for problem in problems],
+                        source_timestamp=_storable(timestamp)[:40],
                         received_at=now,
                     )
                 )

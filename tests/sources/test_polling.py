@@ -301,7 +301,9 @@ def test_simulate_serve_serves_every_simulated_feed_and_can_point_them_at_itself
 
 @pytest.mark.parametrize("loose", [False, True], ids=["validated", "past-validation"])
 @pytest.mark.parametrize(
-    "poison", ["9999-12-31T23:59:59+00:00", "2024-01-01T00:00:00+16:00"], ids=["year", "offset"]
+    "poison",
+    ["9999-12-31T23:59:59+00:00", "2024-01-01T00:00:00+16:00", "2024-01-01T00:00:00\x00+01:00"],
+    ids=["year", "offset", "nul"],
 )
 def test_a_poison_date_in_a_feed_page_is_rejected_and_the_cursor_moves_on(
     feed_make, now, monkeypatch, poison, loose
@@ -327,7 +329,9 @@ def test_a_poison_date_in_a_feed_page_is_rejected_and_the_cursor_moves_on(
         cases = [e for e in body["haendelser"] if e.get("objekttype") == "SAG"]
         if not poisoned and cases:
             cases[0]["registreret"] = poison
-            poisoned.append(cases[0]["sag"]["sagId"])
+            if "\x00" in poison:  # its id too: what is kept of a rejection holds no NUL
+                cases[0]["sag"]["sagId"] += "\x00"
+            poisoned.append(cases[0]["sag"]["sagId"].replace("\x00", "\\u0000"))
         return jsonlib.dumps(body).encode()
 
     monkeypatch.setattr(services, "page_fetch", fetch)
@@ -336,7 +340,12 @@ def test_a_poison_date_in_a_feed_page_is_rejected_and_the_cursor_moves_on(
     assert all(poll.status == FeedPoll.Status.SUCCEEDED for poll in polls)
     assert FeedCursor.objects.get(feed=feed).records == len(visible)  # read to the end
     rejection = FeedRejection.objects.get(feed=feed, external_id=poisoned[0])
-    assert rejection.code == ("not_storable" if loose else "out_of_range")
+    if "\x00" in poison:
+        codes = {problem["code"] for problem in rejection.problems}
+        assert {"invalid_character", "invalid_datetime"} <= codes  # the id and the time
+        assert rejection.source_timestamp == poison.replace("\x00", "\\u0000")
+    else:
+        assert rejection.code == ("not_storable" if loose else "out_of_range")
     totals = poll_totals(feed)
     assert totals["received"] == len(visible)
     assert totals["created"] > 0
