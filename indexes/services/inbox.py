@@ -24,7 +24,7 @@ from django.utils import timezone
 from config.logging import redact_cpr
 from indexes.models import IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
 from indexes.services.bulk import rows_insert
-from indexes.services.errors import Problem, RecordNotFound, RecordRejected
+from indexes.services.errors import Problem, RecordNotFound, RecordRejected, nul_free
 from indexes.services.ingestion import RECORD_KINDS, records_apply_many, records_validate_many
 
 logger = logging.getLogger(__name__)
@@ -75,18 +75,6 @@ def _external_id(item) -> str:
     record = item.get("record") if isinstance(item, dict) else None
     value = record.get("external_id") if isinstance(record, dict) else None
     return value[:100] if isinstance(value, str) else ""
-
-
-def _storable(value):
-    """``value`` with every NUL written out as ``\\u0000``: PostgreSQL text and jsonb
-    cannot hold one, and a rejected record's id or field name may carry it."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\\u0000")
-    if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    return value
 
 
 @transaction.atomic
@@ -153,10 +141,10 @@ def inbox_batch_receive(
                 {
                     "position": index,
                     "kind": kind,
-                    "external_id": _storable(rejection["external_id"]),
+                    "external_id": nul_free(rejection["external_id"]),
                     "payload": {},
                     "outcome": InboxRecord.Outcome.REJECTED.value,
-                    "problems": _storable(rejection["problems"]),
+                    "problems": nul_free(rejection["problems"]),
                     "processed_at": now,
                 }
             )

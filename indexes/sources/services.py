@@ -21,7 +21,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.logging import redact_cpr
 from indexes.models import FeedCursor, FeedPoll, FeedRejection, SourceFeed, SourceSystem
-from indexes.services.errors import RecordRejected
+from indexes.services.errors import RecordRejected, nul_free
 from indexes.services.ingestion import records_apply_many
 from indexes.sources.adapters import DEFAULT_ADAPTER, adapter_get
 from indexes.sources.adapters.base import Page, PageUnreadable
@@ -247,19 +247,6 @@ def _poll_start(*, feed: SourceFeed, trigger: str, task_id: str) -> FeedPoll | N
         )
 
 
-def _storable(value):
-    """``value`` with every NUL written out as ``\\u0000``: PostgreSQL text and jsonb cannot
-    hold one, and a rejected record's id or timestamp may carry it (the page, and with it
-    the feed, would fail for ever)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\\u0000")
-    if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    return value
-
-
 def _page_apply(*, feed: SourceFeed, poll: FeedPoll, position: str, page: Page) -> PageResult:
     """Apply one page and move the cursor past it, all or nothing."""
     now = timezone.now()
@@ -282,10 +269,10 @@ def _page_apply(*, feed: SourceFeed, poll: FeedPoll, position: str, page: Page) 
                         poll=poll,
                         feed=feed,
                         kind=delivery.kind,
-                        external_id=_storable(delivery.external_id)[:100],
+                        external_id=nul_free(delivery.external_id)[:100],
                         code=code[:50],
-                        problems=[_storable(problem.as_dict()) for problem in problems],
-                        source_timestamp=_storable(timestamp)[:40],
+                        problems=[nul_free(problem.as_dict()) for problem in problems],
+                        source_timestamp=nul_free(timestamp)[:40],
                         received_at=now,
                     )
                 )
