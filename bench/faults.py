@@ -3,8 +3,10 @@
 Every drill runs against PRIVATE services (tests/faults/services.py): its own
 PostgreSQL cluster (initdb + pg_ctl, a temporary directory, a free port) and
 its own redis-server, real gunicorn on loopback, real ``celery worker``s and a
-real ``celery beat`` whose inbox sweep runs every few seconds
-(INDEXES_INBOX_SWEEP_EVERY/_AFTER; production keeps 60 s / 2 min). Several
+real ``celery beat`` whose inbox sweep runs every 5 s for batches not enqueued
+for 15 s (INDEXES_INBOX_SWEEP_EVERY/_AFTER), or with ``--production-sweep`` the
+production defaults (every 15 s, 30 s). worker-kill and redis-stop measure the
+recovery: from the fault until every batch in flight at it is applied. Several
 client threads post bulk batches as source systems do: on a connection error or
 a 5xx they retry the same body with the same Idempotency-Key.
 
@@ -32,6 +34,7 @@ Usage (nothing shared is touched; everything it starts is stopped at exit):
 
     .venv/bin/python bench/faults.py --scenario all
     .venv/bin/python bench/faults.py --scenario redis-stop --redis-down 60 --cases 6000
+    .venv/bin/python bench/faults.py --production-sweep --scenario worker-kill
 
 Figures: docs/performance.md, section "Faults".
 """
@@ -195,6 +198,50 @@ def counts_check(drill: Drill, system, expected, deliveries) -> None:
     )
 
 
+def recovery_watch(drill: Drill, system, label: str) -> threading.Thread:
+    """Time from now until every batch of ``system`` pending now is applied, in a thread.
+
+    The figure "recovery after <label>" is what a source system waits, after the
+    fault, for a delivery that was in flight: with a killed worker its task stays
+    unacknowledged, with a lost Redis it is gone, and the sweeper must find it.
+    """
+    from django.db import connection
+
+    from indexes.models import InboxBatch
+    from tests.faults.workload import db_retry
+
+    started = time.monotonic()
+    pending = set(
+        db_retry(
+            lambda: list(
+                InboxBatch.objects.filter(source_system=system, status="pending").values_list(
+                    "id", flat=True
+                )
+            )
+        )
+    )
+
+    def left() -> int:
+        return InboxBatch.objects.filter(pk__in=pending, status="pending").count()
+
+    def watch() -> None:
+        try:
+            wait_for(lambda: db_retry(left) == 0, timeout=900, interval=0.5, what=label)
+            seconds = time.monotonic() - started
+            drill.figures[f"recovery after {label} ({len(pending)} batches in flight)"] = (
+                f"{seconds:.1f} s"
+            )
+            drill.event(f"every batch in flight at {label} applied after {seconds:.1f} s")
+        except Exception as exc:
+            drill.figures[f"recovery after {label}"] = f"not measured ({exc})"
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
 # --- scenarios -----------------------------------------------------------------------------
 
 
@@ -223,12 +270,15 @@ def ingest_under(stack: Stack, drill: Drill, args, fault, *, spread: float = 0.0
 
 
 def scenario_worker_kill(stack: Stack, drill: Drill, args) -> None:
+    watchers: list[threading.Thread] = []
+
     def fault(system, poster, total):
         for round_, fraction in enumerate((0.15, 0.5), start=1):
             wait_progress(system, fraction, total, timeout=args.timeout)
             victim = next(p for p in stack.processes if p.name.startswith("w") and p.alive())
             victim.kill(signal.SIGKILL)
             drill.event(f"SIGKILL {victim.name} (round {round_}) at {fraction:.0%} applied")
+            watchers.append(recovery_watch(drill, system, f"kill {round_}"))
             stack.processes.remove(victim)
             time.sleep(1.0)
             stack.worker(f"{victim.name}r")
@@ -236,6 +286,8 @@ def scenario_worker_kill(stack: Stack, drill: Drill, args) -> None:
         drill.figures["workers killed"] = 2
 
     ingest_under(stack, drill, args, fault)
+    for watcher in watchers:
+        watcher.join(timeout=args.timeout)
 
 
 def scenario_redis_stop(stack: Stack, drill: Drill, args) -> None:
@@ -250,9 +302,13 @@ def scenario_redis_stop(stack: Stack, drill: Drill, args) -> None:
         poster.phase = "after Redis is back"
         drill.figures["Redis down"] = f"{time.monotonic() - down:.1f} s"
         drill.event("Redis started again (empty: every queued task was lost)")
+        watchers.append(recovery_watch(drill, system, "Redis restart"))
 
+    watchers: list[threading.Thread] = []
     # Clients post before, during and after the outage.
     ingest_under(stack, drill, args, fault, spread=args.redis_down + 15)
+    for watcher in watchers:
+        watcher.join(timeout=args.timeout)
 
 
 def scenario_postgres_restart(stack: Stack, drill: Drill, args) -> None:
@@ -433,6 +489,13 @@ def main() -> int:
     parser.add_argument("--poll-redis-down", type=float, default=20.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=600.0, help="bound of every wait")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--production-sweep",
+        action="store_true",
+        help="keep the inbox sweep's production defaults (config/settings/base.py: every "
+        "15 s, batches not enqueued for 30 s) instead of the drills' 5 s / 15 s, to measure "
+        "recovery as production sees it",
+    )
     args = parser.parse_args()
 
     missing = services_missing()
@@ -440,8 +503,13 @@ def main() -> int:
         print(f"FAIL: {missing}")
         return 2
     names = SCENARIOS if args.scenario == "all" else (args.scenario,)
-    stack = Stack(sweep_every=5.0, sweep_after=15)
+    if args.production_sweep:
+        stack = Stack(sweep_every=None, sweep_after=None)
+    else:
+        stack = Stack(sweep_every=5.0, sweep_after=15)
     print(f"Private services and logs under {stack.root}", flush=True)
+    sweep = "production defaults" if args.production_sweep else "every 5 s, batches older than 15 s"
+    print(f"Inbox sweep: {sweep}", flush=True)
     drills = []
     # A SIGTERM (e.g. from `timeout`) still stops every child via the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -7,7 +7,8 @@
   the sweeper hands them to the workers later, so taking the web tier out of a
   load balancer would turn a delay into an outage.
 - ``/healthz/status``: everything an operator watches — database, Redis, Celery
-  workers and the inbox backlog — 503 when any is unhealthy.
+  workers and the inbox backlog — 503 when any is unhealthy. Parked inbox
+  batches (``parked_batches``) are counted but do not make it unhealthy.
 """
 
 from django.conf import settings
@@ -67,14 +68,19 @@ def _inbox() -> tuple[bool, dict]:
         pending = InboxBatch.objects.filter(status=InboxBatch.Status.PENDING).aggregate(
             batches=Count("id"), oldest=Min("received_at")
         )
+        parked = InboxBatch.objects.filter(status=InboxBatch.Status.PARKED).count()
     except Exception as exc:
         return False, {"status": "error", "error": type(exc).__name__}
     age = (timezone.now() - pending["oldest"]).total_seconds() if pending["oldest"] else 0.0
     stalled = age > INBOX_STALL_SECONDS
+    # Parked batches failed INDEXES_INBOX_MAX_TRIES times and wait for an operator
+    # (admin: indbakke-batches, "Prøv igen"); they are reported, not a reason for 503:
+    # every other delivery is still applied.
     return not stalled, {
         "status": "stalled" if stalled else "ok",
         "pending_batches": pending["batches"],
         "oldest_pending_seconds": round(age, 1),
+        "parked_batches": parked,
     }
 
 

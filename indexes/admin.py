@@ -13,11 +13,13 @@ Borgerblikket admin on top of these classes (override ``get_queryset`` and
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.cpr_shape import cpr_shapes_mask
+from config.logging import redact_cpr
 from indexes.masking import queryset_cpr_masked
 from indexes.models import (
     ApiCredential,
@@ -29,12 +31,14 @@ from indexes.models import (
     Document,
     Grant,
     GrantedBenefit,
+    InboxBatch,
     Municipality,
     Payment,
     SourceSystem,
 )
 from indexes.selectors import records_citizens, records_for_admin
 from indexes.services.access import RECORD_KINDS, data_access_record_many
+from indexes.services.inbox import inbox_batch_retry
 from indexes.sources import admin as sources_admin  # noqa: F401 - registers feeds, polls
 
 
@@ -364,3 +368,48 @@ class ChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@admin.register(InboxBatch)
+class InboxBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bulk deliveries waiting, done or parked; a parked batch failed
+    ``INDEXES_INBOX_MAX_TRIES`` times and is retried from here once its cause is fixed.
+    Records are counted, never shown (they hold CPR numbers)."""
+
+    list_display = (
+        "id", "source_system", "status", "received_at", "record_count", "tries", "parked_at",
+        "short_error",
+    )  # fmt: skip
+    list_filter = ("status", "source_system__municipality")
+    list_select_related = ("source_system",)
+    search_fields = ("=id",)
+    date_hierarchy = "received_at"
+    fields = (
+        "id", "source_system", "status", "received_at", "record_count", "enqueued_at",
+        "attempts", "tries", "parked_at", "finished_at", "outcomes", "shown_error",
+    )  # fmt: skip
+    readonly_fields = fields
+    actions = ["retry"]
+
+    @admin.display(description=_("seneste fejl"))
+    def short_error(self, batch: InboxBatch) -> str:
+        return redact_cpr(batch.last_error.splitlines()[0])[:120] if batch.last_error else ""
+
+    @admin.display(description=_("seneste fejl"))
+    def shown_error(self, batch: InboxBatch) -> str:
+        return redact_cpr(batch.last_error) or "—"
+
+    @admin.display(description=_("poster efter udfald"))
+    def outcomes(self, batch: InboxBatch) -> str:
+        counts = batch.records.values_list("outcome").annotate(n=Count("id")).order_by("outcome")
+        return ", ".join(f"{outcome}: {n}" for outcome, n in counts) or "—"
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Prøv parkerede batches igen"), permissions=["retry"])
+    def retry(self, request, queryset):
+        count = inbox_batch_retry(batch_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request, _("%d parkerede batches sat i kø igen.") % count, messages.SUCCESS
+        )

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
@@ -167,24 +168,75 @@ class BooleanField(WireField, serializers.BooleanField):
         return value
 
 
+# What PostgreSQL and the Europe/Copenhagen time zone can hold. Python's dates end at
+# years 1 and 9999, so a date-time in year 1 or 9999 may not survive the conversion to
+# UTC or to Copenhagen time (OverflowError in the worker); PostgreSQL's timestamptz
+# refuses UTC offsets of 16 hours or more ("time zone displacement out of range").
+# Every date and date-time of every record is bounded here, before it is accepted.
+DATE_MIN = datetime.date(2, 1, 1)
+DATE_MAX = datetime.date(9998, 12, 31)
+MAX_UTC_OFFSET = datetime.timedelta(hours=16)  # exclusive: -15:59:59 … +15:59:59
+# The same bounds for the OpenAPI schema (JSON Schema patterns, ECMA 262):
+# years 0002-9998, offsets Z or ±00:00 … ±15:59.
+_YEAR_PATTERN = (
+    r"(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+)
+DATE_PATTERN = rf"^{_YEAR_PATTERN}-[0-9]{{2}}-[0-9]{{2}}$"
+DATETIME_PATTERN = (
+    rf"^{_YEAR_PATTERN}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?"
+    r"(?:Z|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])$"
+)
+_DATE_RANGE = f"between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}"
+
+
+def _plain(value: Any) -> bool:
+    """A string of printable ASCII: Python's parsers also take other digits (Arabic-Indic)
+    and some control characters (a NUL), which neither the schema nor PostgreSQL does."""
+    return isinstance(value, str) and value.isascii() and value.isprintable()
+
+
+def _date_in_range(value: datetime.date) -> None:
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise FieldProblem("out_of_range", f"Must be {_DATE_RANGE}.")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date",
+        "pattern": DATE_PATTERN,
+        "description": f"YYYY-MM-DD, {_DATE_RANGE}.",
+    }
+)
 class DateField(WireField, serializers.DateField):
     def check(self, value: Any) -> datetime.date:
-        if isinstance(value, str) and len(value) == 10:
+        if _plain(value) and len(value) == 10:
             try:
                 parsed = parse_date(value)
             except ValueError:
                 parsed = None
             if parsed is not None:
+                _date_in_range(parsed)
                 return parsed
         raise FieldProblem("invalid_date", "Must be a date as YYYY-MM-DD.")
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": DATETIME_PATTERN,
+        "description": (
+            f"ISO 8601 with a UTC offset, {_DATE_RANGE}; the offset Z or within ±15:59."
+        ),
+    }
+)
 class DateTimeField(WireField, serializers.DateTimeField):
     """ISO 8601 with a UTC offset: ordering by source time must not depend on a guess."""
 
     def check(self, value: Any) -> datetime.datetime:
         parsed = None
-        if isinstance(value, str) and "T" in value:
+        if _plain(value) and "T" in value:
             try:
                 parsed = parse_datetime(value)
             except ValueError:
@@ -194,11 +246,15 @@ class DateTimeField(WireField, serializers.DateTimeField):
                 "invalid_datetime",
                 "Must be an ISO 8601 date-time with UTC offset, e.g. 2024-05-01T10:00:00+02:00.",
             )
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
+        offset = parsed.utcoffset() if parsed.tzinfo is not None else None
+        if offset is None:
             raise FieldProblem(
                 "timezone_required",
                 "Must carry a UTC offset, e.g. 2024-05-01T10:00:00+02:00 or ...Z.",
             )
+        if abs(offset) >= MAX_UTC_OFFSET:
+            raise FieldProblem("out_of_range", "The UTC offset must be within ±15:59.")
+        _date_in_range(parsed.date())
         return parsed
 
 

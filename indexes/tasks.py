@@ -3,13 +3,8 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from indexes.services.inbox import inbox_batch_process, inbox_sweep
-
-# Only these are transient (database restarted, connection dropped); anything
-# else is a bug and must surface, not loop.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+from indexes.services.inbox import TRANSIENT_ERRORS, inbox_batch_process, inbox_sweep
 
 
 @shared_task(

@@ -77,7 +77,7 @@ def test_a_stalled_inbox_is_reported(client):
 def test_an_empty_inbox_is_healthy():
     assert health._inbox() == (
         True,
-        {"status": "ok", "pending_batches": 0, "oldest_pending_seconds": 0.0},
+        {"status": "ok", "pending_batches": 0, "oldest_pending_seconds": 0.0, "parked_batches": 0},
     )
 
 

@@ -132,17 +132,27 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Defaults the DatabaseScheduler copies into its tables (editable in the admin).
-# INDEXES_INBOX_SWEEP_EVERY/_AFTER (seconds) only shorten the sweep for fault
-# drills (bench/faults.py, tests/faults/); unset: every 60 s, batches older than
-# indexes.services.inbox.SWEEP_AFTER.
-_SWEEP_AFTER = env.int("INDEXES_INBOX_SWEEP_AFTER", default=0)
+# The inbox sweep (indexes.services.inbox.inbox_sweep) re-enqueues pending batches
+# not enqueued for INDEXES_INBOX_SWEEP_AFTER seconds: after a killed worker (its
+# task stays unacknowledged in Redis for the visibility timeout, an hour) or a lost
+# Redis (queued tasks gone), a batch is picked up again within AFTER + EVERY
+# seconds. 30 s is far above a batch's own processing time (~1 s for 1,000
+# records, docs/performance.md), so a busy worker is rarely sent a duplicate, and
+# a duplicate is harmless (it finds the batch done, or taken by another worker).
+# Measured recovery with these defaults: docs/performance.md, "Faults".
+INDEXES_INBOX_SWEEP_EVERY = env.float("INDEXES_INBOX_SWEEP_EVERY", default=15.0)
+INDEXES_INBOX_SWEEP_AFTER = env.int("INDEXES_INBOX_SWEEP_AFTER", default=30)
+# A batch whose processing failed this many times (an error other than a lost
+# database connection, or a worker killed mid-batch) is parked with its reason:
+# the admin shows it with a retry action, /healthz/status counts it.
+INDEXES_INBOX_MAX_TRIES = env.int("INDEXES_INBOX_MAX_TRIES", default=5)
+# Defaults the DatabaseScheduler copies into its tables at every beat start.
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue inbox batches that sat unprocessed (broker down, worker killed).
     "indexes-inbox-sweep": {
         "task": "indexes.inbox_sweep",
-        "schedule": env.float("INDEXES_INBOX_SWEEP_EVERY", default=60.0),
-        "kwargs": {"older_than_seconds": _SWEEP_AFTER} if _SWEEP_AFTER else {},
+        "schedule": INDEXES_INBOX_SWEEP_EVERY,
+        "kwargs": {},
     },
 }
 

@@ -104,7 +104,10 @@ class BatchDetailApi(IndexApiView):
             problems = ProblemErrorSerializer(many=True)
 
         id = serializers.UUIDField()
-        status = serializers.CharField(help_text="pending until every record has an outcome.")
+        status = serializers.CharField(
+            help_text="pending until every record has an outcome, then done; parked when "
+            "processing failed again and again (the operators are alerted and retry it)."
+        )
         received_at = serializers.DateTimeField()
         finished_at = serializers.DateTimeField(allow_null=True)
         record_count = serializers.IntegerField()

@@ -68,10 +68,11 @@ def idempotent(view_method):
         if key is None:
             with transaction.atomic():
                 return view_method(self, request, *args, **kwargs)
-        if not key or len(key) > MAX_KEY_LENGTH:
+        # Printable characters only: PostgreSQL text cannot hold a NUL (was a 500).
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise ProblemError(
                 status_code=422,
-                detail=f"{HEADER} skal være 1-{MAX_KEY_LENGTH} tegn.",
+                detail=f"{HEADER} skal være 1-{MAX_KEY_LENGTH} synlige tegn.",
                 errors=[{"pointer": "", "code": "invalid_idempotency_key", "message": HEADER}],
             )
         source_system = request.user.source_system

@@ -5,10 +5,10 @@ service. The request body of a PUT is a record in the wire format of
 ``indexes.payloads``; ordering by ``source_timestamp`` is the services' rule.
 """
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -83,13 +83,15 @@ SOURCE_TIMESTAMP = OpenApiParameter(
 )
 
 
-def _aware_datetime(raw: str):
-    """``raw`` as an aware datetime, or None (empty, malformed, impossible or naive)."""
+def _timestamp_parse(raw: str):
+    """``raw`` as an aware datetime the index can store, or the ``FieldProblem`` why not.
+
+    The same check as a record's ``source_timestamp`` (format, offset, bounds).
+    """
     try:
-        value = parse_datetime(raw.strip())
-    except ValueError:  # well formed but impossible, e.g. month 13
-        return None
-    return value if value is not None and value.tzinfo is not None else None
+        return payloads.DateTimeField().check(raw.strip())
+    except payloads.FieldProblem as problem:
+        return problem
 
 
 def _etag(version: int) -> str:
@@ -150,10 +152,63 @@ def _citizen_reads_log(*, source_system: SourceSystem, kind: str, records: list[
 
 
 class RecordPagination(CursorPagination):
+    """Cursor pages in id order; a cursor or page size that is not one is a 400 naming it.
+
+    DRF answers a malformed cursor 404 and lets a well-formed one with a position
+    that is no id through to the query (a 500), and ignores a bad ``page_size``.
+    """
+
     ordering = "id"
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    @staticmethod
+    def _refuse(name: str, message: str):
+        return ProblemError(
+            status_code=400,
+            detail=f"{name} er ugyldig.",
+            errors=[{"pointer": name, "code": "invalid", "message": message}],
+        )
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
+            raise self._refuse(
+                "page_size",
+                f"A whole number from 1 (more than {self.max_page_size} gives {self.max_page_size}).",
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999999999}
+                parameter["description"] = (
+                    f"Records per page, 1 or more (default {self.page_size}; "
+                    f"more than {self.max_page_size} gives {self.max_page_size})."
+                )
+        return parameters
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = False
+        position = getattr(cursor, "position", None)
+        if (
+            cursor is False
+            or (
+                position is not None
+                and not (position.isascii() and position.isdigit() and len(position) <= 18)
+            )
+            or (cursor and cursor.offset > 10**6)
+        ):
+            raise self._refuse("cursor", "Not a cursor of this list: use the next/previous links.")
+        return cursor
 
 
 def _record_detail_view(segment: str, kind: str, serializer):
@@ -264,21 +319,22 @@ def _record_detail_view(segment: str, kind: str, serializer):
                 )
                 if raw is not None
             ]
-            raw = given[0] if given else None
-            timestamps = [_aware_datetime(value) for value in given]
-            timestamp = timestamps[0] if timestamps else None
-            if not timestamps or None in timestamps:
+            parsed = [_timestamp_parse(value) for value in given]
+            wrong = [p for p in parsed if isinstance(p, payloads.FieldProblem)]
+            if not parsed or wrong:
                 raise ProblemError(
                     status_code=422,
                     detail="Source-Timestamp (ISO 8601 med tidszone) skal angives ved tilbagekaldelse.",
                     errors=[
                         {
                             "pointer": "/source_timestamp",
-                            "code": "required" if not raw else "invalid_datetime",
-                            "message": "Source-Timestamp header: ISO 8601 datetime with offset.",
+                            "code": wrong[0].code if wrong else "required",
+                            "message": "Source-Timestamp header: "
+                            + (wrong[0].message if wrong else "ISO 8601 datetime with offset."),
                         }
                     ],
                 )
+            timestamp = parsed[0]
             _precondition_check(
                 request, source_system=self.source_system, kind=kind, external_id=external_id
             )

@@ -16,6 +16,9 @@ class InboxBatch(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")
         DONE = "done", _("Færdig")
+        # Failed INDEXES_INBOX_MAX_TRIES times: left alone until an operator retries it
+        # (admin action), so it never blocks the sweeper or the health report.
+        PARKED = "parked", _("Parkeret")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source_system = models.ForeignKey(
@@ -26,6 +29,11 @@ class InboxBatch(models.Model):
     record_count = models.PositiveIntegerField(default=0)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Runs that began and did not finish (an error, a killed worker); a transient
+    # database error does not count. At INDEXES_INBOX_MAX_TRIES the batch is parked.
+    tries = models.PositiveIntegerField(_("forsøg uden at blive færdig"), default=0)
+    last_error = models.TextField(_("seneste fejl"), blank=True)
+    parked_at = models.DateTimeField(_("parkeret"), null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -36,6 +44,11 @@ class InboxBatch(models.Model):
                 fields=["received_at"],
                 name="inbox_batch_pending_idx",
                 condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["parked_at"],
+                name="inbox_batch_parked_idx",
+                condition=models.Q(status="parked"),
             ),
         ]
 

@@ -40,3 +40,18 @@ def pointer_join(base: str, *parts: str | int) -> str:
     """Extend a JSON pointer, escaping ``~`` and ``/`` in keys (RFC 6901 §3)."""
     escaped = [str(part).replace("~", "~0").replace("/", "~1") for part in parts]
     return "/".join([base, *escaped]) if escaped else base
+
+
+def nul_free(value):
+    """``value`` (text, or JSON of dicts and lists) with every NUL written out as ``\\u0000``.
+
+    PostgreSQL text and jsonb cannot hold a NUL, and what is kept of a rejected
+    record (its id, a field name in a pointer, its timestamp) may carry one.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {nul_free(key): nul_free(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [nul_free(item) for item in value]
+    return value

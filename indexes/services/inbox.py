@@ -8,6 +8,7 @@ beat) enqueues the batch later. Processing is idempotent and serialised per
 batch, so a redelivered or duplicated task never applies a record twice.
 """
 
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -15,13 +16,15 @@ from dataclasses import asdict
 from datetime import timedelta
 
 import kombu.exceptions
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from config.logging import redact_cpr
 from indexes.models import IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
 from indexes.services.bulk import rows_insert
-from indexes.services.errors import Problem, RecordNotFound, RecordRejected
+from indexes.services.errors import Problem, RecordNotFound, RecordRejected, nul_free
 from indexes.services.ingestion import RECORD_KINDS, records_apply_many, records_validate_many
 
 logger = logging.getLogger(__name__)
@@ -32,9 +35,14 @@ MAX_BATCH_RECORDS = 1000
 # Half a batch (MAX_BATCH_RECORDS): against 250, about 7 % less worker wall time
 # (docs/performance.md, "Ingestion"), and a killed worker still loses at most 500.
 PROCESS_CHUNK = 500
-# A pending batch not (re-)enqueued for this long is enqueued again by the sweeper
-# (well before /healthz/status calls the inbox stalled, after 5 minutes).
-SWEEP_AFTER = timedelta(minutes=2)
+# Sweeper batch size: pending batches enqueued again per run, the least-tried first.
+SWEEP_LIMIT = 500
+# Only these are transient (database restarted, connection dropped): they are
+# retried and do not count towards parking a batch; anything else is a bug or a
+# poisoned batch and must surface, not loop.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# Key space of the per-batch advisory locks (pg_try_advisory_lock(int, int)).
+_LOCK_CLASS = 0x1B0C
 # How long stored Idempotency-Key answers are kept.
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 
@@ -133,10 +141,10 @@ def inbox_batch_receive(
                 {
                     "position": index,
                     "kind": kind,
-                    "external_id": rejection["external_id"],
+                    "external_id": nul_free(rejection["external_id"]),
                     "payload": {},
                     "outcome": InboxRecord.Outcome.REJECTED.value,
-                    "problems": rejection["problems"],
+                    "problems": nul_free(rejection["problems"]),
                     "processed_at": now,
                 }
             )
@@ -242,11 +250,117 @@ def _records_apply(
 def inbox_batch_process(*, batch_id: uuid.UUID) -> InboxBatch | None:
     """Apply the pending records of ``batch_id`` in position order; mark the batch done.
 
-    Safe to call any number of times, concurrently too: each chunk runs in one
-    transaction holding the batch row locked, so two workers never apply the
-    same record (the second waits, then sees the first one's outcomes), and a
-    killed worker's chunk rolls back whole. Returns ``None`` for an unknown batch.
+    Safe to call any number of times, concurrently too: a call returns at once
+    when another worker is processing the batch, and each chunk runs in one
+    transaction holding the batch row locked, so two workers never apply the same
+    record and a killed worker's chunk rolls back whole. A run that fails (any
+    error but a lost database connection) or dies counts as a try; after
+    ``INDEXES_INBOX_MAX_TRIES`` the batch is parked with the reason and no longer
+    processed or swept (``inbox_batch_retry`` puts it back). Returns ``None``
+    for an unknown batch.
     """
+    with _batch_claimed(batch_id) as claimed:
+        if not claimed:
+            # Another worker holds it and finishes it (a duplicate task from the sweeper).
+            return InboxBatch.objects.filter(pk=batch_id).first()
+        tries = _try_begin(batch_id)
+        if tries is None:
+            return InboxBatch.objects.filter(pk=batch_id).first()  # done, parked or unknown
+        try:
+            return _chunks_apply(batch_id)
+        except TRANSIENT_ERRORS:
+            # Not the batch's fault (the task retries it); best effort, the database may be gone.
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                InboxBatch.objects.filter(pk=batch_id, tries__gt=0).update(tries=F("tries") - 1)
+            raise
+        except BaseException as exc:  # a time limit too; the task still fails as before
+            try:
+                _try_failed(batch_id, tries=tries, reason=f"{type(exc).__name__}: {exc}")
+            except Exception:  # the original error is the one to surface
+                logger.exception("Inbox batch %s: its failure could not be recorded", batch_id)
+            raise
+
+
+@contextlib.contextmanager
+def _batch_claimed(batch_id: uuid.UUID):
+    """A session lock on ``batch_id`` while this worker processes it (PostgreSQL).
+
+    Released by PostgreSQL when the worker dies with its connection; on SQLite
+    (tasks run in-process) there is no concurrency to guard against.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = [_LOCK_CLASS, int.from_bytes(uuid.UUID(str(batch_id)).bytes[:4], "big", signed=True)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        claimed = cursor.fetchone()[0]
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            with contextlib.suppress(*TRANSIENT_ERRORS), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+
+def _try_begin(batch_id: uuid.UUID) -> int | None:
+    """Count a try of a pending batch (committed at once); park it if it used up its tries.
+
+    Returns the try's number, or ``None`` when the batch is not (or no longer) pending.
+    """
+    with transaction.atomic():
+        batch = (
+            InboxBatch.objects.select_for_update(no_key=True)
+            .filter(pk=batch_id, status=InboxBatch.Status.PENDING)
+            .first()
+        )
+        if batch is None:
+            return None
+        if batch.tries >= settings.INDEXES_INBOX_MAX_TRIES:
+            # The runs before this one began and never finished: workers killed on it.
+            _park(
+                batch,
+                batch.last_error
+                or f"Stopped {batch.tries} times without finishing (a worker killed or lost).",
+            )
+            return None
+        batch.tries += 1
+        batch.save(update_fields=["tries"])
+        return batch.tries
+
+
+def _try_failed(batch_id: uuid.UUID, *, tries: int, reason: str) -> None:
+    reason = redact_cpr(reason)[:2000]
+    logger.error(
+        "Inbox batch %s failed (try %d of %d): %s",
+        batch_id,
+        tries,
+        settings.INDEXES_INBOX_MAX_TRIES,
+        reason.splitlines()[0][:200] if reason else "",
+    )
+    with transaction.atomic():
+        batch = InboxBatch.objects.select_for_update(no_key=True).filter(pk=batch_id).first()
+        if batch is None or batch.status != InboxBatch.Status.PENDING:
+            return
+        batch.last_error = reason
+        batch.save(update_fields=["last_error"])
+        if batch.tries >= settings.INDEXES_INBOX_MAX_TRIES:
+            _park(batch, reason)
+
+
+def _park(batch: InboxBatch, reason: str) -> None:
+    batch.status = InboxBatch.Status.PARKED
+    batch.parked_at = timezone.now()
+    batch.last_error = reason
+    batch.save(update_fields=["status", "parked_at", "last_error"])
+    logger.error(
+        "Inbox batch %s parked after %d tries; retry it from the admin once fixed.",
+        batch.pk,
+        batch.tries,
+    )
+
+
+def _chunks_apply(batch_id: uuid.UUID) -> InboxBatch | None:
     while True:
         with transaction.atomic():
             # Blocking FOR NO KEY UPDATE: a second worker on the same batch waits
@@ -260,7 +374,7 @@ def inbox_batch_process(*, batch_id: uuid.UUID) -> InboxBatch | None:
                 .filter(pk=batch_id)
                 .first()
             )
-            if batch is None or batch.status == InboxBatch.Status.DONE:
+            if batch is None or batch.status != InboxBatch.Status.PENDING:
                 return batch
             rows = list(
                 batch.records.filter(outcome=InboxRecord.Outcome.PENDING)
@@ -275,17 +389,45 @@ def inbox_batch_process(*, batch_id: uuid.UUID) -> InboxBatch | None:
             _records_apply(source_system=batch.source_system, batch=batch, rows=rows)
 
 
-def inbox_sweep(*, older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[uuid.UUID]:
+def inbox_batch_retry(*, batch_ids: list[uuid.UUID]) -> int:
+    """Put parked batches back to pending with fresh tries and enqueue them; how many."""
+    now = timezone.now()
+    ids = list(
+        InboxBatch.objects.filter(pk__in=batch_ids, status=InboxBatch.Status.PARKED).values_list(
+            "id", flat=True
+        )
+    )
+    InboxBatch.objects.filter(pk__in=ids).update(
+        status=InboxBatch.Status.PENDING, tries=0, parked_at=None, enqueued_at=None
+    )
+    logger.info("%d parked inbox batches put back to pending at %s", len(ids), now.isoformat())
+
+    def enqueue() -> None:
+        for batch_id in ids:
+            inbox_batch_enqueue(batch_id=batch_id)
+
+    transaction.on_commit(enqueue, robust=True)
+    return len(ids)
+
+
+def inbox_sweep(
+    *, older_than: timedelta | None = None, limit: int = SWEEP_LIMIT
+) -> list[uuid.UUID]:
     """Enqueue pending batches not enqueued within ``older_than``; expire idempotency keys.
 
-    Covers a broker that was down at enqueue time and a worker killed mid-batch
-    (its task message is not redelivered until the visibility timeout).
+    ``older_than`` defaults to ``INDEXES_INBOX_SWEEP_AFTER`` seconds. Covers a
+    broker that was down at enqueue time and a worker killed mid-batch (its task
+    message is not redelivered until the visibility timeout). Parked batches are
+    left alone, and the least-tried batches go first, so batches that keep
+    failing never crowd out the others.
     """
+    if older_than is None:
+        older_than = timedelta(seconds=settings.INDEXES_INBOX_SWEEP_AFTER)
     cutoff = timezone.now() - older_than
     batch_ids = list(
         InboxBatch.objects.filter(status=InboxBatch.Status.PENDING, received_at__lte=cutoff)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff))
-        .order_by("received_at")
+        .order_by("tries", "received_at")
         .values_list("id", flat=True)[:limit]
     )
     for batch_id in batch_ids:

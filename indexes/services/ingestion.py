@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
@@ -173,38 +173,92 @@ def records_apply_many(
     others still apply. All writes happen in one transaction (a savepoint when
     called inside one). Several deliveries of the same record in one batch are
     applied in their order. If the database refuses the batch (a concurrent
-    writer created the same record or case number), the items are applied one
-    by one instead.
+    writer created the same record or case number, or a value it cannot hold),
+    the items are applied in ever smaller parts, each in a savepoint, until the
+    record at fault stands alone: it is rejected (``conflict`` or
+    ``not_storable``) and every other record applies.
     """
     items = list(items)
     received_at = received_at or timezone.now()
+    if len(items) == 1:
+        return [_record_apply_alone(source_system, items[0], received_at)]
     try:
-        with transaction.atomic():
-            return _Batch(source_system, items, received_at=received_at, write=True).run()
-    except IntegrityError:
-        if len(items) > 1:
-            logger.info("batch of %d refused by the database; applying one by one", len(items))
-            return [
-                records_apply_many(
-                    source_system=source_system, items=[item], received_at=received_at
-                )[0]
-                for item in items
-            ]
-    # One record raced a concurrent writer; its row is visible now, so try once more.
-    try:
-        with transaction.atomic():
-            return _Batch(source_system, items, received_at=received_at, write=True).run()
-    except IntegrityError:
-        logger.warning("record refused by the database twice", exc_info=True)
-        return [
-            RecordRejected(
+        return _attempt(source_system, items, received_at)
+    except (IntegrityError, *STORAGE_ERRORS) as exc:
+        logger.info(
+            "batch of %d refused by the database (%s); applying it in parts",
+            len(items),
+            type(exc).__name__,
+        )
+    results: list[Any] = [None] * len(items)
+    # In apply order (cases, grants, documents, payments; delivery order within a
+    # kind), so a record still comes after the records it names.
+    order = sorted(range(len(items)), key=lambda i: _APPLY_RANK.get(items[i][0], len(APPLY_ORDER)))
+    _apply_in_parts(source_system, items, order, received_at, results)
+    return results
+
+
+# Errors a record's own values can cause when it is written, past validation (a
+# value PostgreSQL or the time-zone conversion cannot hold): the record is rejected
+# as ``not_storable``. Anything else (a lost connection, a bug) fails the whole call,
+# so a transient failure never rejects a record for good.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (DataError, ArithmeticError, ValueError, TypeError)
+_APPLY_RANK = {kind: rank for rank, kind in enumerate(APPLY_ORDER)}
+NOT_STORABLE = Problem(
+    "",
+    "not_storable",
+    "The index cannot store this record (a value outside what the database holds); "
+    "nothing of it was written.",
+)
+
+
+def _attempt(source_system, items: list, received_at) -> list:
+    with transaction.atomic():
+        return _Batch(source_system, items, received_at=received_at, write=True).run()
+
+
+def _apply_in_parts(source_system, items, positions: list[int], received_at, results) -> None:
+    """Apply ``items`` at ``positions`` in two halves, splitting a refused half again."""
+    half = len(positions) // 2
+    for part in (positions[:half], positions[half:]):
+        if len(part) == 1:
+            results[part[0]] = _record_apply_alone(source_system, items[part[0]], received_at)
+            continue
+        if not part:
+            continue
+        try:
+            outcomes = _attempt(source_system, [items[i] for i in part], received_at)
+        except (IntegrityError, *STORAGE_ERRORS):
+            _apply_in_parts(source_system, items, part, received_at, results)
+        else:
+            for position, outcome in zip(part, outcomes, strict=True):
+                results[position] = outcome
+
+
+def _record_apply_alone(source_system, item, received_at) -> Outcome | RecordRejected:
+    for attempt in (1, 2):
+        try:
+            return _attempt(source_system, [item], received_at)[0]
+        except IntegrityError:
+            if attempt == 1:
+                continue  # raced a concurrent writer; its row is visible now, so try once more
+            logger.warning("record refused by the database twice", exc_info=True)
+            return RecordRejected(
                 [
                     Problem(
                         "", "conflict", "A concurrent delivery changed this record; send it again."
                     )
                 ]
             )
-        ]
+        except STORAGE_ERRORS as exc:
+            # The class only: the message may quote a value (a CPR number).
+            logger.warning(
+                "%s record refused by the database (%s): rejected as not storable",
+                item[0],
+                type(exc).__name__,
+            )
+            return RecordRejected([NOT_STORABLE])
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def record_retract(

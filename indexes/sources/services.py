@@ -21,7 +21,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.logging import redact_cpr
 from indexes.models import FeedCursor, FeedPoll, FeedRejection, SourceFeed, SourceSystem
-from indexes.services.errors import RecordRejected
+from indexes.services.errors import RecordRejected, nul_free
 from indexes.services.ingestion import records_apply_many
 from indexes.sources.adapters import DEFAULT_ADAPTER, adapter_get
 from indexes.sources.adapters.base import Page, PageUnreadable
@@ -263,17 +263,16 @@ def _page_apply(*, feed: SourceFeed, poll: FeedPoll, position: str, page: Page) 
             code = problems[0].code if problems else "rejected"
             by_code[code] += 1
             if len(rejections) < REJECTIONS_KEPT_PER_PAGE:
+                timestamp = str((delivery.payload or {}).get("source_timestamp", ""))
                 rejections.append(
                     FeedRejection(
                         poll=poll,
                         feed=feed,
                         kind=delivery.kind,
-                        external_id=delivery.external_id[:100],
+                        external_id=nul_free(delivery.external_id)[:100],
                         code=code[:50],
-                        problems=[problem.as_dict() for problem in problems],
-                        source_timestamp=str((delivery.payload or {}).get("source_timestamp", ""))[
-                            :40
-                        ],
+                        problems=[nul_free(problem.as_dict()) for problem in problems],
+                        source_timestamp=nul_free(timestamp)[:40],
                         received_at=now,
                     )
                 )

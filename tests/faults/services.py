@@ -315,16 +315,16 @@ class Stack:
 
     ``env`` is what every child gets: production-like settings (persistent,
     health-checked connections), the private database and broker, and a fast
-    inbox sweep (``INDEXES_INBOX_SWEEP_EVERY``/``_AFTER``; production keeps
-    60 s / 2 min).
+    inbox sweep (``INDEXES_INBOX_SWEEP_EVERY``/``_AFTER``; ``None`` keeps the
+    production defaults of config/settings/base.py, 15 s / 30 s).
     """
 
     def __init__(
         self,
         *,
         database: str = "overblik",
-        sweep_every: float = 2.0,
-        sweep_after: int = 5,
+        sweep_every: float | None = 2.0,
+        sweep_after: int | None = 5,
         root: Path | None = None,
     ):
         self.root = root or Path(tempfile.mkdtemp(prefix="overblik-faults-"))
@@ -343,19 +343,34 @@ class Stack:
 
     @property
     def env(self) -> dict:
-        return os.environ | {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            # Production refuses weak keys: throw-away ones of this run (one for all processes).
-            "DJANGO_SECRET_KEY": DRILL_SECRET_KEY,
-            "OVERBLIK_CPR_HMAC_KEY": DRILL_CPR_HMAC_KEY,
-            "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": self.postgres.url(self.database),
-            "CELERY_BROKER_URL": self.redis.url(0),
-            "INDEXES_INBOX_SWEEP_EVERY": str(self.sweep_every),
-            "INDEXES_INBOX_SWEEP_AFTER": str(self.sweep_after),
-            "PYTHONUNBUFFERED": "1",
+        sweep = {
+            name: str(value)
+            for name, value in (
+                ("INDEXES_INBOX_SWEEP_EVERY", self.sweep_every),
+                ("INDEXES_INBOX_SWEEP_AFTER", self.sweep_after),
+            )
+            if value is not None
         }
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in ("INDEXES_INBOX_SWEEP_EVERY", "INDEXES_INBOX_SWEEP_AFTER")
+        }
+        return (
+            inherited
+            | sweep
+            | {
+                "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                # Production refuses weak keys: throw-away ones of this run (one for all processes).
+                "DJANGO_SECRET_KEY": DRILL_SECRET_KEY,
+                "OVERBLIK_CPR_HMAC_KEY": DRILL_CPR_HMAC_KEY,
+                "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
+                "DJANGO_SECURE_SSL_REDIRECT": "false",
+                "DATABASE_URL": self.postgres.url(self.database),
+                "CELERY_BROKER_URL": self.redis.url(0),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
 
     # --- services -----------------------------------------------------------------------
 
@@ -452,18 +467,32 @@ class Stack:
         return process
 
     def _wait_worker(self, process: Process, hostname: str, timeout: float) -> None:
-        ready = "ready."
+        """Until the worker answers Celery's own ping on the private broker.
+
+        Not its "ready." log line: that is an INFO line, gone with DJANGO_LOG_LEVEL=WARNING.
+        """
+        from celery import Celery
+
+        url = self.redis.url(0)
+        # An app of its own on the private broker (this process's app may point elsewhere,
+        # e.g. the test suite's Redis); every broker URL set, reads and writes alike.
+        pinger = Celery("faults-ping", set_as_current=False)
+        pinger.conf.update(
+            broker_url=url, broker_read_url=url, broker_write_url=url, accept_content=["json"]
+        )
 
         def answered() -> bool:
             if not process.alive():
                 raise RuntimeError(f"celery worker exited; see {process.log}")
-            # The worker logs "<hostname> ready." once it consumes (no broker client needed).
-            text = process.log.read_text(errors="replace") if process.log.exists() else ""
-            return any(
-                hostname in line and line.rstrip().endswith(ready) for line in text.splitlines()
-            )
+            try:
+                return bool(pinger.control.ping(destination=[hostname], timeout=0.5))
+            except Exception:  # Redis (re)starting: not yet
+                return False
 
-        wait_for(answered, timeout=timeout, interval=0.2, what=f"worker {hostname}")
+        try:
+            wait_for(answered, timeout=timeout, interval=0.2, what=f"worker {hostname}")
+        finally:
+            pinger.close()
 
     def beat(self) -> Process:
         return self._process(

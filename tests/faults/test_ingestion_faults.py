@@ -126,3 +126,11 @@ def test_postgres_restarted_twice_during_ingestion_loses_and_repeats_nothing(dri
     # A client sees 202, or 503 + Retry-After while the server restarts; never a 500.
     assert set(poster.answers) <= {"202", "503"}, poster.answers
     assert_counted(drill, system, expected, deliveries)
+
+
+def test_a_worker_that_logs_only_warnings_is_still_seen_ready(drill, monkeypatch):
+    """Readiness is Celery's own ping, not the worker's INFO "ready." line (issue 12.13)."""
+    monkeypatch.setenv("DJANGO_LOG_LEVEL", "WARNING")
+    worker = drill.stack.worker("quiet", timeout=60)
+    assert worker.alive()
+    assert "ready." not in worker.log.read_text(errors="replace")  # the old signal is absent

@@ -149,3 +149,44 @@ def test_broker_down_at_post_still_accepts_and_the_sweeper_delivers(client, cele
     assert inbox_sweep(older_than=timedelta(0)) == [batch.id]
     wait_until(lambda: all_done([batch.id]))
     assert Case.objects.get().external_id == "c-1"
+
+
+def test_batches_poisoned_before_the_bounds_existed_are_drained_and_health_stays_green(
+    client, celery_worker
+):
+    """Records stored in the inbox by a version without the date bounds (the upgrade
+    case): the worker checks them again, rejects each poison record alone and applies
+    the rest (before: the chunk rolled back and the batch was swept for ever)."""
+    from config import health
+
+    poisons = [
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:30:00+01:00",
+        "2024-01-01T00:00:00+16:00",
+        "2024-01-01T00:00:00-23:59",
+    ]
+    with broker_at("redis://127.0.0.1:1/0"):  # stored, not enqueued: the sweeper hands it over
+        body = post(client, [{"kind": "case", "record": case_record(f"c-{i}")} for i in range(8)])
+    batch = InboxBatch.objects.get(pk=body["id"])
+    for position, poison in zip((1, 3, 4, 6), poisons, strict=True):
+        record = InboxRecord.objects.get(batch=batch, position=position)
+        record.payload = record.payload | {"source_timestamp": poison}
+        record.save(update_fields=["payload"])
+
+    assert inbox_sweep(older_than=timedelta(0)) == [batch.id]
+    wait_until(lambda: all_done([batch.id]))
+
+    outcomes = dict(InboxRecord.objects.filter(batch=batch).values_list("position", "outcome"))
+    assert [p for p, o in sorted(outcomes.items()) if o == "rejected"] == [1, 3, 4, 6]
+    assert [p for p, o in sorted(outcomes.items()) if o == "created"] == [0, 2, 5, 7]
+    codes = {
+        p["code"]
+        for problems in InboxRecord.objects.filter(outcome="rejected").values_list(
+            "problems", flat=True
+        )
+        for p in problems
+    }
+    assert codes == {"out_of_range"}
+    assert Case.objects.count() == 4
+    ok, detail = health._inbox()
+    assert ok and detail["pending_batches"] == detail["parked_batches"] == 0

@@ -633,7 +633,7 @@ def test_a_batch_refused_by_a_concurrent_insert_is_applied_record_by_record(capl
     two.join(10)
     assert [r.outcome for r in results["batch"]] == ["unchanged", "created"]
     assert Case.objects.count() == 2
-    assert "applying one by one" in caplog.text
+    assert "applying it in parts" in caplog.text
 
 
 # --- the ORM fallback of the bulk writer (SQLite for ``make run``) -----------------------------

@@ -268,6 +268,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "indexes.sourcefeed": (OPERATOR, None),
     "indexes.feedpoll": (OPERATOR, None),
     "indexes.feedrejection": (OPERATOR, None),
+    "indexes.inboxbatch": (OPERATOR, None),
 }
 MODEL_VIEWS = ("changelist", "add", "history", "delete", "change")
 

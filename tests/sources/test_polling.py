@@ -297,3 +297,56 @@ def test_simulate_serve_serves_every_simulated_feed_and_can_point_them_at_itself
     services.feeds_point_to(base_url="")
     fasit.refresh_from_db()
     assert fasit.base_url == "" and fasit.is_simulated
+
+
+@pytest.mark.parametrize("loose", [False, True], ids=["validated", "past-validation"])
+@pytest.mark.parametrize(
+    "poison",
+    ["9999-12-31T23:59:59+00:00", "2024-01-01T00:00:00+16:00", "2024-01-01T00:00:00\x00+01:00"],
+    ids=["year", "offset", "nul"],
+)
+def test_a_poison_date_in_a_feed_page_is_rejected_and_the_cursor_moves_on(
+    feed_make, now, monkeypatch, poison, loose
+):
+    """Issue 12.1: one value the index cannot store must not stick the feed. Refused by
+    validation, or (``loose``: validation without its bounds) by the database."""
+    import json as jsonlib
+
+    from indexes import payloads
+
+    if loose:
+        monkeypatch.setattr(payloads, "DATE_MIN", datetime.date.min)
+        monkeypatch.setattr(payloads, "DATE_MAX", datetime.date.max)
+        monkeypatch.setattr(payloads, "MAX_UTC_OFFSET", datetime.timedelta(days=1))
+    feed = feed_make("FASIT", citizens=30, page_size=20)
+    sim = simulator_of(feed)
+    visible = sim.log[: sim.visible_count(NOW)]
+    real_fetch = services.page_fetch
+    poisoned = []
+
+    def fetch(**kwargs):
+        body = jsonlib.loads(real_fetch(**kwargs))
+        cases = [e for e in body["haendelser"] if e.get("objekttype") == "SAG"]
+        if not poisoned and cases:
+            cases[0]["registreret"] = poison
+            if "\x00" in poison:  # its id too: what is kept of a rejection holds no NUL
+                cases[0]["sag"]["sagId"] += "\x00"
+            poisoned.append(cases[0]["sag"]["sagId"].replace("\x00", "\\u0000"))
+        return jsonlib.dumps(body).encode()
+
+    monkeypatch.setattr(services, "page_fetch", fetch)
+    polls = poll_until_done(feed)
+
+    assert all(poll.status == FeedPoll.Status.SUCCEEDED for poll in polls)
+    assert FeedCursor.objects.get(feed=feed).records == len(visible)  # read to the end
+    rejection = FeedRejection.objects.get(feed=feed, external_id=poisoned[0])
+    if "\x00" in poison:
+        codes = {problem["code"] for problem in rejection.problems}
+        assert {"invalid_character", "invalid_datetime"} <= codes  # the id and the time
+        assert rejection.source_timestamp == poison.replace("\x00", "\\u0000")
+    else:
+        assert rejection.code == ("not_storable" if loose else "out_of_range")
+    totals = poll_totals(feed)
+    assert totals["received"] == len(visible)
+    assert totals["created"] > 0
+    assert totals["rejected"] >= 1
