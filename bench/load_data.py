@@ -107,8 +107,8 @@ def main() -> None:
     )
 
     # 3. The ingestion path: simulated feeds polled through records_apply_many.
+    from indexes.feeds.services import feed_poll
     from indexes.models import FeedPoll, Municipality, SourceSystem
-    from indexes.sources.services import feed_poll
     from simulators.feeds import stand_in_feed_register
     from simulators.http import simulator_server_start
     from simulators.systems import SimulatorConfig
