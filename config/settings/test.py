@@ -81,3 +81,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = BASE_DIR / "var" / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# The scheduled KLE sync never reaches the internet or the shared folder from a test:
+# the tests that run it point these at a local HTTP server and a temporary folder.
+KLE_SYNC_API_BASE = ""
+KLE_SYNC_DIR = ""
