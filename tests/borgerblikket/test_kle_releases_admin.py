@@ -94,6 +94,10 @@ def test_reports_are_scoped_to_the_own_municipality(released):
     )
     assert move in html
     assert "Ingen afløser" in html  # 15.62.05 expired without successor
+    sheet_link = re.search(r'href="([^"]*sheetrow/\?[^"]*)"', html).group(1).replace("&amp;", "&")
+    sheet = client.get(sheet_link)
+    assert sheet.status_code == 200
+    assert {r.municipality_id for r in sheet.context["cl"].result_list} == {ODENSE}
     theirs = client.get(
         reverse("admin:borgerblikket_kleimpactreport_change", args=[released[FREDENSBORG].pk])
     )
