@@ -173,3 +173,23 @@ def test_an_operator_sees_every_report_and_the_releases(released, admin_user):
         == 403
     )
     assert dt.date(2016, 1, 1) == released[ODENSE].release.publication.published_on
+
+
+def test_the_successor_check_is_on_the_quality_report_with_its_cases(released):
+    from kle.models import Subject
+
+    system = f.SourceSystemFactory(municipality=f.municipality(ODENSE), name="FASIT")
+    f.CaseFactory(
+        source_system=system,
+        kle_subject=Subject.objects.get(number="15.17.27"),
+        case_number="2021-000027",
+    )
+    client = admin_client(ODENSE)
+    report = client.get(reverse("borgerblikket_admin:quality", args=[ODENSE]))
+    row_html = re.search(r'<tr id="check-kle_successor">(.*?)</tr>', report.content.decode(), re.S)
+    assert "afløsende KLE-nummer" in row_html.group(1)
+    assert re.search(r'class="total"><a [^>]*>1</a>', row_html.group(1))
+    drilldown = client.get(
+        reverse("borgerblikket_admin:quality_check", args=[ODENSE, "kle_successor"])
+    )
+    assert drilldown.status_code == 200 and "2021-000027" in drilldown.content.decode()
