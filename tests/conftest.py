@@ -22,7 +22,12 @@ from config.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
-pytest_plugins = ["tests.plugins.cpr_log_guard", "tests.plugins.portal", "tests.plugins.stand_ins"]
+pytest_plugins = [
+    "tests.plugins.cpr_log_guard",
+    "tests.plugins.portal",
+    "tests.plugins.stand_ins",
+    "tests.plugins.db_leaks",
+]
 
 
 def pytest_report_header(config):
@@ -174,7 +179,10 @@ def django_db_setup(request, django_db_setup, django_db_blocker):
         if contents is None:
             contents = connection.creation.serialize_db_to_string()
     request.config.stash[_MIGRATED_ROWS] = contents
-    return django_db_setup
+    db_leaks = request.config.pluginmanager.get_plugin("tests.plugins.db_leaks")
+    db_leaks.database_ready()
+    yield django_db_setup
+    db_leaks.check_session_end(django_db_blocker)
 
 
 def _database_restore(config: pytest.Config) -> None:

@@ -86,3 +86,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = BASE_DIR / "var" / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# The scheduled KLE sync never reaches the internet or the shared folder from a test:
+# the tests that run it point these at a local HTTP server and a temporary folder (a
+# real worker's folder through OVERBLIK_TEST_KLE_SYNC_DIR, tests/borgerblikket/
+# test_kle_releases_worker.py).
+KLE_SYNC_API_BASE = ""
+KLE_SYNC_DIR = env("OVERBLIK_TEST_KLE_SYNC_DIR", default="")
