@@ -240,7 +240,8 @@ def _record_detail_view(segment: str, kind: str, serializer):
             tags=[tag],
             summary=f"Read back one of your own {segment}",
             parameters=[EXTERNAL_ID],
-            responses={200: serializer, **problems(401, 404)},
+            # 422: the id in the URL is no external id (a CPR-shaped one, say).
+            responses={200: serializer, **problems(401, 404, 422)},
         )
         def get(self, request, external_id: str):
             """One record of the caller in the wire format, with its ``ETag``.
