@@ -18,16 +18,10 @@ from indexes.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, idempotent
 from indexes.api.problems import ProblemError
 from indexes.api.serializers import ProblemSerializer, WriteResultSerializer
 from indexes.models import DataAccess, SourceSystem
+from indexes.selectors import record_get, record_to_payload, records_list
 from indexes.services.access import data_access_record
 from indexes.services.errors import RecordNotFound
-from indexes.services.ingestion import (
-    record_apply,
-    record_get,
-    record_retract,
-    record_to_payload,
-    record_validate,
-    records_list,
-)
+from indexes.services.ingestion import record_apply, record_retract, record_validate
 
 # URL segment -> (record kind, wire-format serializer)
 KINDS = {
