@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from borgerblikket import selectors as bs
-from overblik import selectors
+from overblik import acting, selectors
 from overblik import session as keys
 from overblik.auth import citizen_cpr, login_configured
 
@@ -34,14 +34,17 @@ LOGIN_ERROR_DEFAULT = _("Login lykkedes ikke. Prøv igen om lidt.")
 
 
 def citizen_required(view):
-    """Only a logged-in citizen (with a CPR number in the session) gets past; others log in."""
+    """Only a logged-in citizen (with a CPR number in the session) gets past; others log in.
+
+    The view gets ``cpr``: the citizen's own CPR number, or — while they act for someone
+    else — ``Looking(who=…, whose=…)``, which the selectors restrict to the relation.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        cpr = citizen_cpr(request)
-        if cpr is None:
+        if citizen_cpr(request) is None:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        return view(request, *args, cpr=cpr, **kwargs)
+        return view(request, *args, cpr=acting.looking(request), **kwargs)
 
     return wrapper
 
@@ -189,6 +192,37 @@ def municipality(request, code: str):
 
 @citizen_required
 def access_log(request, *, cpr):
-    """Hvem har set mine data: who else read the citizen's data, newest first, in pages."""
-    page = selectors.data_access_page(cpr=cpr, number=request.GET.get("side"))
+    """Hvem har set mine data: who else read the citizen's data, newest first, in pages.
+
+    Always the logged-in citizen's own log, also while they act for someone else.
+    """
+    own = citizen_cpr(request)
+    page = selectors.data_access_page(cpr=own, number=request.GET.get("side"))
     return render(request, "overblik/access_log.html", {"page": page})
+
+
+@citizen_required
+def acting_switch(request, *, cpr):
+    """Du ser nu oplysninger for: choose whose data to see (oneself, a principal, a child).
+
+    The form posts an opaque per-session handle, never a CPR number.
+    """
+    error = None
+    if request.method == "POST":
+        if acting.switch(request, request.POST.get("handle", "")):
+            return redirect("overblik:overview")
+        error = _("Vælg en af personerne på listen.")
+    people, unavailable = acting.choices(request)
+    current = acting.acting_principal(request)
+    return render(
+        request,
+        "overblik/acting.html",
+        {
+            "people": people,
+            "unavailable": unavailable,
+            "current_cpr": current.cpr if current else None,
+            "own_handle": acting.OWN,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
