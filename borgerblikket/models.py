@@ -91,6 +91,7 @@ class Sheet(models.Model):
         _("slettefrist (dage)"),
         null=True,
         blank=True,
+        default=None,  # a revert to "no setting" (sheet_change_revert) reads the default
         validators=[MinValueValidator(1)],
         help_text=_(
             "Afsluttede sager, deres dokumenter og ydelser slettes fra indekset så mange dage "
