@@ -14,7 +14,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from indexes.models import CaseRelation, Change, ProgressStatus
+from indexes.models import Case, CaseDocument, CaseRelation, Change, ProgressStatus
+from kle.models import Subject
 from tests.indexes import factories as ix
 
 TZ = ix.TZ
@@ -75,8 +76,6 @@ def closed_case(system, *, closed_at: dt.datetime, kle: str = "32.18.02", **kwar
 
 def build(rng: random.Random, *, today: dt.date, count: int = 40) -> list[Spec]:
     """``count`` cases with closing days spread around ``today`` minus each period."""
-    from kle.models import Subject
-
     ix.kle_ensure(*KLE_PERIODS)
     for number, days in KLE_PERIODS.items():
         Subject.objects.filter(number=number).update(
@@ -126,7 +125,7 @@ def build(rng: random.Random, *, today: dt.date, count: int = 40) -> list[Spec]:
             if other is not spec:
                 shared = ix.DocumentFactory(source_system=system)
                 for case_id in (case.pk, other.case_id):
-                    ix.CaseDocument.objects.create(case_id=case_id, document=shared, role="Vedlagt")
+                    CaseDocument.objects.create(case_id=case_id, document=shared, role="Vedlagt")
                 spec.document_ids.append(shared.pk)
                 other.document_ids.append(shared.pk)
         if rng.random() < 0.5:
@@ -149,7 +148,7 @@ def build(rng: random.Random, *, today: dt.date, count: int = 40) -> list[Spec]:
                 CaseRelation.objects.create(
                     case_id=case.pk,
                     related_id=other.case_id,
-                    related_external_id=ix.Case.objects.get(pk=other.case_id).external_id,
+                    related_external_id=Case.objects.get(pk=other.case_id).external_id,
                 )
         specs.append(spec)
     return specs
