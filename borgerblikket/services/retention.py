@@ -114,10 +114,15 @@ def _delete_batch(*, cases: list[tuple], counts: Counter) -> None:
 
 
 def _delete_due_cases(*, today: dt.date, size: int, counts: Counter, run: RetentionRun) -> None:
+    # Keyset pagination: each batch starts after the last one's highest id, so a run reads
+    # every closed case once, not once per batch (cases skipped as locked wait for the next
+    # run, and so do cases that fall due while it runs).
+    after = 0
     while True:
         with transaction.atomic():
             cases = list(
                 cases_due(today=today)
+                .filter(pk__gt=after)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
                 .values_list(
@@ -126,6 +131,7 @@ def _delete_due_cases(*, today: dt.date, size: int, counts: Counter, run: Retent
             )
             if not cases:
                 return
+            after = cases[-1][0]
             batch_counts: Counter = Counter()
             _delete_batch(cases=cases, counts=batch_counts)
         counts.update(batch_counts)  # only what was committed
