@@ -26,7 +26,7 @@ import logging
 from collections import Counter
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -39,6 +39,8 @@ from borgerblikket.selectors.retention import (
 )
 from indexes.models import (
     Case,
+    CaseDocument,
+    CaseProgress,
     CaseRelation,
     Change,
     DataAccess,
@@ -46,10 +48,14 @@ from indexes.models import (
     Grant,
     GrantedBenefit,
     Payment,
+    PaymentPlan,
 )
 from indexes.services import references
 
 logger = logging.getLogger(__name__)
+
+# Ids per DELETE statement (SQLite allows 32,766 parameters; PostgreSQL 65,535).
+DELETE_CHUNK = 5000
 
 
 def _batch_size(batch_size: int | None) -> int:
@@ -72,6 +78,19 @@ def _count_changes(*, kind: str, owners: dict[int, str], counts: Counter) -> Non
     for record_id, n in rows:
         counts[(owners[record_id], "change")] += n
     Change.objects.filter(record_type=kind, record_id__in=list(owners)).delete()
+
+
+def _delete_where(model, column: str, ids: list) -> None:
+    """``DELETE FROM <table> WHERE <column> IN (ids)``, in chunks: one statement per chunk,
+    no model instances (Django's ``delete()`` loads every row to collect cascades; the
+    callers delete the dependants themselves, leaves first)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start : start + DELETE_CHUNK]
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({placeholders})", chunk)  # noqa: S608 - names from the models, values as parameters
 
 
 def _delete_batch(*, cases: list[tuple], counts: Counter) -> None:
@@ -100,15 +119,20 @@ def _delete_batch(*, cases: list[tuple], counts: Counter) -> None:
     ):
         for code in owners.values():
             counts[(code, kind)] += 1
-    Payment.objects.filter(pk__in=list(payments)).delete()
-    GrantedBenefit.objects.filter(pk__in=list(benefits)).delete()  # and their payment plans
-    Grant.objects.filter(pk__in=list(grants)).delete()
-    Document.objects.filter(pk__in=list(documents)).delete()  # and their case links
+    _delete_where(Payment, "id", list(payments))
+    _delete_where(PaymentPlan, "benefit_id", list(benefits))
+    _delete_where(GrantedBenefit, "id", list(benefits))
+    _delete_where(Grant, "id", list(grants))
+    _delete_where(CaseDocument, "document_id", list(documents))
+    _delete_where(Document, "id", list(documents))
     # A case that stays keeps its relation to a deleted one as pending (by external id).
     CaseRelation.objects.filter(related_id__in=case_ids).exclude(case_id__in=case_ids).update(
         related=None
     )
-    Case.objects.filter(pk__in=case_ids).delete()  # progress, links, own relations
+    _delete_where(CaseRelation, "case_id", case_ids)
+    _delete_where(CaseDocument, "case_id", case_ids)
+    _delete_where(CaseProgress, "case_id", case_ids)
+    _delete_where(Case, "id", case_ids)
     # What named a deleted case by number (unresolved: ambiguous or another's) resolves anew.
     references.cases_changed(cases)
 
