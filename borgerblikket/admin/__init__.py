@@ -1,6 +1,7 @@
 """Borgerblikket's admin, all in this package.
 
-- ``sheets``, ``indexes``, ``kle_releases``: the model admins (registered on import);
+- ``sheets``, ``indexes``, ``kle_releases``, ``retention``: the model admins (registered on
+  import; retention's preview is a view of its audit admin);
 - ``scoping``: what a municipal admin may see; ``hardening``: the permission check
   before every lookup, on every admin of the site;
 - ``views`` and ``urls``: the admin-only pages (preview as citizen, data quality,
