@@ -176,6 +176,21 @@ CELERY_BEAT_SCHEDULE["kle-release-sync"] = {
     "kwargs": {},
 }
 
+# --- Retention (docs/borgerblikket.md, "Retention") ---------------------------
+# Every night closed cases whose KLE deletion period (or the municipality's shorter
+# setting) has run from closing leave the index with their documents and benefits, and
+# the citizens' access log ("Hvem har set mine data") older than this many days goes.
+OVERBLIK_ACCESS_LOG_RETENTION_DAYS = env.int("OVERBLIK_ACCESS_LOG_RETENTION_DAYS", default=730)
+# Cases per transaction: bounds a run's locks and memory (docs/performance.md, "Retention").
+OVERBLIK_RETENTION_BATCH_SIZE = env.int("OVERBLIK_RETENTION_BATCH_SIZE", default=1000)
+# Hour (Europe/Copenhagen) of the nightly run.
+OVERBLIK_RETENTION_HOUR = env.int("OVERBLIK_RETENTION_HOUR", default=2)
+CELERY_BEAT_SCHEDULE["retention"] = {
+    "task": "borgerblikket.retention_run",
+    "schedule": crontab(minute=41, hour=OVERBLIK_RETENTION_HOUR),
+    "kwargs": {},
+}
+
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

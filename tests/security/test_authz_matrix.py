@@ -32,12 +32,15 @@ from borgerblikket.models import (
     KleImpactReport,
     KleRelease,
     Membership,
+    RetentionCount,
+    RetentionRun,
+    Sheet,
     SheetChange,
     SheetImport,
     SheetRow,
 )
 from borgerblikket.services.sheet_io import HEADERS, sheet_import_start
-from indexes.models import Case, Change, DataAccess, InboxBatch, SourceSystem
+from indexes.models import Case, CaseProgress, Change, DataAccess, InboxBatch, SourceSystem
 from kle.models import Publication, Subject, Succession
 from tests.borgerblikket import factories as f
 from tests.borgerblikket.test_admin_scoping import FREDENSBORG, ODENSE, world  # noqa: F401
@@ -239,6 +242,9 @@ MATRIX: dict[str, Entry] = {
     "admin:borgerblikket_kleimpactreport_move": Entry(
         ADMIN_LOGIN, "test_moving_another_municipalitys_kle_row_is_404"
     ),
+    "admin:borgerblikket_retentioncount_preview": Entry(
+        ADMIN_LOGIN, "test_retention_preview_only_for_the_own_municipality"
+    ),
     "admin:auth_user_password_change": Entry(ADMIN_LOGIN, "test_operator_and_permission_models"),
 }
 
@@ -253,6 +259,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.sheet": (SCOPED, "sheet"),
     "borgerblikket.sheetchange": (SCOPED, "change"),
     "borgerblikket.kleimpactreport": (SCOPED, "impact_report"),
+    "borgerblikket.retentioncount": (SCOPED, "retention_count"),
     "indexes.municipality": (SCOPED, "municipality"),
     "indexes.sourcesystem": (SCOPED, "system"),
     "indexes.case": (SCOPED, "case"),
@@ -268,6 +275,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.titleabbreviation": (OPERATOR, None),
     "borgerblikket.titleleadword": (OPERATOR, None),
     "borgerblikket.klerelease": (OPERATOR, None),
+    "borgerblikket.retentionrun": (OPERATOR, None),
     # Django model permissions (none are given to municipal admins).
     "auth.user": (OPERATOR, "user"),
     "auth.group": (OPERATOR, None),
@@ -642,6 +650,14 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
             municipality=mine["municipality"],
         )
         mine["impact_report"], mine["impact_item"] = _impact_report(mine["row"])
+        mine["retention_count"] = RetentionCount.objects.create(
+            run=RetentionRun.objects.get_or_create(today=dt.date(2025, 6, 15), trigger="command")[
+                0
+            ],
+            municipality=mine["municipality"],
+            kind=RetentionCount.Kind.CASE,
+            count=3,
+        )
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")
         mine["membership"] = Membership.objects.get(user=mine["admin"])
         mine["user"] = mine["admin"]
@@ -926,6 +942,38 @@ def test_moving_another_municipalitys_kle_row_is_404(admin_world):
             assert client.get(url).status_code == client.post(url).status_code == 404
         assert SheetRow.objects.filter(municipality_id=other).count() == 1
         assert not SheetChange.objects.filter(via="kle_move").exists()
+
+
+def test_retention_preview_only_for_the_own_municipality(admin_world, admin_user):
+    """The preview counts the user's own municipalities; another's code is the same 404 as
+    a code that does not exist."""
+    for code in (FREDENSBORG, ODENSE):
+        Sheet.objects.update_or_create(municipality_id=code, defaults={"retention_days": 1})
+        case = admin_world[code]["case"]
+        CaseProgress.objects.create(
+            case=case, status="Afsluttet", valid_from=dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+        )
+        Case.objects.filter(pk=case.pk).update(status="Afsluttet")
+    url = reverse("admin:borgerblikket_retentioncount_preview")
+    client = admin_world[ODENSE]["client"]
+    page = client.get(url)
+    assert page.status_code == 200
+    assert [row["code"] for row in page.context["due_rows"]] == [ODENSE]
+    assert "Fredensborg" not in page.content.decode()
+    theirs, none = (
+        client.get(url, {"municipality": FREDENSBORG}),
+        client.get(url, {"municipality": "999"}),
+    )
+    assert theirs.status_code == none.status_code == 404
+    # The same page but for the request's own URL (the language switch returns to it).
+    theirs.content = theirs.content.replace(
+        b"municipality=" + FREDENSBORG.encode(), b"municipality=999"
+    )
+    assert same_page(theirs, none)
+    operator = Client()
+    operator.force_login(admin_user)
+    rows = operator.get(url).context["due_rows"]
+    assert sorted(row["code"] for row in rows) == sorted([ODENSE, FREDENSBORG])
 
 
 def test_reverting_another_municipalitys_change_is_404(admin_world):
