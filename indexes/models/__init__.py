@@ -32,7 +32,7 @@ from indexes.models.cases import (
 from indexes.models.common import IndexedRecord, Sensitivity
 from indexes.models.history import Change
 from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
-from indexes.models.registry import ApiCredential, Municipality, SourceSystem
+from indexes.models.registry import ApiCredential, ApiCredentialEvent, Municipality, SourceSystem
 from indexes.models.sources import (
     FeedAdapter,
     FeedCursor,
@@ -43,6 +43,7 @@ from indexes.models.sources import (
 
 __all__ = [
     "ApiCredential",
+    "ApiCredentialEvent",
     "BenefitKind",
     "BenefitStatus",
     "Case",
