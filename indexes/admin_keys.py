@@ -108,7 +108,6 @@ class ApiCredentialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     search_fields = ("key_id", "label", "source_system__name", "installations__name")
     list_select_related = ("source_system", "source_system__municipality")
     filter_horizontal = ("installations",)
-    autocomplete_fields = ("source_system",)
     inlines = [ApiCredentialEventInline]
     actions = ["revoke_selected"]
     change_form_template = "indexes/admin/apicredential_change_form.html"
