@@ -43,10 +43,14 @@ class OperatorOnlyMixin:
         return request.user.is_active and request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
+        # Once issued, a key's fields never change: it is rotated or revoked (own views).
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False  # a key is revoked, never deleted: its audit stays
+
+    def is_operator(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
 
 
 class ApiCredentialAddForm(forms.ModelForm):
@@ -164,7 +168,7 @@ class ApiCredentialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            raise PermissionDenied  # every field is read-only once issued
+            raise PermissionDenied  # never reached: a key cannot be changed
         data = form.cleaned_data
         credential, key = credential_create(
             source_system=data.get("source_system"),
@@ -222,7 +226,7 @@ class ApiCredentialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         ]
 
     def _credential(self, request, object_id) -> ApiCredential:
-        if not self.has_change_permission(request):
+        if not self.is_operator(request):
             raise PermissionDenied
         credential = self.get_object(request, object_id)
         if credential is None:

@@ -140,7 +140,11 @@ def test_an_operator_revokes_a_key_on_its_page_and_in_the_list(operator, systems
 def test_a_key_is_never_deleted_and_its_fields_never_changed(operator, systems):
     credential, _ = credential_create(source_system=systems["461"])
     change = reverse("admin:indexes_apicredential_change", args=[credential.pk])
-    operator.post(change, {"label": "other", "source_system": systems["101"].pk})
+    assert operator.get(change).status_code == 200  # shown read-only
+    assert (
+        operator.post(change, {"label": "other", "source_system": systems["101"].pk}).status_code
+        == 403
+    )
     credential.refresh_from_db()
     assert (credential.label, credential.source_system) == ("", systems["461"])
     delete = reverse("admin:indexes_apicredential_delete", args=[credential.pk])
