@@ -246,6 +246,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # POSTs a second) and stops only a runaway client.
 INDEXES_API_RATE = env("INDEXES_API_RATE", default="30000/minute")
 INDEXES_API_ANON_RATE = env("INDEXES_API_ANON_RATE", default="60/minute")
+# How long a rotated API key keeps working beside its successor, in seconds
+# (docs/api.md, "Rotating a key"); the operator may choose another overlap per rotation.
+INDEXES_API_KEY_ROTATION_OVERLAP = env.int(
+    "INDEXES_API_KEY_ROTATION_OVERLAP", default=7 * 24 * 3600
+)
 # DRF's NUM_PROXIES: how many trusted proxies add X-Forwarded-For in front of
 # gunicorn (0: the client IP is REMOTE_ADDR). https://www.django-rest-framework.org/api-guide/throttling/
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("DJANGO_NUM_PROXIES", default=0)

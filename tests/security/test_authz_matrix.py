@@ -40,7 +40,16 @@ from borgerblikket.models import (
     SheetRow,
 )
 from borgerblikket.services.sheet_io import HEADERS, sheet_import_start
-from indexes.models import Case, CaseProgress, Change, DataAccess, InboxBatch, SourceSystem
+from indexes.models import (
+    ApiCredential,
+    Case,
+    CaseProgress,
+    Change,
+    DataAccess,
+    InboxBatch,
+    SourceSystem,
+)
+from indexes.services.credentials import credential_create
 from kle.models import Publication, Subject, Succession
 from tests.borgerblikket import factories as f
 from tests.borgerblikket.test_admin_scoping import FREDENSBORG, ODENSE, world  # noqa: F401
@@ -246,6 +255,12 @@ MATRIX: dict[str, Entry] = {
         ADMIN_LOGIN, "test_retention_preview_only_for_the_own_municipality"
     ),
     "admin:auth_user_password_change": Entry(ADMIN_LOGIN, "test_operator_and_permission_models"),
+    # API keys: operators only (tests/indexes/test_admin_keys.py has the whole flow).
+    **_entries(
+        ["admin:indexes_apicredential_rotate", "admin:indexes_apicredential_revoke"],
+        ADMIN_LOGIN,
+        "test_api_keys_are_for_operators_only",
+    ),
 }
 
 # Every registered ModelAdmin: how a municipal admin is scoped there. Its six generated
@@ -293,6 +308,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "indexes.feedpoll": (OPERATOR, None),
     "indexes.feedrejection": (OPERATOR, None),
     "indexes.inboxbatch": (OPERATOR, None),
+    "indexes.apicredential": (OPERATOR, None),
 }
 MODEL_VIEWS = ("changelist", "add", "history", "delete", "change")
 
@@ -984,3 +1000,20 @@ def test_reverting_another_municipalitys_change_is_404(admin_world):
     assert client.post(url).status_code == client.post(none).status_code == 404
     assert SheetChange.objects.filter(municipality_id=FREDENSBORG).count() == 1
     assert client.get(url).status_code == 405
+
+
+def test_api_keys_are_for_operators_only(admin_world):
+    """A municipal admin gets 403 on rotating or revoking a key of their own municipality's
+    system and on one that does not exist, and sees no key on their system's page."""
+    system = admin_world[ODENSE]["system"]
+    credential, _ = credential_create(source_system=system)
+    client = admin_world[ODENSE]["client"]
+    missing = (ApiCredential.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    for name in ("admin:indexes_apicredential_rotate", "admin:indexes_apicredential_revoke"):
+        for pk in (credential.pk, missing):
+            assert client.get(reverse(name, args=[pk])).status_code == 403
+            assert client.post(reverse(name, args=[pk])).status_code == 403
+    page = client.get(reverse("admin:indexes_sourcesystem_change", args=[system.pk]))
+    assert page.status_code == 200 and credential.key_id not in page.content.decode()
+    credential.refresh_from_db()
+    assert credential.revoked_at is None and credential.replaced_by_id is None
