@@ -8,6 +8,7 @@ emne, the sheet's columns). Every change to either is kept in ``SheetChange``.
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -83,6 +84,21 @@ class Sheet(models.Model):
     )
     # Data quality: a case with no new document or status change for this long is idle.
     idle_days = models.PositiveIntegerField(_("liggetid (dage)"), default=90)
+    # Retention (borgerblikket.services.retention): a closed case leaves the index this many
+    # days after closing when that is shorter than its KLE emne's deletion period
+    # (SletningJaevnfoerPersondataloven). Empty: KLE's period alone.
+    retention_days = models.PositiveIntegerField(
+        _("slettefrist (dage)"),
+        null=True,
+        blank=True,
+        default=None,  # a revert to "no setting" (sheet_change_revert) reads the default
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Afsluttede sager, deres dokumenter og ydelser slettes fra indekset så mange dage "
+            "efter afslutningen, hvis det er kortere end KLE-emnets sletningsfrist. "
+            "Tom: KLE's sletningsfrist."
+        ),
+    )
     updated_at = models.DateTimeField(_("ændret"), default=timezone.now)
 
     class Meta:
@@ -91,6 +107,10 @@ class Sheet(models.Model):
         verbose_name_plural = _("konfigurationsark")
         constraints = [
             models.CheckConstraint(condition=Q(idle_days__gte=1), name="sheet_idle_days_positive"),
+            models.CheckConstraint(
+                condition=Q(retention_days__isnull=True) | Q(retention_days__gte=1),
+                name="sheet_retention_days_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -483,3 +503,83 @@ class CitizenPayment(_CitizenSafe, Payment):
         proxy = True
         verbose_name = _("udbetaling set af borgeren")
         verbose_name_plural = _("udbetalinger set af borgeren")
+
+
+class RetentionRun(models.Model):
+    """One run of the retention job: when, what started it, and what it deleted (counts only).
+
+    The audit of deletions never holds contents or ids that identify a citizen: the
+    counts per municipality and kind are ``RetentionCount`` rows.
+    """
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Daglig kørsel")
+        COMMAND = "command", _("Kommando")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Kører")
+        FINISHED = "finished", _("Gennemført")
+        FAILED = "failed", _("Fejlede")
+
+    started_at = models.DateTimeField(_("startet"), default=timezone.now)
+    finished_at = models.DateTimeField(_("afsluttet"), null=True, blank=True)
+    # The day (Europe/Copenhagen) the deletion periods were counted to.
+    today = models.DateField(_("opgjort pr."))
+    trigger = models.CharField(_("startet af"), max_length=10, choices=Trigger.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    batches = models.PositiveIntegerField(_("portioner"), default=0)
+    access_log_cutoff = models.DateTimeField(_("adgangslog slettet før"), null=True, blank=True)
+    # The exception's class name only: a message could quote a record.
+    error = models.CharField(_("fejl"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("sletning efter slettefrist")
+        verbose_name_plural = _("sletninger efter slettefrist")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class RetentionCount(models.Model):
+    """How many records of one kind one run deleted in one municipality (never which)."""
+
+    class Kind(models.TextChoices):
+        CASE = "case", _("Sager")
+        DOCUMENT = "document", _("Dokumenter")
+        GRANT = "grant", _("Bevillinger")
+        BENEFIT = "benefit", _("Bevilgede ydelser")
+        PAYMENT = "payment", _("Udbetalinger")
+        CHANGE = "change", _("Historikposter")
+        ACCESS_LOG = "access_log", _("Adgangslog")
+
+    run = models.ForeignKey(
+        RetentionRun, on_delete=models.CASCADE, related_name="counts", verbose_name=_("kørsel")
+    )
+    # NULL: access-log rows of no municipality (support, operators).
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    kind = models.CharField(_("art"), max_length=12, choices=Kind.choices)
+    count = models.PositiveIntegerField(_("antal slettet"), default=0)
+
+    class Meta:
+        ordering = ["-run__started_at", "municipality", "kind"]
+        verbose_name = _("slettet efter slettefrist")
+        verbose_name_plural = _("slettet efter slettefrist")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "municipality", "kind"],
+                name="retention_count_one_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id or '-'} {self.get_kind_display()}: {self.count}"

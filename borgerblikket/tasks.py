@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
+from borgerblikket.models import RetentionRun
 from borgerblikket.services.kle_releases import kle_release_sync
+from borgerblikket.services.retention import retention_run
 
 
 @shared_task(
@@ -20,3 +22,17 @@ def kle_release_sync_task() -> dict:
         "steps": [str(step) for step in report.steps],
         "releases": [release.pk for release in releases],
     }
+
+
+@shared_task(
+    name="borgerblikket.retention_run",
+    # Idempotent: a second run finds nothing more due (the audit shows an empty run).
+    acks_late=True,
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 60,
+)
+def retention_run_task() -> dict:
+    """Delete what is due under the retention rules and the old access log (run nightly by
+    Celery beat, ``CELERY_BEAT_SCHEDULE["retention"]``); returns the audit run's id."""
+    run = retention_run(trigger=RetentionRun.Trigger.SCHEDULE)
+    return {"run": run.pk, "batches": run.batches}

@@ -142,11 +142,16 @@ class MunicipalityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class ApiCredentialInline(ReadOnlyInline):
-    """The system's API keys; only the public key id is kept and shown (never a secret)."""
+    """The system's API keys, for operators only (a municipal admin sees none); only the
+    public key id is kept and shown, never a secret. Issued, rotated and revoked on the
+    keys' own admin (``indexes.admin_keys``)."""
 
     model = ApiCredential
-    fields = ("key_id", "label", "created_at", "last_used_at", "revoked_at")
+    fields = ("key_id", "label", "created_at", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(SourceSystem)
@@ -157,6 +162,12 @@ class SourceSystemAdmin(admin.ModelAdmin):
     list_select_related = ("municipality",)
     autocomplete_fields = ("municipality",)
     inlines = [ApiCredentialInline]
+
+    def get_inlines(self, request, obj):
+        # API keys are for operators only: a municipal admin sees none of them.
+        if request.user.is_superuser:
+            return self.inlines
+        return [inline for inline in self.inlines if inline is not ApiCredentialInline]
 
 
 class CaseProgressInline(ReadOnlyInline):
@@ -413,3 +424,6 @@ class InboxBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self.message_user(
             request, _("%d parkerede batches sat i kø igen.") % count, messages.SUCCESS
         )
+
+
+from indexes import admin_keys  # noqa: E402, F401 - registers the keys' admin

@@ -1,8 +1,20 @@
-"""DRF authentication of source systems by ``Authorization: Bearer <key>``."""
+"""DRF authentication of source systems by ``Authorization: Bearer <key>``.
+
+A vendor key names the installation it acts for in the ``Source-System`` header
+(docs/api.md, "Authentication"); an installation key needs none.
+"""
 
 from rest_framework import authentication, exceptions
 
-from indexes.services.credentials import credential_authenticate
+from indexes.api.problems import ProblemError
+from indexes.services.credentials import (
+    InstallationError,
+    Refusal,
+    credential_check,
+    credential_installation,
+)
+
+SOURCE_SYSTEM_HEADER = "Source-System"
 
 
 class SourceSystemPrincipal:
@@ -15,12 +27,28 @@ class SourceSystemPrincipal:
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, credential):
+    def __init__(self, credential, source_system):
         self.credential = credential
-        self.source_system = credential.source_system
+        self.source_system = source_system
 
     def __str__(self) -> str:
         return str(self.source_system)
+
+
+class KeyRefused(exceptions.AuthenticationFailed):
+    """A 401 with a problem code saying why (``indexes.api.problems`` reads ``errors``)."""
+
+    def __init__(self, code: str, detail: str, message: str):
+        super().__init__(detail)
+        self.errors = [{"pointer": "", "code": code, "message": message}]
+
+
+class InstallationRefused(exceptions.PermissionDenied):
+    """A 403: the key is valid but does not act for the installation the request names."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__("Nøglen handler ikke for den angivne installation (Source-System).")
+        self.errors = [{"pointer": "", "code": code, "message": message}]
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -37,10 +65,32 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Authorization-headeren skal have formen 'Bearer <nøgle>'."
             )
-        credential = credential_authenticate(key=key)
+        credential = credential_check(key=key)
         if credential is None:
             raise exceptions.AuthenticationFailed("Ugyldig eller tilbagekaldt API-nøgle.")
-        return SourceSystemPrincipal(credential), credential
+        if isinstance(credential, Refusal):
+            detail = {
+                "key_revoked": "API-nøglen er tilbagekaldt.",
+                "key_expired": "API-nøglen er udløbet; brug den nye nøgle.",
+            }.get(credential.code, "API-nøglen kan ikke bruges.")
+            raise KeyRefused(credential.code, detail, credential.message)
+        try:
+            system = credential_installation(
+                credential=credential, requested=request.headers.get(SOURCE_SYSTEM_HEADER)
+            )
+        except InstallationError as error:
+            if error.code == "source_system_not_covered":
+                raise InstallationRefused(error.code, error.message) from None
+            raise _installation_problem(error) from None
+        return SourceSystemPrincipal(credential, system), credential
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+def _installation_problem(error: InstallationError):
+    return ProblemError(
+        status_code=400,
+        detail="Source-System-headeren mangler eller er ugyldig.",
+        errors=[{"pointer": "", "code": error.code, "message": error.message}],
+    )

@@ -33,6 +33,7 @@ SETTINGS_FIELDS = (
     "show_active_cases_before_show_from",
     "title_source",
     "idle_days",
+    "retention_days",
 )
 
 

@@ -176,6 +176,21 @@ CELERY_BEAT_SCHEDULE["kle-release-sync"] = {
     "kwargs": {},
 }
 
+# --- Retention (docs/borgerblikket.md, "Retention") ---------------------------
+# Every night closed cases whose KLE deletion period (or the municipality's shorter
+# setting) has run from closing leave the index with their documents and benefits, and
+# the citizens' access log ("Hvem har set mine data") older than this many days goes.
+OVERBLIK_ACCESS_LOG_RETENTION_DAYS = env.int("OVERBLIK_ACCESS_LOG_RETENTION_DAYS", default=730)
+# Cases per transaction: bounds a run's locks and memory (docs/performance.md, "Retention").
+OVERBLIK_RETENTION_BATCH_SIZE = env.int("OVERBLIK_RETENTION_BATCH_SIZE", default=1000)
+# Hour (Europe/Copenhagen) of the nightly run.
+OVERBLIK_RETENTION_HOUR = env.int("OVERBLIK_RETENTION_HOUR", default=2)
+CELERY_BEAT_SCHEDULE["retention"] = {
+    "task": "borgerblikket.retention_run",
+    "schedule": crontab(minute=41, hour=OVERBLIK_RETENTION_HOUR),
+    "kwargs": {},
+}
+
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -231,6 +246,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # POSTs a second) and stops only a runaway client.
 INDEXES_API_RATE = env("INDEXES_API_RATE", default="30000/minute")
 INDEXES_API_ANON_RATE = env("INDEXES_API_ANON_RATE", default="60/minute")
+# How long a rotated API key keeps working beside its successor, in seconds
+# (docs/api.md, "Rotating a key"); the operator may choose another overlap per rotation.
+INDEXES_API_KEY_ROTATION_OVERLAP = env.int(
+    "INDEXES_API_KEY_ROTATION_OVERLAP", default=7 * 24 * 3600
+)
 # DRF's NUM_PROXIES: how many trusted proxies add X-Forwarded-For in front of
 # gunicorn (0: the client IP is REMOTE_ADDR). https://www.django-rest-framework.org/api-guide/throttling/
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("DJANGO_NUM_PROXIES", default=0)

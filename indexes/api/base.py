@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from indexes.api.dry_run import HEADER as DRY_RUN_HEADER
 from indexes.api.parsers import ApiJSONParser
 from indexes.api.problems import exception_handler
 from indexes.api.throttling import AnonymousRateThrottle, CredentialRateThrottle
@@ -40,6 +41,13 @@ class IndexApiView(APIView):
             return
         request._overblik_throttled = True
         super().check_throttles(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Every answer to a dry run says so, a problem too (indexes.api.dry_run).
+        if getattr(request, "dry_run", False):
+            response[DRY_RUN_HEADER] = "true"
+        return response
 
     def get_exception_handler(self):
         return exception_handler

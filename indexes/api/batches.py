@@ -6,11 +6,17 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from indexes.api.base import IndexApiView
+from indexes.api.dry_run import DRY_RUN
 from indexes.api.idempotency import idempotent
 from indexes.api.records import IDEMPOTENCY_KEY, problems
 from indexes.api.serializers import ProblemErrorSerializer
 from indexes.models import InboxRecord
-from indexes.services.inbox import MAX_BATCH_RECORDS, inbox_batch_get, inbox_batch_receive
+from indexes.services.inbox import (
+    MAX_BATCH_RECORDS,
+    inbox_batch_dry_run,
+    inbox_batch_get,
+    inbox_batch_receive,
+)
 from indexes.services.ingestion import RECORD_KINDS
 
 
@@ -27,6 +33,15 @@ class BatchItemSerializer(serializers.Serializer):
     record = serializers.DictField(
         help_text="A record in the wire format of its kind (CaseIn, DocumentIn, GrantIn, PaymentIn)."
     )
+
+
+@extend_schema_serializer(component_name="BatchRecord")
+class BatchRecordSerializer(serializers.Serializer):
+    index = serializers.IntegerField(source="position")
+    kind = serializers.CharField()
+    external_id = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=InboxRecord.Outcome.values)
+    problems = ProblemErrorSerializer(many=True)
 
 
 @extend_schema_field(BatchItemSerializer(many=True))
@@ -54,23 +69,54 @@ class BatchCreateApi(IndexApiView):
         accepted = serializers.IntegerField()
         rejected = RejectionSerializer(many=True)
 
+    @extend_schema_serializer(component_name="BatchDryRun")
+    class DryRunOutputSerializer(serializers.Serializer):
+        dry_run = serializers.BooleanField()
+        received = serializers.IntegerField()
+        accepted = serializers.IntegerField()
+        rejected = RejectionSerializer(many=True)
+        records = BatchRecordSerializer(
+            many=True,
+            help_text="Every record's outcome as GET /batches/{id} would show it once done.",
+        )
+
     @extend_schema(
         operation_id="batch_create",
         tags=["batches"],
         summary=f"Deliver up to {MAX_BATCH_RECORDS} records of any kinds",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, DRY_RUN],
         request=InputSerializer,
-        responses={202: OutputSerializer, **problems(400, 401, 413, 415, 422)},
+        responses={
+            200: DryRunOutputSerializer,
+            202: OutputSerializer,
+            **problems(400, 401, 413, 415, 422),
+        },
     )
     @idempotent
     def post(self, request):
         """Validate every record; store the accepted ones durably; 202 with the rejections.
 
         Accepted records are applied by workers in their order in the request;
-        poll ``GET /api/v1/batches/{id}`` for each record's outcome.
+        poll ``GET /api/v1/batches/{id}`` for each record's outcome. A dry run
+        (``?dry_run=true``) answers 200 at once with every record's outcome, as the
+        batch would show once done, and stores nothing.
         """
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if request.dry_run:
+            items = serializer.validated_data["records"]
+            rejections, records = inbox_batch_dry_run(source_system=self.source_system, items=items)
+            return Response(
+                self.DryRunOutputSerializer(
+                    {
+                        "dry_run": True,
+                        "received": len(items),
+                        "accepted": len(items) - len(rejections),
+                        "rejected": rejections,
+                        "records": records,
+                    }
+                ).data
+            )
         batch, rejections = inbox_batch_receive(
             source_system=self.source_system, items=serializer.validated_data["records"]
         )
@@ -95,13 +141,7 @@ class BatchCreateApi(IndexApiView):
 class BatchDetailApi(IndexApiView):
     @extend_schema_serializer(component_name="Batch")
     class OutputSerializer(serializers.Serializer):
-        @extend_schema_serializer(component_name="BatchRecord")
-        class RecordSerializer(serializers.Serializer):
-            index = serializers.IntegerField(source="position")
-            kind = serializers.CharField()
-            external_id = serializers.CharField()
-            outcome = serializers.ChoiceField(choices=InboxRecord.Outcome.values)
-            problems = ProblemErrorSerializer(many=True)
+        RecordSerializer = BatchRecordSerializer
 
         id = serializers.UUIDField()
         status = serializers.CharField(

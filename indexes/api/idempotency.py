@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for PUT, DELETE and bulk POST (stored answer replayed).
+"""``Idempotency-Key`` for PUT, DELETE and bulk POST (stored answer replayed); ``dry_run``.
 
 The first successful answer to a key is stored in the same transaction as the
 work it describes (``IdempotencyKey``), so either both exist or neither. A retry
@@ -17,8 +17,10 @@ from django.db import IntegrityError, transaction
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from indexes.api.dry_run import dry_run_requested, full_path_without
 from indexes.api.problems import ProblemError
 from indexes.models import IdempotencyKey
+from indexes.services.ingestion.dry_run import nothing_written
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -30,7 +32,8 @@ _FINGERPRINT_HEADERS = ("If-Match", "Source-Timestamp")
 def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
-    digest.update(b"\0" + request.get_full_path().encode())
+    # Without ``dry_run``: a dry run is fingerprinted as the real request it stands for.
+    digest.update(b"\0" + full_path_without(request).encode())
     for name in _FINGERPRINT_HEADERS:
         digest.update(b"\0" + request.headers.get(name, "").encode())
     digest.update(b"\0" + (request.body or b""))
@@ -64,23 +67,50 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
 KEY_PATTERN = r"^[ -~]*[!-~][ -~]*$"
 
 
+def _key_check(key: str) -> None:
+    # Printable ASCII only (KEY_PATTERN): PostgreSQL text cannot hold a NUL (was a 500),
+    # and HTTP carries other characters only as Latin-1 guesses.
+    if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+        raise ProblemError(
+            status_code=422,
+            detail=f"{HEADER} skal være 1-{MAX_KEY_LENGTH} synlige tegn.",
+            errors=[{"pointer": "", "code": "invalid_idempotency_key", "message": HEADER}],
+        )
+
+
+def _dry_run(view_method, self, request, key, *args, **kwargs) -> Response:
+    """The view as a dry run (``indexes.api.dry_run``): read-only and rolled back.
+
+    With an ``Idempotency-Key`` the real request would replay a stored answer (or be
+    refused for another request's key): so does the dry run. A key is never stored.
+    """
+    with nothing_written():
+        if key is not None:
+            _key_check(key)
+            stored = IdempotencyKey.objects.filter(
+                source_system=request.user.source_system, key=key
+            ).first()
+            if stored is not None:
+                return _replay(stored, _fingerprint(request))
+        return view_method(self, request, *args, **kwargs)
+
+
 def idempotent(view_method):
-    """Run a write view in one transaction and honour ``Idempotency-Key``."""
+    """Run a write view in one transaction and honour ``Idempotency-Key`` and ``dry_run``.
+
+    The view reads ``request.dry_run``.
+    """
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
+        request.dry_run = dry_run_requested(request)
         key = request.headers.get(HEADER)
+        if request.dry_run:
+            return _dry_run(view_method, self, request, key, *args, **kwargs)
         if key is None:
             with transaction.atomic():
                 return view_method(self, request, *args, **kwargs)
-        # Printable ASCII only (KEY_PATTERN): PostgreSQL text cannot hold a NUL (was a 500),
-        # and HTTP carries other characters only as Latin-1 guesses.
-        if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
-            raise ProblemError(
-                status_code=422,
-                detail=f"{HEADER} skal være 1-{MAX_KEY_LENGTH} synlige tegn.",
-                errors=[{"pointer": "", "code": "invalid_idempotency_key", "message": HEADER}],
-            )
+        _key_check(key)
         source_system = request.user.source_system
         fingerprint = _fingerprint(request)
         stored_keys = IdempotencyKey.objects.filter(source_system=source_system, key=key)

@@ -188,6 +188,8 @@ def exception_handler(exc, context) -> Response | None:
         problem_type = "malformed-json"
     else:
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        # A refused key or installation says why (indexes.authentication).
+        errors = getattr(exc, "errors", [])
 
     body = problem_body(
         status_code=status_code,

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from indexes import payloads
 from indexes.api.base import IndexApiView
+from indexes.api.dry_run import DRY_RUN
 from indexes.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, idempotent
 from indexes.api.problems import ProblemError
 from indexes.api.serializers import ProblemSerializer, WriteResultSerializer
@@ -21,7 +22,13 @@ from indexes.models import DataAccess, SourceSystem
 from indexes.selectors import record_get, record_to_payload, records_list
 from indexes.services.access import data_access_record
 from indexes.services.errors import RecordNotFound
-from indexes.services.ingestion import record_apply, record_retract, record_validate
+from indexes.services.ingestion import (
+    record_apply,
+    record_apply_dry_run,
+    record_retract,
+    record_retract_dry_run,
+    record_validate,
+)
 
 # URL segment -> (record kind, wire-format serializer)
 KINDS = {
@@ -110,14 +117,12 @@ def _precondition_check(request, *, source_system, kind: str, external_id: str) 
     except RecordNotFound:
         version = None
     else:
-        # Lock the row so no concurrent write slips between the check and ours.
-        version = (
-            type(instance)
-            .objects.select_for_update()
-            .filter(pk=instance.pk)
-            .values_list("version", flat=True)
-            .first()
-        )
+        rows = type(instance).objects
+        if not request.dry_run:
+            # Lock the row so no concurrent write slips between the check and ours
+            # (a dry run only reads: it writes nothing to guard).
+            rows = rows.select_for_update()
+        version = rows.filter(pk=instance.pk).values_list("version", flat=True).first()
     if not _if_match_holds(header, version):
         raise ProblemError(
             status_code=412,
@@ -221,6 +226,11 @@ def _path_id_check(external_id: str) -> None:
         )
 
 
+def _dry_run_answer(outcome) -> Response:
+    """200 with the outcome the write would have had (no ETag: no such version exists)."""
+    return Response(WriteResultSerializer(outcome).data | {"dry_run": True})
+
+
 def _record_detail_view(segment: str, kind: str, serializer):
     tag = segment
 
@@ -253,7 +263,7 @@ def _record_detail_view(segment: str, kind: str, serializer):
             operation_id=f"{kind}_put",
             tags=[tag],
             summary=f"Create or update one of your {segment} (idempotent)",
-            parameters=[EXTERNAL_ID, IDEMPOTENCY_KEY, IF_MATCH],
+            parameters=[EXTERNAL_ID, IDEMPOTENCY_KEY, IF_MATCH, DRY_RUN],
             request=serializer,
             responses={
                 200: WriteResultSerializer,
@@ -297,6 +307,11 @@ def _record_detail_view(segment: str, kind: str, serializer):
                 # a failed precondition: both must be fixed, the body first.
                 record_validate(source_system=self.source_system, kind=kind, payload=payload)
                 raise
+            if request.dry_run:
+                outcome = record_apply_dry_run(
+                    source_system=self.source_system, kind=kind, payload=payload
+                )
+                return _dry_run_answer(outcome)
             outcome = record_apply(source_system=self.source_system, kind=kind, payload=payload)
             created = outcome.outcome == "created"
             headers = {"ETag": _etag(outcome.version)}
@@ -318,6 +333,7 @@ def _record_detail_view(segment: str, kind: str, serializer):
                 IF_MATCH,
                 SOURCE_TIMESTAMP,
                 OpenApiParameter("source_timestamp", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
+                DRY_RUN,
             ],
             request=None,
             responses={200: WriteResultSerializer, **problems(401, 404, 412, 422)},
@@ -353,12 +369,15 @@ def _record_detail_view(segment: str, kind: str, serializer):
             _precondition_check(
                 request, source_system=self.source_system, kind=kind, external_id=external_id
             )
-            outcome = record_retract(
+            retract = record_retract_dry_run if request.dry_run else record_retract
+            outcome = retract(
                 source_system=self.source_system,
                 kind=kind,
                 external_id=external_id,
                 source_timestamp=timestamp,
             )
+            if request.dry_run:
+                return _dry_run_answer(outcome)
             return Response(
                 WriteResultSerializer(outcome).data, headers={"ETag": _etag(outcome.version)}
             )

@@ -11,8 +11,13 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "`Authorization: Bearer <key_id>.<secret>`, issued with "
-            "`manage.py api_credential_issue`.",
+            "description": "`Authorization: Bearer <key_id>.<secret>`, issued by an "
+            "operator (admin, or `manage.py api_credential_issue`) and shown once. A "
+            "vendor key covering several installations of one product names the one it "
+            "acts for in the header `Source-System: <installation id>` (400 "
+            "`source_system_required` without it, 403 `source_system_not_covered` for "
+            "one it does not cover). A revoked key, or a rotated one after its overlap, "
+            "is a 401 with the code `key_revoked` or `key_expired`.",
         }
 
 

@@ -33,3 +33,7 @@ class WriteResultSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         help_text="The record's version after the request (its ETag)."
     )
+    dry_run = serializers.BooleanField(
+        required=False,
+        help_text="Present (true) only in the answer to a dry run: nothing was written.",
+    )

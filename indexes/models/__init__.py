@@ -39,10 +39,11 @@ from indexes.models.feeds import (
 )
 from indexes.models.history import Change
 from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
-from indexes.models.registry import ApiCredential, Municipality, SourceSystem
+from indexes.models.registry import ApiCredential, ApiCredentialEvent, Municipality, SourceSystem
 
 __all__ = [
     "ApiCredential",
+    "ApiCredentialEvent",
     "BenefitKind",
     "BenefitStatus",
     "Case",

@@ -26,7 +26,12 @@ from indexes.models import IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
 from indexes.payloads import external_id_shown
 from indexes.services.bulk import rows_insert
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected, nul_free
-from indexes.services.ingestion import RECORD_KINDS, records_apply_many, records_validate_many
+from indexes.services.ingestion import (
+    RECORD_KINDS,
+    records_apply_many,
+    records_apply_many_dry_run,
+    records_validate_many,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +95,60 @@ def inbox_batch_receive(
     If no record is accepted, raises ``RecordRejected`` and writes nothing.
     The batch is enqueued after commit.
     """
+    rows, rejections = _batch_check(source_system=source_system, items=items)
+    batch = InboxBatch(source_system=source_system, record_count=len(items))
+    batch.save()
+    # COPY, not bulk_create: psycopg quotes every '"' of every JSON payload
+    # client-side for bulk_create's array parameters (a third of the request's CPU).
+    for row in rows:
+        row["batch_id"] = batch.pk
+    rows_insert(InboxRecord, rows)
+    batch_id = batch.id
+
+    def enqueue() -> None:
+        inbox_batch_enqueue(batch_id=batch_id)
+
+    # robust: the batch is committed; a database or broker failure while
+    # enqueueing is logged and left to the sweeper, never turned into an error
+    # answer for a delivery that was stored. (A named function, not a partial:
+    # Django's robust hook logs the callback's __qualname__.)
+    transaction.on_commit(enqueue, robust=True)
+    return batch, rejections
+
+
+def inbox_batch_dry_run(*, source_system: SourceSystem, items: list) -> tuple[list[dict], list]:
+    """What ``inbox_batch_receive`` and then the workers would do with ``items``; no write.
+
+    Returns the rejections as ``inbox_batch_receive`` returns them and every record's
+    row as ``GET /batches/{id}`` would show it once done (``position``, ``kind``,
+    ``external_id``, ``outcome``, ``problems``), decided synchronously: the accepted
+    records are rehearsed chunk by chunk as the worker applies them
+    (``PROCESS_CHUNK``). Raises ``RecordRejected`` where ``inbox_batch_receive`` would.
+    """
+    rows, rejections = _batch_check(source_system=source_system, items=items)
+    pending = [row for row in rows if row["outcome"] == InboxRecord.Outcome.PENDING.value]
+    results = records_apply_many_dry_run(
+        source_system=source_system,
+        items=[(row["kind"], row["payload"]) for row in pending],
+        chunk=PROCESS_CHUNK,
+    )
+    for row, result in zip(pending, results, strict=True):
+        if isinstance(result, RecordRejected):
+            row["outcome"] = InboxRecord.Outcome.REJECTED.value
+            row["problems"] = _problem_dicts(result.problems)
+        else:
+            row["outcome"] = result.outcome
+    return rejections, [
+        {name: row[name] for name in ("position", "kind", "external_id", "outcome", "problems")}
+        for row in rows
+    ]
+
+
+def _batch_check(*, source_system: SourceSystem, items: list) -> tuple[list[dict], list[dict]]:
+    """The inbox rows of ``items`` (rejected, or pending with the payload) and the rejections.
+
+    Raises ``RecordRejected`` for a batch of the wrong size or with no valid record.
+    """
     if not 1 <= len(items) <= MAX_BATCH_RECORDS:
         raise RecordRejected(
             [
@@ -102,7 +161,6 @@ def inbox_batch_receive(
         )
     rows: list[dict] = []
     rejections: list[dict] = []
-    batch = InboxBatch(source_system=source_system, record_count=len(items))
     now = timezone.now()
     envelope = [_envelope_problems(item, index) for index, item in enumerate(items)]
     # One validation pass for the whole batch (one query per kind of reference),
@@ -169,23 +227,7 @@ def inbox_batch_receive(
                 for p in r["problems"]
             ]
         )
-    batch.save()
-    # COPY, not bulk_create: psycopg quotes every '"' of every JSON payload
-    # client-side for bulk_create's array parameters (a third of the request's CPU).
-    for row in rows:
-        row["batch_id"] = batch.pk
-    rows_insert(InboxRecord, rows)
-    batch_id = batch.id
-
-    def enqueue() -> None:
-        inbox_batch_enqueue(batch_id=batch_id)
-
-    # robust: the batch is committed; a database or broker failure while
-    # enqueueing is logged and left to the sweeper, never turned into an error
-    # answer for a delivery that was stored. (A named function, not a partial:
-    # Django's robust hook logs the callback's __qualname__.)
-    transaction.on_commit(enqueue, robust=True)
-    return batch, rejections
+    return rows, rejections
 
 
 def inbox_batch_enqueue(*, batch_id: uuid.UUID) -> bool:

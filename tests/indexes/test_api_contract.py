@@ -150,8 +150,12 @@ def _refused_for_form(response) -> list[dict]:
     """The problems of ``response`` that are about the form of the request."""
     if response.status_code in (400, 422):
         problems = response.json().get("errors") or [{"code": "(no errors)", "pointer": ""}]
-    elif response.status_code == 202:
+    elif response.status_code == 202 or (
+        response.status_code == 200 and "rejected" in response.json()  # a batch's dry run
+    ):
         problems = [p for r in response.json()["rejected"] for p in r["problems"]]
+        # A dry run answers the workers' outcomes as well.
+        problems += [p for r in response.json().get("records", []) for p in r["problems"]]
     else:
         return []
     return [p for p in problems if p["code"] not in BUSINESS_RULES]

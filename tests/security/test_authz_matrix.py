@@ -32,12 +32,24 @@ from borgerblikket.models import (
     KleImpactReport,
     KleRelease,
     Membership,
+    RetentionCount,
+    RetentionRun,
+    Sheet,
     SheetChange,
     SheetImport,
     SheetRow,
 )
 from borgerblikket.services.sheet_io import HEADERS, sheet_import_start
-from indexes.models import Case, Change, DataAccess, InboxBatch, SourceSystem
+from indexes.models import (
+    ApiCredential,
+    Case,
+    CaseProgress,
+    Change,
+    DataAccess,
+    InboxBatch,
+    SourceSystem,
+)
+from indexes.services.credentials import credential_create
 from kle.models import Publication, Subject, Succession
 from tests.borgerblikket import factories as f
 from tests.borgerblikket.test_admin_scoping import FREDENSBORG, ODENSE, world  # noqa: F401
@@ -241,7 +253,16 @@ MATRIX: dict[str, Entry] = {
     "admin:borgerblikket_kleimpactreport_move": Entry(
         ADMIN_LOGIN, "test_moving_another_municipalitys_kle_row_is_404"
     ),
+    "admin:borgerblikket_retentioncount_preview": Entry(
+        ADMIN_LOGIN, "test_retention_preview_only_for_the_own_municipality"
+    ),
     "admin:auth_user_password_change": Entry(ADMIN_LOGIN, "test_operator_and_permission_models"),
+    # API keys: operators only (tests/indexes/test_admin_keys.py has the whole flow).
+    **_entries(
+        ["admin:indexes_apicredential_rotate", "admin:indexes_apicredential_revoke"],
+        ADMIN_LOGIN,
+        "test_api_keys_are_for_operators_only",
+    ),
 }
 
 # Every registered ModelAdmin: how a municipal admin is scoped there. Its six generated
@@ -255,6 +276,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.sheet": (SCOPED, "sheet"),
     "borgerblikket.sheetchange": (SCOPED, "change"),
     "borgerblikket.kleimpactreport": (SCOPED, "impact_report"),
+    "borgerblikket.retentioncount": (SCOPED, "retention_count"),
     "indexes.municipality": (SCOPED, "municipality"),
     "indexes.sourcesystem": (SCOPED, "system"),
     "indexes.case": (SCOPED, "case"),
@@ -270,6 +292,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.titleabbreviation": (OPERATOR, None),
     "borgerblikket.titleleadword": (OPERATOR, None),
     "borgerblikket.klerelease": (OPERATOR, None),
+    "borgerblikket.retentionrun": (OPERATOR, None),
     # Django model permissions (none are given to municipal admins).
     "auth.user": (OPERATOR, "user"),
     "auth.group": (OPERATOR, None),
@@ -287,6 +310,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "indexes.feedpoll": (OPERATOR, None),
     "indexes.feedrejection": (OPERATOR, None),
     "indexes.inboxbatch": (OPERATOR, None),
+    "indexes.apicredential": (OPERATOR, None),
 }
 MODEL_VIEWS = ("changelist", "add", "history", "delete", "change")
 
@@ -680,6 +704,14 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
             municipality=mine["municipality"],
         )
         mine["impact_report"], mine["impact_item"] = _impact_report(mine["row"])
+        mine["retention_count"] = RetentionCount.objects.create(
+            run=RetentionRun.objects.get_or_create(today=dt.date(2025, 6, 15), trigger="command")[
+                0
+            ],
+            municipality=mine["municipality"],
+            kind=RetentionCount.Kind.CASE,
+            count=3,
+        )
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")
         mine["membership"] = Membership.objects.get(user=mine["admin"])
         mine["user"] = mine["admin"]
@@ -966,6 +998,38 @@ def test_moving_another_municipalitys_kle_row_is_404(admin_world):
         assert not SheetChange.objects.filter(via="kle_move").exists()
 
 
+def test_retention_preview_only_for_the_own_municipality(admin_world, admin_user):
+    """The preview counts the user's own municipalities; another's code is the same 404 as
+    a code that does not exist."""
+    for code in (FREDENSBORG, ODENSE):
+        Sheet.objects.update_or_create(municipality_id=code, defaults={"retention_days": 1})
+        case = admin_world[code]["case"]
+        CaseProgress.objects.create(
+            case=case, status="Afsluttet", valid_from=dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+        )
+        Case.objects.filter(pk=case.pk).update(status="Afsluttet")
+    url = reverse("admin:borgerblikket_retentioncount_preview")
+    client = admin_world[ODENSE]["client"]
+    page = client.get(url)
+    assert page.status_code == 200
+    assert [row["code"] for row in page.context["due_rows"]] == [ODENSE]
+    assert "Fredensborg" not in page.content.decode()
+    theirs, none = (
+        client.get(url, {"municipality": FREDENSBORG}),
+        client.get(url, {"municipality": "999"}),
+    )
+    assert theirs.status_code == none.status_code == 404
+    # The same page but for the request's own URL (the language switch returns to it).
+    theirs.content = theirs.content.replace(
+        b"municipality=" + FREDENSBORG.encode(), b"municipality=999"
+    )
+    assert same_page(theirs, none)
+    operator = Client()
+    operator.force_login(admin_user)
+    rows = operator.get(url).context["due_rows"]
+    assert sorted(row["code"] for row in rows) == sorted([ODENSE, FREDENSBORG])
+
+
 def test_reverting_another_municipalitys_change_is_404(admin_world):
     client = admin_world[ODENSE]["client"]
     theirs = admin_world[FREDENSBORG]["change"]
@@ -974,3 +1038,20 @@ def test_reverting_another_municipalitys_change_is_404(admin_world):
     assert client.post(url).status_code == client.post(none).status_code == 404
     assert SheetChange.objects.filter(municipality_id=FREDENSBORG).count() == 1
     assert client.get(url).status_code == 405
+
+
+def test_api_keys_are_for_operators_only(admin_world):
+    """A municipal admin gets 403 on rotating or revoking a key of their own municipality's
+    system and on one that does not exist, and sees no key on their system's page."""
+    system = admin_world[ODENSE]["system"]
+    credential, _ = credential_create(source_system=system)
+    client = admin_world[ODENSE]["client"]
+    missing = (ApiCredential.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    for name in ("admin:indexes_apicredential_rotate", "admin:indexes_apicredential_revoke"):
+        for pk in (credential.pk, missing):
+            assert client.get(reverse(name, args=[pk])).status_code == 403
+            assert client.post(reverse(name, args=[pk])).status_code == 403
+    page = client.get(reverse("admin:indexes_sourcesystem_change", args=[system.pk]))
+    assert page.status_code == 200 and credential.key_id not in page.content.decode()
+    credential.refresh_from_db()
+    assert credential.revoked_at is None and credential.replaced_by_id is None

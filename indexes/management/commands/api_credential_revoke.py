@@ -18,4 +18,4 @@ class Command(BaseCommand):
         except ApiCredential.DoesNotExist as exc:
             raise CommandError(f"No API key with id {key_id!r}.") from exc
         credential_revoke(credential=credential)
-        self.stdout.write(f"Revoked {credential.key_id} of {credential.source_system}.")
+        self.stdout.write(f"Revoked {credential}.")

@@ -8,6 +8,8 @@ The public surface is what this package exports:
   batch, by (source system, external id); an ``Outcome`` or ``RecordRejected`` each.
 - ``record_validate`` / ``records_validate_many``: the same checks, writing nothing.
 - ``record_retract``: retract a record, keeping a tombstone.
+- ``record_apply_dry_run`` / ``records_apply_many_dry_run`` / ``record_retract_dry_run``:
+  what those would answer, decided by the same rules, writing nothing (``dry_run``).
 - ``Outcome``, and ``RECORD_KINDS`` (the kinds, as the API lists them).
 
 Reads (``record_get``, ``records_list``, ``record_to_payload``) are selectors:
@@ -58,6 +60,11 @@ because a batch is applied kind by kind: cases, grants, documents, payments.
 """
 
 from indexes.services.ingestion import cases, documents, grants, payments
+from indexes.services.ingestion.dry_run import (
+    record_apply_dry_run,
+    record_retract_dry_run,
+    records_apply_many_dry_run,
+)
 from indexes.services.ingestion.engine import (
     Outcome,
     record_apply,
@@ -83,8 +90,11 @@ __all__ = [
     "RECORD_KINDS",
     "Outcome",
     "record_apply",
+    "record_apply_dry_run",
     "record_retract",
+    "record_retract_dry_run",
     "record_validate",
     "records_apply_many",
+    "records_apply_many_dry_run",
     "records_validate_many",
 ]

@@ -69,8 +69,15 @@ class CaseHandler(Handler):
             ).values_list("case_number", "external_id")
         )
         if not batch.write:
-            for number, external_id in known(batch).numbers.items():
-                lookups.case_numbers.setdefault(number, external_id)
+            # A case delivered earlier in the batch holds the number it was delivered with,
+            # no longer the one stored (as after the real write of that earlier record).
+            earlier = known(batch)
+            lookups.case_numbers = {
+                number: holder
+                for number, holder in lookups.case_numbers.items()
+                if holder not in earlier.ids
+            }
+            lookups.case_numbers.update(earlier.numbers)
 
     def accepted(self, lookups, data):
         # First come, first served within a batch (unique per source system).
@@ -79,6 +86,7 @@ class CaseHandler(Handler):
     def remember(self, batch, data):
         cases = known(batch)
         cases.ids.add(data["external_id"])
+        cases.numbers = {n: e for n, e in cases.numbers.items() if e != data["external_id"]}
         cases.numbers[data["case_number"]] = data["external_id"]
 
     def retracted(self, source_system, instance):
@@ -95,9 +103,9 @@ class CaseHandler(Handler):
             ]
         )
 
-    def load_existing(self, source_system, external_ids):
+    def load_existing(self, source_system, external_ids, *, lock=True):
         cases = list(
-            self.locked(source_system, external_ids)
+            self.locked(source_system, external_ids, lock=lock)
             .select_related("kle_subject", "facet")
             .defer(*RELATED_BULK)
         )

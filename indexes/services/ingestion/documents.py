@@ -36,9 +36,9 @@ class DocumentHandler(Handler):
         for external_id in cases.known(batch).ids & wanted:
             lookups.cases.setdefault(external_id, 0)
 
-    def load_existing(self, source_system, external_ids):
+    def load_existing(self, source_system, external_ids, *, lock=True):
         documents = list(
-            self.locked(source_system, external_ids)
+            self.locked(source_system, external_ids, lock=lock)
             .select_related("kle_subject")
             .defer(*RELATED_BULK[:2])
         )

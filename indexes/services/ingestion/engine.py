@@ -76,8 +76,13 @@ class Handler:
     def remember(self, batch: Batch, data: dict) -> None:
         """Validate only: keep what later records of the batch may name (nothing is written)."""
 
-    def load_existing(self, source_system, external_ids) -> dict[str, tuple[Any, dict]]:
-        """The stored records by external id, locked: ``(instance, canonical form)``."""
+    def load_existing(
+        self, source_system, external_ids, *, lock: bool = True
+    ) -> dict[str, tuple[Any, dict]]:
+        """The stored records by external id: ``(instance, canonical form)``.
+
+        Locked (``SELECT … FOR UPDATE``) unless ``lock`` is false (a dry run reads only).
+        """
         raise NotImplementedError
 
     def write(self, batch: Batch, decisions: list[Decision], lookups: Lookups) -> None:
@@ -87,12 +92,9 @@ class Handler:
     def retracted(self, source_system, instance) -> None:
         """After ``record_retract`` retracted ``instance`` (same transaction)."""
 
-    def locked(self, source_system, external_ids):
-        return (
-            self.model.objects.select_for_update(of=("self",))
-            .filter(source_system=source_system, external_id__in=external_ids)
-            .order_by("pk")
-        )
+    def locked(self, source_system, external_ids, *, lock: bool = True):
+        rows = self.model.objects.select_for_update(of=("self",)) if lock else self.model.objects
+        return rows.filter(source_system=source_system, external_id__in=external_ids).order_by("pk")
 
 
 # Filled by the package ``__init__`` in apply order: a kind comes after the kinds it names.
@@ -263,6 +265,22 @@ def _record_apply_alone(source_system, item, received_at) -> Outcome | RecordRej
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def retraction_time(source_timestamp):
+    """The time of a retraction as an aware datetime, or ``RecordRejected`` naming it."""
+    if isinstance(source_timestamp, str):
+        try:
+            return DateTimeField().check(source_timestamp)
+        except FieldProblem as problem:
+            raise RecordRejected(
+                [Problem("/source_timestamp", problem.code, problem.message)]
+            ) from None
+    if source_timestamp is None or timezone.is_naive(source_timestamp):
+        raise RecordRejected(
+            [Problem("/source_timestamp", "timezone_required", "An aware date-time is required.")]
+        )
+    return source_timestamp
+
+
 def record_retract(
     *, source_system: SourceSystem, kind: str, external_id: str, source_timestamp
 ) -> Outcome:
@@ -275,17 +293,7 @@ def record_retract(
     handler = HANDLERS.get(kind)
     if handler is None:
         raise ValueError(f"unknown record kind {kind!r}")
-    if isinstance(source_timestamp, str):
-        try:
-            source_timestamp = DateTimeField().check(source_timestamp)
-        except FieldProblem as problem:
-            raise RecordRejected(
-                [Problem("/source_timestamp", problem.code, problem.message)]
-            ) from None
-    elif source_timestamp is None or timezone.is_naive(source_timestamp):
-        raise RecordRejected(
-            [Problem("/source_timestamp", "timezone_required", "An aware date-time is required.")]
-        )
+    source_timestamp = retraction_time(source_timestamp)
     now = timezone.now()
     with transaction.atomic():
         instance = (
@@ -380,14 +388,30 @@ def _decide(existing, existing_canonical, timestamp, new_canonical) -> tuple[str
     return ("touch", {}) if not diff else ("update", diff)
 
 
+def _timestamp_conflict(diff: dict) -> RecordRejected:
+    return RecordRejected(
+        [
+            Problem(
+                "/source_timestamp",
+                "timestamp_conflict",
+                "The index holds other content with the same source_timestamp; "
+                "every change needs a newer timestamp. Changed: " + ", ".join(sorted(diff)),
+            )
+        ]
+    )
+
+
 class Batch:
-    def __init__(self, source_system, items, *, received_at, write: bool):
+    def __init__(self, source_system, items, *, received_at, write: bool, rehearsal=None):
         self.source_system = source_system
         self.items = items
         self.received_at = received_at
         self.write = write
+        # A dry run (``dry_run.Rehearsal``): decide every outcome as ``apply`` would, write nothing.
+        self.rehearsal = rehearsal
         # Validate only: what earlier records of the batch hold, by kind (``Handler.remember``).
-        self.known: dict[str, Any] = {}
+        # A dry run shares it between the chunks it rehearses.
+        self.known: dict[str, Any] = rehearsal.known if rehearsal is not None else {}
         self._municipality_codes: set[str] | None = None
 
     def municipality_codes(self) -> set[str]:
@@ -428,6 +452,9 @@ class Batch:
                 if self.write:
                     if valid:
                         self.apply(handler, valid, lookups)
+                elif self.rehearsal is not None:
+                    if valid:
+                        self.rehearsal.decide(self, handler, valid)
                 else:
                     for delivery in valid:
                         delivery.result = delivery.data
@@ -480,17 +507,7 @@ class Batch:
                     kind, delivery.external_id, "unchanged", instance, instance.version
                 )
             elif action == "conflict":
-                delivery.result = RecordRejected(
-                    [
-                        Problem(
-                            "/source_timestamp",
-                            "timestamp_conflict",
-                            "The index holds other content with the same source_timestamp; "
-                            "every change needs a newer timestamp. Changed: "
-                            + ", ".join(sorted(diff)),
-                        )
-                    ]
-                )
+                delivery.result = _timestamp_conflict(diff)
             elif action == "touch":
                 instance.source_timestamp = delivery.data["source_timestamp"]
                 instance.received_at = self.received_at

@@ -49,6 +49,9 @@ class GrantHandler(Handler):
             .distinct()
         ):
             paid[grant_id].add(benefit_id)
+        for grant_id, benefit_id in batch.known.get("payment", ()):
+            if grant_id in ids:
+                paid[grant_id].add(benefit_id)
         lookups.benefits_with_payments = dict(paid)
 
     def remember(self, batch, data):
@@ -62,8 +65,8 @@ class GrantHandler(Handler):
             benefits,
         )
 
-    def load_existing(self, source_system, external_ids):
-        grants = list(self.locked(source_system, external_ids))
+    def load_existing(self, source_system, external_ids, *, lock=True):
+        grants = list(self.locked(source_system, external_ids, lock=lock))
         benefits = defaultdict(list)
         if grants:
             for benefit in (

@@ -33,12 +33,20 @@ class PaymentHandler(Handler):
         for benefit in GrantedBenefit.objects.filter(grant_id__in=found):
             benefits[benefit.grant_id][benefit.external_id] = benefit
         lookups.grants = {g.external_id: (g, benefits[g.pk]) for g in found.values()}
+        # A grant delivered earlier in the batch is as it was delivered (its benefits).
         for external_id, earlier in grants.known(batch).items():
             if external_id in wanted:
-                lookups.grants.setdefault(external_id, earlier)
+                lookups.grants[external_id] = earlier
 
-    def load_existing(self, source_system, external_ids):
-        payments = list(self.locked(source_system, external_ids).select_related("benefit__grant"))
+    def remember(self, batch, data):
+        # A grant later in the batch (a dry run's later chunk) may not drop this benefit.
+        paid = batch.known.setdefault("payment", set())
+        paid.add((data["grant_external_id"], data["benefit_external_id"]))
+
+    def load_existing(self, source_system, external_ids, *, lock=True):
+        payments = list(
+            self.locked(source_system, external_ids, lock=lock).select_related("benefit__grant")
+        )
         return {
             p.external_id: (
                 p,
