@@ -128,3 +128,30 @@ def test_the_switcher_needs_a_login(client):
     response = client.get(reverse("overblik:acting"))
     assert response.status_code == 302
     assert reverse("overblik:login") in response["Location"]
+
+
+def test_acting_is_written_in_both_access_logs(sofie, oidc_settings):
+    from indexes.models import DataAccess
+
+    sofie.get(reverse("overblik:services"))
+    assert not DataAccess.objects.filter(actor_cpr=SOFIE.cpr).exists()  # her own data
+    act_for_kim(sofie)
+    service = sofie.get(reverse("overblik:services")).content.decode()
+    service_id = re.search(r'href="/serviceydelser/(\d+)/"', service).group(1)
+    assert sofie.get(reverse("overblik:service", args=[service_id])).status_code == 200
+    rows = DataAccess.objects.filter(actor_cpr=SOFIE.cpr)
+    assert rows.count() == 2 and {r.citizen_cpr for r in rows} == {KIM.cpr}
+
+    # Kim's "Hvem har set mine data": who (name and relation), what, on what basis.
+    kim = Client()
+    oidc_login(kim, sub="demo-kim")
+    kims_log = kim.get(reverse("overblik:access-log")).content.decode()
+    assert "Din datter Sofie Borgersen" in kims_log
+    assert "så din ydelse om Praktisk hjælp, med fuldmagt" in kims_log
+    assert SOFIE.cpr not in kims_log
+
+    # Sofie's own record, on her own page.
+    own = sofie.get(reverse("overblik:access-log")).content.decode()
+    assert 'data-testid="seen-for-others"' in own
+    assert "Du så oplysninger for Kim Borgersen: ydelse om Praktisk hjælp, med fuldmagt" in own
+    assert KIM.cpr not in own
