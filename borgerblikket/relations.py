@@ -11,8 +11,9 @@
 The CPR number always travels in the POST body, never in a URL (URLs end up in
 access logs and proxies). Answers are cached for ``OVERBLIK_RELATIONS_CACHE_SECONDS``
 (≤ 60) under a keyed digest of the CPR number, so a revocation takes effect within
-that time. A service that is not configured, does not answer or answers nonsense
-raises ``RelationsUnavailable``; callers then show the citizen their own data only.
+that time. A service that is not configured gives no relations; one that does not
+answer or answers nonsense raises ``RelationsUnavailable``; callers then show the
+citizen their own data only, with a notice.
 
 This module only *reads* relations; ``borgerblikket.selectors.visibility`` decides
 what they let someone see (the one door).
@@ -134,6 +135,8 @@ def powers_held_by(*, holder_cpr: str) -> list[PowerOfAttorney]:
             "powers"
         )
 
+    if not settings.OVERBLIK_FULDMAGT_URL:
+        return []  # not configured: nobody holds a power of attorney here
     raw = _cached("powers", holder_cpr, fetch)
     try:
         return [
@@ -161,6 +164,8 @@ def children_of(*, parent_cpr: str) -> list[Child]:
             "children"
         )
 
+    if not settings.OVERBLIK_CPR_RELATIONS_URL:
+        return []  # not configured: no parent sees a child here
     raw = _cached("children", parent_cpr, fetch)
     try:
         return [

@@ -60,9 +60,18 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("url", ["", "closed"])
+def test_a_service_not_configured_gives_no_relations(relations, settings):
+    settings.OVERBLIK_FULDMAGT_URL = settings.OVERBLIK_CPR_RELATIONS_URL = ""
+    cache.clear()
+    assert rel.powers_held_by(holder_cpr=CPR["demo-sofie"]) == []
+    assert rel.children_of(parent_cpr=CPR["demo-hans"]) == []
+    assert relations.paths == []
+
+
+@pytest.mark.parametrize("url", ["closed", "ftp"])
 def test_a_service_that_does_not_answer_is_unavailable(relations, settings, url):
-    url = f"http://127.0.0.1:{_closed_port()}/x" if url == "closed" else url
+    port = _closed_port()
+    url = f"http://127.0.0.1:{port}/x" if url == "closed" else f"ftp://127.0.0.1:{port}/x"
     settings.OVERBLIK_FULDMAGT_URL = settings.OVERBLIK_CPR_RELATIONS_URL = url
     cache.clear()
     with pytest.raises(rel.RelationsUnavailable):
