@@ -110,11 +110,23 @@ def _post(base: str, path: str, body: dict) -> dict:
     return answer
 
 
+# After a service failed to answer, it is not asked again for this long (seconds): a
+# page makes several reads, and each must not wait for the timeout again.
+DOWN_SECONDS = 10
+
+
 def _cached(kind: str, cpr: str, fetch):
     key = f"relations:{kind}:{_digest(cpr)}"
     value = cache.get(key)
     if value is None:
-        value = fetch()
+        down = f"relations:down:{kind}"
+        if cache.get(down):
+            raise RelationsUnavailable("down")
+        try:
+            value = fetch()
+        except RelationsUnavailable:
+            cache.set(down, True, min(DOWN_SECONDS, settings.OVERBLIK_RELATIONS_CACHE_SECONDS))
+            raise
         cache.set(key, value, settings.OVERBLIK_RELATIONS_CACHE_SECONDS)
     return value
 

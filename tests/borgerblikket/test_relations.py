@@ -99,3 +99,18 @@ def test_a_parent_sees_until_the_birthday_at_the_limit(today, sees):
 def test_born_on_29_february_turns_an_age_on_1_march():
     assert rel.birthday(dt.date(2012, 2, 29), 15) == dt.date(2027, 3, 1)
     assert rel.birthday(dt.date(2012, 2, 29), 16) == dt.date(2028, 2, 29)
+
+
+def test_a_service_that_failed_is_not_asked_again_at_once(relations, settings):
+    """A page makes several reads: after one failure the rest do not wait for the timeout."""
+    port = _closed_port()
+    settings.OVERBLIK_FULDMAGT_URL = f"http://127.0.0.1:{port}/x"
+    cache.clear()
+    with pytest.raises(rel.RelationsUnavailable):
+        rel.powers_held_by(holder_cpr=CPR["demo-sofie"])
+    settings.OVERBLIK_FULDMAGT_URL = relations.fuldmagt_url  # back, but marked down
+    with pytest.raises(rel.RelationsUnavailable):
+        rel.powers_held_by(holder_cpr=CPR["demo-sofie"])
+    assert relations.paths == []
+    cache.clear()  # the short pause is over
+    assert rel.powers_held_by(holder_cpr=CPR["demo-sofie"])
