@@ -83,6 +83,9 @@ CITIZEN_CASE_FIELDS = (
     # Since when the municipality waits for the citizen ("Afventer dig"); see
     # ``case_awaits_citizen`` for when a case shows it.
     "awaiting_party_since",
+    # What the municipality waits for and by when (issue 14): shown only with the wait.
+    "awaiting_party_due",
+    "awaiting_party_reason",
 )
 CITIZEN_BENEFIT_FIELDS = (
     "id",
