@@ -14,6 +14,7 @@ PORT ?= 8000
 DKFDS := node_modules/dkfds/dist
 VENDOR := static/vendor/dkfds
 OIDC_MOCK_PORT ?= 9400
+SIMULATORS_PORT ?= 9401
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -48,10 +49,12 @@ install: $(VENV)/.installed
 # Install, migrate, load data and serve the portal at http://$(HOST):$(PORT)
 # (scripts/run, then scripts/serve; Ctrl-C stops every server it started).
 # Without DATABASE_URL/CELERY_BROKER_URL: SQLite and in-process tasks.
-# A local mock MitID broker (oidc-provider-mock) serves the demo citizens' login
-# at http://127.0.0.1:$(OIDC_MOCK_PORT) for as long as the portal runs.
+# The stand-ins (simulators/) serve on 127.0.0.1 for as long as the portal runs: the
+# simulated source systems the demo's feeds are polled from, at $(SIMULATORS_PORT),
+# and a mock MitID broker (oidc-provider-mock) for the demo citizens, at $(OIDC_MOCK_PORT).
 run: install static
-	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) OIDC_MOCK_PORT=$(OIDC_MOCK_PORT) bash scripts/run
+	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) OIDC_MOCK_PORT=$(OIDC_MOCK_PORT) \
+	  SIMULATORS_PORT=$(SIMULATORS_PORT) bash scripts/run
 
 # Lint and the whole suite, against PostgreSQL and Redis when they answer.
 test: install static browsers

@@ -416,6 +416,7 @@ def scenario_polls(stack: Stack, drill: Drill, args) -> None:
     from django.db.models import Count
 
     from indexes.models import FeedPoll
+    from simulators.http import simulator_server_start
     from tests.faults.workload import (
         Tally,
         db_retry,
@@ -426,6 +427,8 @@ def scenario_polls(stack: Stack, drill: Drill, args) -> None:
         feeds_register,
     )
 
+    # The simulated systems, served over HTTP from this process (the drill's workers poll it).
+    os.environ["SIMULATORS_URL"] = simulator_server_start().base_url
     feeds = feeds_register(citizens=args.poll_citizens, every_seconds=2)
     changes = sum(len(feed_simulator(feed).log) for feed in feeds)
     drill.figures["feeds / changes in their logs"] = f"{len(feeds)} / {changes}"

@@ -56,7 +56,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("kle_ensure", verbosity=0)
 
-    from indexes.sources.bulk import population_load
+    from simulators.bulk import population_load
 
     started = time.perf_counter()
     phases: list[tuple[float, str]] = []
@@ -108,8 +108,13 @@ def main() -> None:
 
     # 3. The ingestion path: simulated feeds polled through records_apply_many.
     from indexes.models import FeedPoll, Municipality, SourceSystem
-    from indexes.sources.services import feed_poll, feed_register
-    from indexes.sources.simulators import SimulatorConfig
+    from indexes.sources.services import feed_poll
+    from simulators.feeds import stand_in_feed_register
+    from simulators.http import simulator_server_start
+    from simulators.systems import SimulatorConfig
+
+    # The simulated systems over HTTP on loopback, as the product always polls them.
+    stand_ins = simulator_server_start().base_url
 
     municipality = Municipality.objects.get(code="101")
     records, seconds = 0, 0.0
@@ -117,9 +122,10 @@ def main() -> None:
         system, _ = SourceSystem.objects.get_or_create(
             municipality=municipality, name=f"bench {product}", defaults={"product": product}
         )
-        feed = feed_register(
+        feed = stand_in_feed_register(
             source_system=system,
-            simulator=SimulatorConfig(seed=int(time.time()), citizens=args.ingest_citizens),
+            config=SimulatorConfig(seed=int(time.time()), citizens=args.ingest_citizens),
+            base_url=stand_ins,
             page_size=500,
         )
         feed.max_pages_per_poll = 10_000

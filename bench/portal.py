@@ -58,7 +58,7 @@ os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
 
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8023"))
-CASES_PER_CITIZEN = 2.2  # indexes.sources.bulk.CASES_PER_CITIZEN's mean
+CASES_PER_CITIZEN = 2.2  # simulators.bulk.CASES_PER_CITIZEN's mean
 # Queries of the request machinery, not of the page (session, user, citizen touch).
 MACHINERY_TABLES = ('"django_session"', '"auth_user"', '"overblik_citizen"')
 
@@ -104,7 +104,7 @@ def cases_count() -> int:
 def population_grow(*, cases: int, municipalities: int, seed: int) -> dict | None:
     """Add citizens until the index holds about ``cases`` cases; the generator's report.
 
-    The generator (indexes/sources/bulk.py, as ``manage.py simulate``) numbers its
+    The generator (simulators/bulk.py, as ``manage.py simulate``) numbers its
     citizens from ``BULK_CPR_BASE``; each step starts after the citizens of the
     steps before it (kept in ``bench_population_step``), so a step adds new
     citizens instead of more cases to the same ones. It drops the tables'
@@ -112,7 +112,7 @@ def population_grow(*, cases: int, municipalities: int, seed: int) -> dict | Non
     """
     from django.db import connection
 
-    from indexes.sources import bulk
+    from simulators import bulk
 
     have = cases_count()
     if have >= cases * 0.98:
@@ -186,8 +186,8 @@ def sheets_ensure() -> int:
     """
     from borgerblikket.models import Sheet, SheetRow, TitleSource
     from indexes.models import Municipality
-    from indexes.sources.catalogue import KINDS, SERVICES, kle_overrides_for
     from kle.models import Subject
+    from simulators.catalogue import KINDS, SERVICES, kle_overrides_for
 
     subjects = dict(Subject.objects.values_list("number", "id"))
     overrides = kle_overrides_for(present=set(subjects))

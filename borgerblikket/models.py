@@ -241,6 +241,8 @@ class SheetChange(models.Model):
         ADMIN = "admin", _("Administration")
         IMPORT = "import", _("Import")
         REVERT = "revert", _("Fortrydelse")
+        # A row moved to its KLE successor(s) from a release's impact report.
+        KLE_MOVE = "kle_move", _("KLE-flytning")
 
     municipality = models.ForeignKey(
         "indexes.Municipality",
@@ -368,6 +370,127 @@ class TitleLeadWord(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class KleRelease(models.Model):
+    """A KLE emneplan publication as Borgerblikket met it: its impact on every sheet is built.
+
+    One per publication (``kle.Publication``); the impact is built once, after the
+    import (``borgerblikket.services.kle_releases``), also for a publication
+    ``import_kle`` brought in by hand (the next scheduled sync catches up).
+    """
+
+    publication = models.OneToOneField(
+        "kle.Publication",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("KLE-udgivelse"),
+    )
+    built_at = models.DateTimeField(_("konsekvenser opgjort"), default=timezone.now)
+    expired_count = models.PositiveIntegerField(_("udgåede numre"), default=0)
+    moved_count = models.PositiveIntegerField(_("flyttede numre"), default=0)
+    row_count = models.PositiveIntegerField(_("berørte rækker"), default=0)
+
+    class Meta:
+        ordering = ["-publication__published_on", "-built_at"]
+        verbose_name = _("KLE-udgivelse")
+        verbose_name_plural = _("KLE-udgivelser")
+
+    def __str__(self) -> str:
+        return f"KLE {self.publication.published_on:%d-%m-%Y}"
+
+
+class KleImpactReport(models.Model):
+    """What one KLE release does to one municipality's sheet: its rows on numbers that
+    expired or moved (``items``), with the successors proposed."""
+
+    release = models.ForeignKey(
+        KleRelease, on_delete=models.CASCADE, related_name="reports", verbose_name=_("udgivelse")
+    )
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-release__publication__published_on", "municipality"]
+        verbose_name = _("KLE-konsekvensrapport")
+        verbose_name_plural = _("KLE-konsekvensrapporter")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "municipality"], name="kle_impact_report_one_per_release"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release} - {self.municipality}"
+
+
+class KleImpactItem(models.Model):
+    """One sheet row on a KLE number a release expired or moved, and what became of it."""
+
+    class Change(models.TextChoices):
+        EXPIRED = "expired", _("Udgået")
+        MOVED = "moved", _("Flyttet")
+
+    class Resolution(models.TextChoices):
+        MOVED = "moved", _("Flyttet til afløser")
+
+    report = models.ForeignKey(
+        KleImpactReport, on_delete=models.CASCADE, related_name="items", verbose_name=_("rapport")
+    )
+    # The row as it was; SET_NULL: a row removed (by the move or by hand) leaves the item.
+    sheet_row = models.ForeignKey(
+        SheetRow,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("række"),
+    )
+    kle_number = models.CharField(_("KLE-nr."), max_length=8)
+    kle_title = models.CharField(_("KLE-titel"), max_length=500)
+    change = models.CharField(_("ændring"), max_length=10, choices=Change.choices)
+    changed_on = models.DateField(_("dato i KLE"), null=True, blank=True)
+    # Historisk/Flyttet/AfloestAf as KLE names them (text: KLE names numbers it lacks).
+    successor_numbers = models.JSONField(_("afløst af (KLE)"), default=list, blank=True)
+    # The active emner a row can move to: the successors, followed through later moves.
+    proposed_numbers = models.JSONField(_("foreslåede afløsere"), default=list, blank=True)
+    # The municipality's indexed cases on the number when the report was built.
+    case_count = models.PositiveIntegerField(_("sager på nummeret"), default=0)
+    resolution = models.CharField(
+        _("håndtering"), max_length=10, choices=Resolution.choices, blank=True
+    )
+    resolved_at = models.DateTimeField(_("håndteret"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("håndteret af"),
+    )
+
+    class Meta:
+        ordering = ["report", "kle_number"]
+        verbose_name = _("berørt række")
+        verbose_name_plural = _("berørte rækker")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "kle_number"], name="kle_impact_item_one_per_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kle_number} {self.get_change_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        """The row is still on the sheet and nobody has handled it."""
+        return not self.resolution and self.sheet_row_id is not None
 
 
 class _CitizenSafe:

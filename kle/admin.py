@@ -6,7 +6,15 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from kle.models import Facet, FacetCategory, Keyword, Publication, Subject, Succession
+from kle.models import (
+    Facet,
+    FacetCategory,
+    Keyword,
+    Publication,
+    Subject,
+    Succession,
+    SyncSource,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -162,3 +170,13 @@ class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "format"]
     search_fields = ["source", "sha256"]
     readonly_fields = [field.name for field in Publication._meta.fields]
+
+
+@admin.register(SyncSource)
+class SyncSourceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Where the scheduled sync reads KLE, the validators it remembers and what it found last."""
+
+    list_display = ["source", "kind", "checked_at", "outcome", "etag", "last_modified"]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["source"]
+    readonly_fields = [field.name for field in SyncSource._meta.fields]

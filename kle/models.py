@@ -40,6 +40,11 @@ class Publication(models.Model):
     absent_count = models.PositiveIntegerField(_("ikke i filen"), default=0)
     # E.g. an AfloestAf naming a number that KLE does not contain.
     warnings = models.JSONField(_("advarsler"), default=list, blank=True)
+    # The KLE numbers this file expired (UdgaaetDato newly set) and moved (Flyttet newly
+    # set), in file order: what a release's impact on the sheets is computed from
+    # (borgerblikket.services.kle_releases). Empty for facets and for a first import.
+    expired_numbers = models.JSONField(_("udgåede numre"), default=list, blank=True)
+    moved_numbers = models.JSONField(_("flyttede numre"), default=list, blank=True)
 
     class Meta:
         ordering = ["-imported_at", "-id"]
@@ -285,3 +290,43 @@ class Keyword(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} ({self.facet_code})" if self.facet_code else self.text
+
+
+class SyncSource(models.Model):
+    """A place the scheduled KLE sync reads (a KLE-online URL or a file) and what it said last.
+
+    The HTTP validators (``ETag``, ``Last-Modified``) are sent back as ``If-None-Match``
+    and ``If-Modified-Since`` (RFC 9110 §13.1), so an unchanged plan costs a 304 and
+    no download. They are stored only after a response was handled completely.
+    """
+
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", _("Importeret")
+        UNCHANGED = "unchanged", _("Uændret")
+        NOT_MODIFIED = "not_modified", _("Ikke ændret (304)")
+        SKIPPED = "skipped", _("Sprunget over")
+        FAILED = "failed", _("Fejlede")
+
+    source = models.CharField(_("kilde"), max_length=500, unique=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Publication.Kind.choices)
+    etag = models.CharField(_("ETag"), max_length=500, blank=True)
+    last_modified = models.CharField(_("Last-Modified"), max_length=100, blank=True)
+    checked_at = models.DateTimeField(_("senest kontrolleret"), null=True, blank=True)
+    outcome = models.CharField(_("udfald"), max_length=20, choices=Outcome.choices, blank=True)
+    message = models.TextField(_("besked"), blank=True)
+    publication = models.ForeignKey(
+        Publication,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("senest importeret"),
+    )
+
+    class Meta:
+        ordering = ["kind", "source"]
+        verbose_name = _("KLE-synkroniseringskilde")
+        verbose_name_plural = _("KLE-synkroniseringskilder")
+
+    def __str__(self) -> str:
+        return self.source

@@ -22,7 +22,12 @@ from config.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
-pytest_plugins = ["tests.plugins.cpr_log_guard", "tests.plugins.portal", "tests.plugins.db_leaks"]
+pytest_plugins = [
+    "tests.plugins.cpr_log_guard",
+    "tests.plugins.portal",
+    "tests.plugins.stand_ins",
+    "tests.plugins.db_leaks",
+]
 
 
 def pytest_report_header(config):

@@ -49,7 +49,7 @@ from borgerblikket.selectors import (
     payments_visible_to_citizen,
 )
 from indexes.models import Case, GrantedBenefit, Payment
-from indexes.sources.demo_citizens import demo_citizen_get
+from simulators.demo_citizens import demo_citizen_get
 
 assert Path(config.__file__).resolve().is_relative_to(Path.cwd().resolve()), config.__file__
 

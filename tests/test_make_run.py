@@ -56,7 +56,7 @@ def serve_env(tmp_path: Path, **extra) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "OVERBLIK_"))
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "OVERBLIK_", "SIMULATORS_"))
     }
     return (
         env
@@ -66,6 +66,7 @@ def serve_env(tmp_path: Path, **extra) -> dict:
             "PY": sys.executable,
             "PORT": str(free_port(8300)),
             "OIDC_MOCK_PORT": str(free_port(9450)),
+            "SIMULATORS_PORT": str(free_port(9480)),
         }
         | extra
     )
@@ -120,11 +121,14 @@ def test_ctrl_c_stops_every_server_cleanly_and_quietly(tmp_path):
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{env['PORT']}/"), "the portal")
         wait_for(lambda: answers(f"http://127.0.0.1:{env['OIDC_MOCK_PORT']}/"), "the login mock")
+        wait_for(
+            lambda: answers(f"http://127.0.0.1:{env['SIMULATORS_PORT']}/"), "the simulated systems"
+        )
         if with_broker:
             wait_for(lambda: " ready." in log.read_text(), "the Celery worker")
             wait_for(lambda: "beat: Starting" in log.read_text(), "Celery beat")
         started = group_members(process.pid)
-        assert len(started) >= (6 if with_broker else 3), started
+        assert len(started) >= (7 if with_broker else 4), started
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise
@@ -139,7 +143,8 @@ def test_ctrl_c_stops_every_server_cleanly_and_quietly(tmp_path):
 
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143)])
 def test_a_terminate_signal_to_the_script_alone_stops_its_servers_too(tmp_path, sig, status):
-    """A process manager signals only the script: runserver and the mock must not outlive it."""
+    """A process manager signals only the script: runserver and the stand-ins must not outlive
+    it."""
     env = serve_env(tmp_path)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
@@ -154,6 +159,9 @@ def test_a_terminate_signal_to_the_script_alone_stops_its_servers_too(tmp_path, 
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{env['PORT']}/"), "the portal")
         wait_for(lambda: answers(f"http://127.0.0.1:{env['OIDC_MOCK_PORT']}/"), "the login mock")
+        wait_for(
+            lambda: answers(f"http://127.0.0.1:{env['SIMULATORS_PORT']}/"), "the simulated systems"
+        )
         process.send_signal(sig)
         process.wait(timeout=60)
     finally:
@@ -207,7 +215,10 @@ def test_ctrl_c_signals_each_server_once_while_it_shuts_down(tmp_path):
     )
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
-        wait_for(lambda: len(logs()) == 4, "the four servers (login mock, worker, beat, portal)")
+        wait_for(
+            lambda: len(logs()) == 5,
+            "the five servers (simulated systems, login mock, worker, beat, portal)",
+        )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise
@@ -236,7 +247,7 @@ def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
     )
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
-        wait_for(lambda: len(logs()) == 2, "the login mock and the portal")
+        wait_for(lambda: len(logs()) == 3, "the simulated systems, the login mock and the portal")
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise

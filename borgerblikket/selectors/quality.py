@@ -44,7 +44,7 @@ from indexes.models import (
     ProgressStatus,
 )
 from indexes.sources.selectors import feed_delivery_quality, feed_rejections
-from kle.models import Subject
+from kle.models import Subject, Succession
 
 # Seed 002 (Fredensborg): passive cases are reviewed every 6 months.
 PASSIVE_REVIEW_DAYS = 183
@@ -162,6 +162,24 @@ def cases_on_unknown_or_expired_kle(*, municipality: Municipality) -> QuerySet:
         | Q(kle_subject__expired_on__isnull=False)
         | Q(kle_subject__moved_on__isnull=False)
     )
+
+
+def cases_on_successor_not_in_sheet(*, municipality: Municipality) -> QuerySet:
+    """Cases on a KLE number that succeeds one the sheet shows (``AfloestAf``), while the
+    sheet has no row for the case's own number: a KLE move the sheet has not followed, so
+    the citizen does not see the case (docs/kle.md, "Releases")."""
+    predecessor_shown = Succession.objects.filter(successor=OuterRef("kle_subject")).filter(
+        Exists(
+            SheetRow.objects.filter(
+                municipality=OuterRef(OuterRef("municipality")),
+                kle_subject=OuterRef("predecessor"),
+            )
+        )
+    )
+    own_row = SheetRow.objects.filter(
+        municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
+    )
+    return _cases(municipality).filter(Exists(predecessor_shown)).exclude(Exists(own_row))
 
 
 def documents_with_other_kle(*, municipality: Municipality) -> QuerySet:
@@ -359,6 +377,13 @@ CHECKS: dict[str, Check] = {
             Case,
             "source_system",
             cases_on_unknown_or_expired_kle,
+        ),
+        Check(
+            "kle_successor",
+            _("Sager på et afløsende KLE-nummer, som arket ikke viser"),
+            Case,
+            "source_system",
+            cases_on_successor_not_in_sheet,
         ),
         Check(
             "document_kle",

@@ -7,6 +7,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -160,6 +161,18 @@ CELERY_BEAT_SCHEDULE = {
 KLE_API_BASE = env("KLE_API_BASE", default="https://api.kle-online.dk/resources/kle")
 KLE_SOURCE = env("KLE_SOURCE", default="")
 KLE_HTTP_TIMEOUT = env.float("KLE_HTTP_TIMEOUT", default=10.0)
+# The scheduled sync (docs/kle.md, "Releases"): KLE-online asked with If-None-Match /
+# If-Modified-Since; empty means the file folder only. The folder is the fallback: the
+# newest KLE-Emneplan*.xml / KLE-Handlingsfacetter*.xml an operator put there.
+KLE_SYNC_API_BASE = env("KLE_SYNC_API_BASE", default=KLE_API_BASE)
+KLE_SYNC_DIR = env("KLE_SYNC_DIR", default=str(SHARED_DIR / "data" / "kle"))
+# Hour (Europe/Copenhagen) of the nightly sync; KL publishes four times a year.
+KLE_SYNC_HOUR = env.int("KLE_SYNC_HOUR", default=4)
+CELERY_BEAT_SCHEDULE["kle-release-sync"] = {
+    "task": "borgerblikket.kle_release_sync",
+    "schedule": crontab(minute=17, hour=KLE_SYNC_HOUR),
+    "kwargs": {},
+}
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,7 +1,7 @@
 """Development settings: `make run` on a developer's machine."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
 
 # Off by default: citizens trying the demo get the portal's own 404/500 pages,
 # never Django's technical ones (settings, URLs, tracebacks). Errors still reach
@@ -15,3 +15,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # `make run` creates the demo's admin accounts (README, "The demo").
 OVERBLIK_DEMO_ACCOUNTS = True
+
+# The stand-ins for other organisations' systems (simulators/): never in production.
+# `make run` serves the simulated source systems on loopback at SIMULATORS_PORT
+# (scripts/serve), and the demo's feeds are polled there over HTTP.
+INSTALLED_APPS = [*INSTALLED_APPS, "simulators"]
+SIMULATORS_PORT = env.int("SIMULATORS_PORT", default=9401)
+SIMULATORS_URL = env("SIMULATORS_URL", default=f"http://127.0.0.1:{SIMULATORS_PORT}")

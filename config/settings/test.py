@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
 
 SECRET_KEY = "tests-only-not-secret"  # noqa: S105
 DEBUG = False
@@ -19,7 +19,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Login rate limits count across tests on a shared cache; the tests that check them
 # turn them on (tests/security/test_login_rate_limits.py).
 RATELIMIT_ENABLE = False
-OVERBLIK_DEMO_ACCOUNTS = True  # tests/borgerblikket/test_demo_accounts.py
+OVERBLIK_DEMO_ACCOUNTS = True  # tests/simulators/test_demo_accounts.py
+# The stand-ins for other organisations' systems (simulators/): the suite serves the
+# simulated source systems on a free loopback port and sets SIMULATORS_URL to it
+# (tests/plugins/stand_ins.py); subprocesses inherit it through the environment.
+INSTALLED_APPS = [*INSTALLED_APPS, "simulators"]
+SIMULATORS_URL = env("SIMULATORS_URL", default="http://127.0.0.1:9401")
 
 IN_CI = env.bool("CI", default=False)
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/overblik"
@@ -81,3 +86,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = BASE_DIR / "var" / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# The scheduled KLE sync never reaches the internet or the shared folder from a test:
+# the tests that run it point these at a local HTTP server and a temporary folder (a
+# real worker's folder through OVERBLIK_TEST_KLE_SYNC_DIR, tests/borgerblikket/
+# test_kle_releases_worker.py).
+KLE_SYNC_API_BASE = ""
+KLE_SYNC_DIR = env("OVERBLIK_TEST_KLE_SYNC_DIR", default="")

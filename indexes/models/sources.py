@@ -1,7 +1,7 @@
 """Scheduled ingestion: how the index polls each source system, where it got to, what it did.
 
-- ``SourceFeed``: one source system's feed — its adapter (wire format), where it
-  is served (a URL, or the built-in simulator in-process), its schedule.
+- ``SourceFeed``: one source system's feed — its adapter (wire format), the
+  address it is polled at over HTTP, its schedule.
 - ``FeedCursor``: how far the index has read the feed. It moves only in the
   same transaction that applies the page it belongs to, so a crash never loses
   or repeats a change.
@@ -34,9 +34,12 @@ class SourceFeed(models.Model):
         verbose_name=_("fagsystem"),
     )
     adapter = models.CharField(_("format"), max_length=30, choices=FeedAdapter.choices)
-    # Empty: the built-in simulator of the system's product, served in-process.
+    # Where the feed is polled over HTTP (feed_register requires one; a poll of a feed
+    # without one fails and says so).
     base_url = models.URLField(_("adresse"), max_length=500, blank=True)
-    # The simulator's settings (indexes.sources.simulators.SimulatorConfig) when simulated.
+    # Unused by the product. Until feeds were always fetched over HTTP, a simulated feed
+    # kept its simulator's settings here; the stand-ins (simulators.feeds) read them once
+    # to give such a feed of an old development database its address, and empty it.
     simulator = models.JSONField(_("simulator"), default=dict, blank=True)
     page_size = models.PositiveIntegerField(_("poster pr. side"), default=200)
     max_pages_per_poll = models.PositiveIntegerField(_("sider pr. hentning"), default=50)
@@ -79,10 +82,6 @@ class SourceFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_system} ({self.get_adapter_display()})"
-
-    @property
-    def is_simulated(self) -> bool:
-        return not self.base_url
 
 
 class FeedCursor(models.Model):

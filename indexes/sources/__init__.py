@@ -1,10 +1,10 @@
-"""Source systems: simulated products, their adapters, and scheduled polling.
+"""Scheduled ingestion: the product's side of the source systems' feeds.
 
-- ``simulators/``: stand-ins for FASIT, SBSYS, Nexus and a KMD Ydelse-like
-  payments system; each serves its own wire format from a seed.
-- ``adapters/``: map each format to the index wire format (the REST API's).
+- ``adapters/``: map each product's wire format to the index wire format (the REST API's).
 - ``services.py``: feed registration and the cursor service (``feed_poll``).
-- ``bulk.py``: the COPY loader behind ``manage.py simulate``.
+- ``transport.py``: fetching a page over HTTP from the feed's address.
+- ``selectors.py``: what the polls delivered, for the data-quality report.
 
-See docs/sources.md.
+The systems polled in development and tests are stand-ins (``simulators/``), served
+over HTTP like real ones. See docs/sources.md.
 """

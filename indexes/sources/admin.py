@@ -1,6 +1,6 @@
 """Admin of scheduled ingestion: per source system, its feed, cursor and what each poll did.
 
-Read-only: feeds are registered by ``feed_register`` (or ``demo_load``) and the
+Read-only: feeds are registered by ``feed_register`` (the demo's by ``demo_load``) and the
 schedule is edited on its django-celery-beat PeriodicTask (linked). Actions
 only call services and tasks. Texts shown are masked for CPR numbers, in case
 a source system put one where it should not.
@@ -38,7 +38,7 @@ class SourceFeedAdmin(_ReadOnly, admin.ModelAdmin):
     search_fields = ["source_system__name", "source_system__municipality__name"]
     list_select_related = ["source_system__municipality", "cursor"]
     readonly_fields = [
-        "source_system", "adapter", "base_url", "simulator", "page_size", "max_pages_per_poll",
+        "source_system", "adapter", "base_url", "page_size", "max_pages_per_poll",
         "timeout_seconds", "lease_seconds", "is_enabled", "schedule", "position", "created_at",
         "recent_polls",
     ]  # fmt: skip

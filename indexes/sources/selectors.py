@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Sum
 
-from indexes.models import FeedPoll, FeedRejection, Municipality, SourceFeed
-from indexes.sources.http import Route
-from indexes.sources.simulators import SIMULATORS, SimulatorConfig
+from indexes.models import FeedPoll, FeedRejection, Municipality
 
 
 @dataclass
@@ -79,18 +77,3 @@ def feed_rejections(*, municipality: Municipality, code: str | None = None):
     if code:
         rejections = rejections.filter(code=code)
     return rejections.order_by("-received_at", "pk")
-
-
-def simulator_routes() -> list[Route]:
-    """Every feed with simulator settings, as routes for ``simulate_serve`` (HTTP)."""
-    routes = []
-    for feed in SourceFeed.objects.select_related("source_system").exclude(simulator={}):
-        if feed.source_system.product in SIMULATORS:
-            routes.append(
-                Route(
-                    feed.source_system.municipality_id,
-                    feed.source_system.product,
-                    SimulatorConfig.from_dict(feed.simulator),
-                )
-            )
-    return routes

@@ -25,13 +25,13 @@ from indexes.services.errors import RecordRejected, nul_free
 from indexes.services.ingestion import records_apply_many
 from indexes.sources.adapters import DEFAULT_ADAPTER, adapter_get
 from indexes.sources.adapters.base import Page, PageUnreadable
-from indexes.sources.simulators import SIMULATORS, SimulatorConfig
 from indexes.sources.transport import FeedUnavailable, page_fetch
 
 logger = logging.getLogger(__name__)
 
 POLL_TASK = "indexes.sources.feed_poll"
 DEFAULT_EVERY_SECONDS = 300
+BASE_URL_MAX_LENGTH = SourceFeed._meta.get_field("base_url").max_length
 # Rejections kept per poll; the counts by reason are always complete.
 REJECTIONS_KEPT_PER_PAGE = 500
 
@@ -47,18 +47,18 @@ class FeedConfigError(ValueError):
 def feed_register(
     *,
     source_system: SourceSystem,
+    base_url: str,
     adapter: str | None = None,
-    base_url: str = "",
-    simulator: SimulatorConfig | dict | None = None,
     page_size: int = 200,
     every_seconds: int = DEFAULT_EVERY_SECONDS,
     is_enabled: bool = True,
 ) -> SourceFeed:
-    """Create or update the feed of ``source_system`` and its beat schedule.
+    """Create or update the feed of ``source_system`` at ``base_url`` and its beat schedule.
 
-    Without ``base_url`` the feed is served by the built-in simulator of the
-    system's product (``simulator`` settings, defaults if omitted). An existing
-    schedule keeps the interval an operator may have set in the admin.
+    The feed is polled over HTTP at ``base_url`` (its pages below
+    ``<base_url>/<municipality>/<the format's path>``), in ``adapter``'s format:
+    by default the one its product speaks. An existing schedule keeps the
+    interval an operator may have set in the admin.
     """
     adapter = adapter or DEFAULT_ADAPTER.get(source_system.product)
     if adapter is None:
@@ -67,24 +67,12 @@ def feed_register(
         adapter_get(adapter)
     except ValueError:
         raise FeedConfigError(f"adapter: unknown format {adapter!r}") from None
-    if base_url and not base_url.startswith(("http://", "https://")):
+    if not base_url:
+        raise FeedConfigError("base_url: required")
+    if not base_url.startswith(("http://", "https://")):
         raise FeedConfigError("base_url: must start with http:// or https://")
-    settings: dict = {}
-    if not base_url or simulator is not None:
-        # Simulated: served in-process, or over HTTP by simulate_serve (which reads these).
-        if source_system.product not in SIMULATORS:
-            raise FeedConfigError(
-                f"base_url: required, there is no simulator of {source_system.product}"
-            )
-        try:
-            config = (
-                simulator
-                if isinstance(simulator, SimulatorConfig)
-                else SimulatorConfig.from_dict(simulator)
-            )
-        except (TypeError, ValueError) as exc:
-            raise FeedConfigError(f"simulator: {exc}") from None
-        settings = config.as_dict()
+    if len(base_url) > BASE_URL_MAX_LENGTH:
+        raise FeedConfigError(f"base_url: at most {BASE_URL_MAX_LENGTH} characters")
     if not 1 <= page_size <= 5000:
         raise FeedConfigError("page_size: must be between 1 and 5000")
     if every_seconds < 1:
@@ -94,7 +82,6 @@ def feed_register(
         defaults={
             "adapter": adapter,
             "base_url": base_url,
-            "simulator": settings,
             "page_size": page_size,
             "is_enabled": is_enabled,
         },
@@ -136,13 +123,6 @@ def feed_enable(*, feed: SourceFeed, enabled: bool) -> SourceFeed:
     feed.save(update_fields=["is_enabled"])
     feed_schedule_ensure(feed=feed)
     return feed
-
-
-def feeds_point_to(*, base_url: str = "") -> int:
-    """Serve every simulated feed from ``base_url`` (``simulate_serve``), or in-process ("")."""
-    if base_url and not base_url.startswith(("http://", "https://")):
-        raise FeedConfigError("base_url: must start with http:// or https://")
-    return SourceFeed.objects.exclude(simulator={}).update(base_url=base_url)
 
 
 # --- polling -----------------------------------------------------------------------------

@@ -1,21 +1,21 @@
-"""Fetching one page of a feed: over HTTP, or from the built-in simulator in-process.
+"""Fetching one page of a feed over HTTP, from the address the feed was registered with.
+
+Real source systems and the stand-ins of development and tests (``simulators/``,
+served on loopback) are fetched alike: the product never runs a source system
+in-process.
 
 Transient trouble (the system does not answer, times out, or says 5xx) raises
 ``FeedUnavailable``: the poll stops and the next one retries from the same
 cursor. A page the system refuses (4xx) raises ``PageUnreadable``.
 """
 
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode, urlsplit
 
-from django.utils import timezone
-
 from indexes.models import SourceFeed
 from indexes.sources.adapters import Adapter
 from indexes.sources.adapters.base import PageUnreadable
-from indexes.sources.simulators import SimulatorConfig, SimulatorRequestError, simulator_get
 
 
 class FeedUnavailable(Exception):
@@ -29,24 +29,9 @@ def feed_url(*, feed: SourceFeed, adapter: Adapter, params: dict[str, str]) -> s
 
 def page_fetch(*, feed: SourceFeed, adapter: Adapter, params: dict[str, str]) -> bytes:
     """The raw page the source system serves for ``params``."""
-    if feed.base_url:
-        return _http_get(feed_url(feed=feed, adapter=adapter, params=params), feed.timeout_seconds)
-    config = simulator_config_of(feed)
-    simulator = simulator_get(
-        product=feed.source_system.product,
-        municipality=feed.source_system.municipality_id,
-        config=config,
-    )
-    if config.latency_ms:
-        time.sleep(config.latency_ms / 1000)
-    try:
-        return simulator.page(params=params, now=timezone.now())
-    except SimulatorRequestError as exc:
-        raise PageUnreadable(f"Fagsystemet afviste forespørgslen: {exc}") from None
-
-
-def simulator_config_of(feed: SourceFeed) -> SimulatorConfig:
-    return SimulatorConfig.from_dict(feed.simulator)
+    if not feed.base_url:
+        raise PageUnreadable("Feeden har ingen adresse (base_url)")
+    return _http_get(feed_url(feed=feed, adapter=adapter, params=params), feed.timeout_seconds)
 
 
 def _http_get(url: str, timeout: float) -> bytes:

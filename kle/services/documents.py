@@ -99,10 +99,21 @@ def kle_source_read(*, source: str, timeout: float) -> bytes:
         ) from exc
 
 
+@dataclass
+class UrlFetch:
+    """The answer to a (conditional) GET: ``data`` is None when the server said 304."""
+
+    status: int
+    data: bytes | None
+    etag: str = ""
+    last_modified: str = ""
+
+
 def _url_read(*, url: str, timeout: float) -> bytes:
-    scheme = url.split("://", 1)[0].lower()
-    if scheme not in ("http", "https"):
-        raise KleSourceUnavailable(url, [Problem(f"unsupported URL scheme {scheme!r}")])
+    return kle_url_fetch(url=url, timeout=timeout).data or b""
+
+
+def _opener() -> urllib.request.OpenerDirector:
     # Only HTTP(S) handlers: a redirect to file:// or ftp:// must not be followed.
     opener = urllib.request.OpenerDirector()
     for handler in (
@@ -114,21 +125,49 @@ def _url_read(*, url: str, timeout: float) -> bytes:
         urllib.request.HTTPErrorProcessor(),
     ):
         opener.add_handler(handler)
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url,
-        headers={"Accept": "application/xml, text/xml;q=0.9", "User-Agent": "overblik-kle/1"},
-    )
+    return opener
+
+
+def kle_url_fetch(*, url: str, timeout: float, etag: str = "", last_modified: str = "") -> UrlFetch:
+    """GET an http(s) URL, conditionally when validators are given; raise KleSourceUnavailable.
+
+    ``etag`` is sent as ``If-None-Match`` and ``last_modified`` as ``If-Modified-Since``
+    (RFC 9110 §13.1); a 304 answer comes back with ``data=None``.
+    """
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        raise KleSourceUnavailable(url, [Problem(f"unsupported URL scheme {scheme!r}")])
+    headers = {"Accept": "application/xml, text/xml;q=0.9", "User-Agent": "overblik-kle/1"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked above
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with _opener().open(request, timeout=timeout) as response:
             data = response.read(MAX_SOURCE_BYTES + 1)
+            status = response.status
+            answer_headers = response.headers
     except urllib.error.HTTPError as exc:
+        if exc.code == 304:
+            return UrlFetch(
+                status=304,
+                data=None,
+                etag=exc.headers.get("ETag", "") or etag,
+                last_modified=exc.headers.get("Last-Modified", "") or last_modified,
+            )
         raise KleSourceUnavailable(url, [Problem(f"HTTP {exc.code} {exc.reason}")]) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise KleSourceUnavailable(url, [Problem(f"cannot fetch: {reason}")]) from exc
     if len(data) > MAX_SOURCE_BYTES:
         raise KleSourceUnavailable(url, [Problem(f"the response exceeds {MAX_SOURCE_BYTES} bytes")])
-    return data
+    return UrlFetch(
+        status=status,
+        data=data,
+        etag=answer_headers.get("ETag", ""),
+        last_modified=answer_headers.get("Last-Modified", ""),
+    )
 
 
 def kle_document_parse(*, data: bytes, source: str) -> KleDocument:

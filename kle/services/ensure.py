@@ -63,16 +63,24 @@ class EnsureReport:
         return not self.used and not self.missing
 
 
-def kle_api_url(*, kind: str) -> str:
-    """The KLE-online URL of a kind, including expired items (``?udgaaede=true``)."""
-    return f"{settings.KLE_API_BASE.rstrip('/')}/{_API_PATHS[kind]}?udgaaede=true"
+def kle_api_url(*, kind: str, base: str | None = None) -> str:
+    """The KLE-online URL of a kind, including expired items (``?udgaaede=true``).
+
+    ``base`` defaults to ``settings.KLE_API_BASE``.
+    """
+    base = settings.KLE_API_BASE if base is None else base
+    return f"{base.rstrip('/')}/{_API_PATHS[kind]}?udgaaede=true"
+
+
+def kle_newest_file(*, kind: str, folder: Path) -> Path | None:
+    """The newest file of a kind in a folder (``KLE-Emneplan*.xml``, by name), if any."""
+    files = sorted(folder.glob(_SHARED_PATTERNS[kind])) if folder.is_dir() else []
+    return files[-1] if files else None
 
 
 def kle_shared_file(*, kind: str) -> Path | None:
     """The newest file of a kind in the shared data folder, if there is one."""
-    folder = Path(settings.SHARED_DIR) / "data" / "kle"
-    files = sorted(folder.glob(_SHARED_PATTERNS[kind])) if folder.is_dir() else []
-    return files[-1] if files else None
+    return kle_newest_file(kind=kind, folder=Path(settings.SHARED_DIR) / "data" / "kle")
 
 
 def kle_ensure(*, api_timeout: float | None = None) -> EnsureReport:

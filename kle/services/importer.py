@@ -21,7 +21,7 @@ from django.db.models import Max
 
 from kle.models import Facet, FacetCategory, Keyword, Publication, Subject, Succession
 from kle.numbers import subject_number_parse
-from kle.services.documents import KleDocument, kle_document_load
+from kle.services.documents import KleDocument, kle_document_load, kle_document_parse
 from kle.services.errors import KleImportError, Problem
 from kle.services.records import FACET, FACET_CATEGORY, ItemRecord, RecordSet, records_build
 
@@ -56,6 +56,9 @@ class ImportReport:
     absent: int = 0
     warnings: list[str] = field(default_factory=list)
     publication_id: int | None = None
+    # The emneplan numbers that expired / moved with this file (file order).
+    expired_numbers: list[str] = field(default_factory=list)
+    moved_numbers: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -81,6 +84,15 @@ def kle_file_load(*, source: str, timeout: float | None = None) -> LoadedFile:
     document = kle_document_load(
         source=source, timeout=settings.KLE_HTTP_TIMEOUT if timeout is None else timeout
     )
+    return _loaded(document)
+
+
+def kle_bytes_load(*, data: bytes, source: str) -> LoadedFile:
+    """Validate and build the records of a source already read (e.g. a conditional GET)."""
+    return _loaded(kle_document_parse(data=data, source=source))
+
+
+def _loaded(document: KleDocument) -> LoadedFile:
     records = records_build(document=document)
     document.root = None  # the records hold everything needed: free the tree
     return LoadedFile(document=document, records=records)
@@ -162,6 +174,8 @@ def _apply(loaded: LoadedFile, *, allow_older: bool) -> ImportReport:
     publication.unchanged_count = report.unchanged
     publication.absent_count = report.absent
     publication.warnings = report.warnings
+    publication.expired_numbers = report.expired_numbers
+    publication.moved_numbers = report.moved_numbers
     publication.save()
     report.publication_id = publication.pk
     return report
@@ -202,6 +216,8 @@ class _ItemSync:
                 continue
             bucket = _bucket(current, values)
             setattr(self.report, bucket, getattr(self.report, bucket) + 1)
+            if model is Subject and bucket in ("expired", "moved"):
+                getattr(self.report, f"{bucket}_numbers").append(record.key)
             for name in differs:
                 setattr(current, name, values[name])
             current.changed_in = self.publication

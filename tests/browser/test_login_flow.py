@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from overblik.demo import DEMO_CITIZENS
+from simulators.mitid.citizens import DEMO_CITIZENS
 from tests.browser.conftest import assert_accessible, assert_fits, login, screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]

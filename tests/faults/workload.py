@@ -430,9 +430,9 @@ def feeds_register(
     from django.utils import timezone
 
     from indexes.models import SourceFeed
-    from indexes.sources.catalogue import PRODUCTS
-    from indexes.sources.services import feed_register
-    from indexes.sources.simulators import SimulatorConfig
+    from simulators.catalogue import PRODUCTS
+    from simulators.feeds import stand_in_feed_register
+    from simulators.systems import SimulatorConfig
 
     horizon = timezone.localdate() - datetime.timedelta(days=30)
     feeds = []
@@ -446,8 +446,8 @@ def feeds_register(
             faults={"duplicate": 0.05, "out_of_order": 0.2},
         )
         system, _ = source_system_create(f"{product} {uuid.uuid4().hex[:6]}", product)
-        feed = feed_register(
-            source_system=system, simulator=config, page_size=page_size, every_seconds=every_seconds
+        feed = stand_in_feed_register(
+            source_system=system, config=config, page_size=page_size, every_seconds=every_seconds
         )
         SourceFeed.objects.filter(pk=feed.pk).update(lease_seconds=5, max_pages_per_poll=max_pages)
         feeds.append(feed)
@@ -455,14 +455,9 @@ def feeds_register(
 
 
 def feed_simulator(feed):
-    from indexes.sources.simulators import SimulatorConfig, simulator_get
+    from simulators.feeds import stand_in_of
 
-    config = SimulatorConfig.from_dict(feed.simulator)
-    return simulator_get(
-        product=feed.source_system.product,
-        municipality=feed.source_system.municipality_id,
-        config=config,
-    )
+    return stand_in_of(feed)
 
 
 def feeds_read(feeds) -> int:

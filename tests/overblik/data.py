@@ -21,7 +21,7 @@ from indexes.models import (
     PaymentPlan,
 )
 from indexes.municipalities import MUNICIPALITIES
-from overblik.demo import DEMO_CITIZENS
+from simulators.mitid.citizens import DEMO_CITIZENS
 from tests.borgerblikket import factories as f
 
 KIM = next(c for c in DEMO_CITIZENS if c.sub == "demo-kim")

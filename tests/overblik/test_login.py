@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from overblik import session as keys
-from overblik.demo import DEMO_CITIZENS
 from overblik.models import Citizen
 from overblik.services import citizen_cpr_digest
+from simulators.mitid.citizens import DEMO_CITIZENS
 from tests.plugins.portal import oidc_login
 
 pytestmark = pytest.mark.django_db

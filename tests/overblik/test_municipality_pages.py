@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from borgerblikket.models import TitleSource
 from indexes.municipalities import MUNICIPALITIES
-from overblik.demo import DEMO_CITIZENS
+from simulators.mitid.citizens import DEMO_CITIZENS
 from tests.borgerblikket import factories as f
 from tests.plugins.portal import oidc_login
 

@@ -1,6 +1,6 @@
 """Fixtures of the citizen portal: the mock MitID broker as a real subprocess.
 
-The same launcher as `make run` (``python -m overblik.mock_oidc``) runs on a
+The same launcher as `make run` (``python -m simulators.mitid``) runs on a
 free loopback port from 8015 up; its log goes to test-artifacts/ where the CPR
 log guard reads it too. Tests log in through the real OpenID Connect flow.
 """
@@ -33,7 +33,7 @@ def free_port(start: int = 8015, attempts: int = 200) -> int:
 
 
 class MockProvider:
-    """``python -m overblik.mock_oidc`` in a subprocess, stopped at the end."""
+    """``python -m simulators.mitid`` in a subprocess, stopped at the end."""
 
     def __init__(self, port: int):
         self.port = port
@@ -49,7 +49,7 @@ class MockProvider:
             [
                 sys.executable,
                 "-m",
-                "overblik.mock_oidc",
+                "simulators.mitid",
                 "--port",
                 str(self.port),
                 "--exit-with-parent",

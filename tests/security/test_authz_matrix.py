@@ -14,6 +14,7 @@ data (``tests/overblik/data.py``), the two-municipality admin world of
 ``tests/indexes/api_support.py``.
 """
 
+import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
@@ -26,9 +27,18 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from borgerblikket.models import Membership, SheetChange, SheetImport, SheetRow
+from borgerblikket.models import (
+    KleImpactItem,
+    KleImpactReport,
+    KleRelease,
+    Membership,
+    SheetChange,
+    SheetImport,
+    SheetRow,
+)
 from borgerblikket.services.sheet_io import HEADERS, sheet_import_start
 from indexes.models import Case, Change, DataAccess, InboxBatch, SourceSystem
+from kle.models import Publication, Subject, Succession
 from tests.borgerblikket import factories as f
 from tests.borgerblikket.test_admin_scoping import FREDENSBORG, ODENSE, world  # noqa: F401
 from tests.indexes import api_support as api
@@ -226,6 +236,9 @@ MATRIX: dict[str, Entry] = {
     "admin:borgerblikket_sheetchange_revert": Entry(
         ADMIN_LOGIN, "test_reverting_another_municipalitys_change_is_404"
     ),
+    "admin:borgerblikket_kleimpactreport_move": Entry(
+        ADMIN_LOGIN, "test_moving_another_municipalitys_kle_row_is_404"
+    ),
     "admin:auth_user_password_change": Entry(ADMIN_LOGIN, "test_operator_and_permission_models"),
 }
 
@@ -239,6 +252,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.sheetrow": (SCOPED, "row"),
     "borgerblikket.sheet": (SCOPED, "sheet"),
     "borgerblikket.sheetchange": (SCOPED, "change"),
+    "borgerblikket.kleimpactreport": (SCOPED, "impact_report"),
     "indexes.municipality": (SCOPED, "municipality"),
     "indexes.sourcesystem": (SCOPED, "system"),
     "indexes.case": (SCOPED, "case"),
@@ -253,6 +267,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.mandatoryklenumber": (OPERATOR, None),
     "borgerblikket.titleabbreviation": (OPERATOR, None),
     "borgerblikket.titleleadword": (OPERATOR, None),
+    "borgerblikket.klerelease": (OPERATOR, None),
     # Django model permissions (none are given to municipal admins).
     "auth.user": (OPERATOR, "user"),
     "auth.group": (OPERATOR, None),
@@ -265,6 +280,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "kle.facetcategory": (OPERATOR, None),
     "kle.facet": (OPERATOR, None),
     "kle.publication": (OPERATOR, None),
+    "kle.syncsource": (OPERATOR, None),
     "indexes.sourcefeed": (OPERATOR, None),
     "indexes.feedpoll": (OPERATOR, None),
     "indexes.feedrejection": (OPERATOR, None),
@@ -625,6 +641,7 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
             channel=DataAccess.Channel.OTHER,
             municipality=mine["municipality"],
         )
+        mine["impact_report"], mine["impact_item"] = _impact_report(mine["row"])
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")
         mine["membership"] = Membership.objects.get(user=mine["admin"])
         mine["user"] = mine["admin"]
@@ -632,6 +649,35 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
         client.force_login(mine["admin"])
         mine["client"] = client
     return world
+
+
+def _impact_report(row):
+    """A KLE release that moved the row's number to a successor: the municipality's report."""
+    moved = row.kle_subject
+    successor = f.kle_subject("32.24.05", "Afløser")
+    Subject.objects.filter(pk=moved.pk).update(moved_on=dt.date(2016, 1, 1))
+    Succession.objects.get_or_create(predecessor=moved, successor=successor)
+    publication, _ = Publication.objects.get_or_create(
+        sha256="matrix",
+        defaults={
+            "kind": "emneplan",
+            "format": "2.0",
+            "published_on": dt.date(2016, 1, 1),
+            "source": "matrix.xml",
+        },
+    )
+    release, _ = KleRelease.objects.get_or_create(publication=publication)
+    report = KleImpactReport.objects.create(release=release, municipality=row.municipality)
+    item = KleImpactItem.objects.create(
+        report=report,
+        sheet_row=row,
+        kle_number=moved.number,
+        kle_title=moved.title,
+        change="moved",
+        successor_numbers=["32.24.05"],
+        proposed_numbers=["32.24.05"],
+    )
+    return report, item
 
 
 def _missing_pk(model) -> str:
@@ -857,6 +903,29 @@ def test_sheet_import_and_export_only_for_the_own_municipality(admin_world):
     assert SheetImport.objects.get(pk=theirs.pk).applied_at is None
     rows = SheetRow.objects.filter(municipality_id=FREDENSBORG)
     assert [r.contact_department for r in rows] == ["Afdeling 210"]
+
+
+def test_moving_another_municipalitys_kle_row_is_404(admin_world):
+    for me, other in ((ODENSE, FREDENSBORG), (FREDENSBORG, ODENSE)):
+        client = admin_world[me]["client"]
+        mine, theirs = admin_world[me], admin_world[other]
+        own = reverse(
+            "admin:borgerblikket_kleimpactreport_move",
+            args=[mine["impact_report"].pk, mine["impact_item"].pk],
+        )
+        assert client.get(own).status_code == 200
+        for report, item in (
+            (theirs["impact_report"], theirs["impact_item"]),  # their report
+            (mine["impact_report"], theirs["impact_item"]),  # their item under my report
+        ):
+            url = reverse("admin:borgerblikket_kleimpactreport_move", args=[report.pk, item.pk])
+            none = reverse(
+                "admin:borgerblikket_kleimpactreport_move", args=[report.pk + 100000, item.pk]
+            )
+            assert same_page(client.get(url), client.get(none))
+            assert client.get(url).status_code == client.post(url).status_code == 404
+        assert SheetRow.objects.filter(municipality_id=other).count() == 1
+        assert not SheetChange.objects.filter(via="kle_move").exists()
 
 
 def test_reverting_another_municipalitys_change_is_404(admin_world):

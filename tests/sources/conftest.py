@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 
 from indexes.models import FeedPoll, Municipality, SourceSystem
-from indexes.sources.services import feed_register
-from indexes.sources.simulators import SimulatorConfig
-from indexes.sources.world import TZ
+from simulators.feeds import stand_in_feed_register
+from simulators.systems import SimulatorConfig
+from simulators.world import TZ
 
 # The simulated world's clock in these tests: the feed serves what was delivered by then.
 NOW = datetime.datetime(2026, 11, 22, 12, 0, tzinfo=TZ)
@@ -50,13 +50,14 @@ def source_system_make(*, product: str, municipality: str = "461") -> SourceSyst
 
 @pytest.fixture
 def feed_make(kle):
-    """Register a simulated feed: ``feed_make("FASIT", citizens=20, faults=...)``."""
+    """Register a simulated feed, served by the stand-ins over HTTP:
+    ``feed_make("FASIT", citizens=20, faults=...)``."""
 
     def make(product: str, *, municipality: str = "461", page_size: int = 50, **settings):
         config = SimulatorConfig.from_dict({"seed": 7, "citizens": 20} | settings)
-        return feed_register(
+        return stand_in_feed_register(
             source_system=source_system_make(product=product, municipality=municipality),
-            simulator=config,
+            config=config,
             page_size=page_size,
         )
 
@@ -64,7 +65,8 @@ def feed_make(kle):
 
 
 def poll_until_done(feed, *, trigger=FeedPoll.Trigger.MANUAL, limit: int = 100) -> list[FeedPoll]:
-    """Poll in-process until the feed has nothing more (as beat + continuations would)."""
+    """Poll (in this process, over HTTP) until the feed has nothing more (as beat +
+    continuations would)."""
     from indexes.sources.services import feed_poll
 
     polls = []

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from indexes.sources.adapters import ADAPTERS, DEFAULT_ADAPTER, PageUnreadable
-from indexes.sources.faults import FaultRates
-from indexes.sources.simulators import SIMULATORS, SimulatorConfig
+from simulators.faults import FaultRates
+from simulators.systems import SIMULATORS, SimulatorConfig
 from tests.sources.conftest import NOW
 
 PRODUCTS = sorted(SIMULATORS)

@@ -11,10 +11,10 @@ import datetime
 import pytest
 
 from indexes.models import Case
-from indexes.sources.catalogue import FASIT, NEXUS, SBSYS
-from indexes.sources.simulators import SIMULATORS, SimulatorConfig, simulator_get
-from indexes.sources.transport import simulator_config_of
-from indexes.sources.world import WAITING_SYSTEMS, world_build
+from simulators.catalogue import FASIT, NEXUS, SBSYS
+from simulators.feeds import stand_in_of
+from simulators.systems import SIMULATORS, SimulatorConfig
+from simulators.world import WAITING_SYSTEMS, world_build
 from tests.sources.conftest import NOW, poll_until_done
 
 START, HORIZON = datetime.date(2019, 1, 1), datetime.date(2027, 12, 31)
@@ -77,7 +77,7 @@ def test_each_product_delivers_waits_only_on_open_cases(product):
 def test_a_poll_stores_the_wait_the_system_meant(feed_make, now, product):
     feed = feed_make(product, citizens=150, seed=2)  # seed 2: cases of both wait now
     poll_until_done(feed)
-    sim = simulator_get(product=product, municipality="461", config=simulator_config_of(feed))
+    sim = stand_in_of(feed)
     meant = {
         external_id: payload.get("awaiting_party_since")
         for (kind, external_id), payload in sim.truth(now=NOW).items()

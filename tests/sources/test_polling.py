@@ -6,12 +6,10 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from indexes.models import Case, Change, Document, FeedCursor, FeedPoll, FeedRejection
+from indexes.models import Case, Change, Document, FeedCursor, FeedPoll, FeedRejection, SourceFeed
 from indexes.sources import services
-from indexes.sources.http import Route, simulator_server_start
 from indexes.sources.services import FeedConfigError, feed_enable, feed_poll, feed_register
-from indexes.sources.simulators import SimulatorConfig, simulator_get
-from indexes.sources.transport import simulator_config_of
+from simulators.feeds import stand_in_of
 from tests.sources.conftest import (
     NOW,
     changes_are_exactly_once,
@@ -27,11 +25,7 @@ PRODUCTS = ["FASIT", "SBSYS", "Nexus", "KMD Ydelse"]
 
 
 def simulator_of(feed):
-    return simulator_get(
-        product=feed.source_system.product,
-        municipality=feed.source_system.municipality_id,
-        config=simulator_config_of(feed),
-    )
+    return stand_in_of(feed)
 
 
 @pytest.mark.parametrize("product", PRODUCTS)
@@ -212,44 +206,44 @@ def test_rejections_are_logged_with_their_reason_and_never_a_cpr(feed_make, now)
 
 def test_registration_creates_an_editable_schedule_and_names_bad_settings(kle):
     system = source_system_make(product="FASIT")
-    feed = feed_register(source_system=system, every_seconds=120)
+    address = "https://fasit.odense.example/api"
+    feed = feed_register(source_system=system, base_url=address, every_seconds=120)
     task = PeriodicTask.objects.get(pk=feed.periodic_task_id)
     assert task.task == "indexes.sources.feed_poll" and task.interval.every == 120
     assert task.args == f"[{feed.pk}]"
+    assert feed.base_url == address and feed.adapter == "fasit_json"
     # An operator changes the interval in the admin; registering again keeps it.
     task.interval.every = 900
     task.interval.save()
-    again = feed_register(source_system=system, every_seconds=60)
+    again = feed_register(source_system=system, base_url=address, every_seconds=60)
     assert again.pk == feed.pk and PeriodicTask.objects.get(pk=task.pk).interval.every == 900
     assert FeedCursor.objects.filter(feed=feed).count() == 1
 
-    with pytest.raises(FeedConfigError, match=r"^base_url"):
+    with pytest.raises(FeedConfigError, match=r"^base_url: required"):
+        feed_register(source_system=system, base_url="")
+    with pytest.raises(FeedConfigError, match=r"^base_url: must start"):
         feed_register(source_system=system, base_url="ftp://example.org")
-    with pytest.raises(FeedConfigError, match=r"^simulator: unknown simulator setting"):
-        feed_register(source_system=system, simulator={"citzens": 3})
+    with pytest.raises(FeedConfigError, match=r"^base_url: at most 500"):
+        feed_register(source_system=system, base_url="https://example.org/" + "x" * 500)
     with pytest.raises(FeedConfigError, match=r"^page_size"):
-        feed_register(source_system=system, page_size=0)
+        feed_register(source_system=system, base_url=address, page_size=0)
     with pytest.raises(FeedConfigError, match=r"^adapter"):
-        feed_register(source_system=system, adapter="sftp")
+        feed_register(source_system=system, base_url=address, adapter="sftp")
+    feed.refresh_from_db()
+    assert feed.base_url == address  # nothing half-written
 
 
-def test_polling_over_http_on_loopback_gives_the_same_index(kle, now):
-    config = SimulatorConfig(seed=4, citizens=25)
-    server = simulator_server_start(routes=[Route("461", "SBSYS", config)])
-    try:
-        feed = feed_register(
-            source_system=source_system_make(product="SBSYS"),
-            base_url=server.base_url,
-            simulator=config,
-            page_size=30,
-        )
-        polls = poll_until_done(feed)
-    finally:
-        server.shutdown()
-    sim = simulator_get(product="SBSYS", municipality="461", config=config)
-    assert polls[-1].status == FeedPoll.Status.SUCCEEDED
-    assert poll_totals(feed)["received"] == sim.visible_count(NOW) > 30
-    index_matches_truth(feed, sim.truth(now=NOW))
+def test_a_feed_without_an_address_fails_its_poll_and_keeps_the_cursor(kle, now):
+    """Feeds are fetched over HTTP only: one without an address (as simulated feeds had
+    before) fails with the reason, and nothing is read in-process."""
+    feed = feed_register(
+        source_system=source_system_make(product="SBSYS"), base_url="http://127.0.0.1:9"
+    )
+    SourceFeed.objects.filter(pk=feed.pk).update(base_url="")
+    poll = feed_poll(feed_id=feed.pk)
+    assert poll.status == FeedPoll.Status.FAILED
+    assert "ingen adresse" in poll.error and poll.received == 0
+    assert FeedCursor.objects.get(feed=feed).position == ""
 
 
 def test_a_system_that_does_not_answer_fails_the_poll_and_keeps_the_cursor(kle, now):
@@ -262,41 +256,6 @@ def test_a_system_that_does_not_answer_fails_the_poll_and_keeps_the_cursor(kle, 
     assert poll.status == FeedPoll.Status.FAILED
     assert "svarer ikke" in poll.error
     assert FeedCursor.objects.get(feed=feed).position == ""
-
-
-def test_simulate_serve_serves_every_simulated_feed_and_can_point_them_at_itself(
-    feed_make, now, monkeypatch
-):
-    import io
-    import urllib.request
-
-    from django.core.management import call_command
-
-    from indexes.management.commands import simulate_serve
-
-    fasit = feed_make("FASIT")
-    nexus = feed_make("Nexus", municipality="706")
-
-    def serve_briefly():
-        # While "serving": the printed URLs answer with the simulator's pages.
-        for line in out.getvalue().splitlines():
-            if line.startswith("http://"):
-                with urllib.request.urlopen(line, timeout=5) as response:
-                    assert response.status == 200
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(simulate_serve, "wait_until_interrupted", serve_briefly)
-    out = io.StringIO()
-    call_command("simulate_serve", port=0, use=True, stdout=out)
-    text = out.getvalue()
-    assert "/461/fasit/v2/haendelser" in text and "/706/nexus/ydelser.csv" in text
-    assert "2 feeds now poll http://127.0.0.1:" in text
-    fasit.refresh_from_db()
-    nexus.refresh_from_db()
-    assert fasit.base_url.startswith("http://127.0.0.1:") and fasit.base_url == nexus.base_url
-    services.feeds_point_to(base_url="")
-    fasit.refresh_from_db()
-    assert fasit.base_url == "" and fasit.is_simulated
 
 
 @pytest.mark.parametrize("loose", [False, True], ids=["validated", "past-validation"])

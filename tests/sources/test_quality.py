@@ -7,11 +7,10 @@ import pytest
 from borgerblikket.selectors import quality
 from borgerblikket.services.sheets import sheet_row_save
 from indexes.models import Case, Municipality
-from indexes.sources import danish
 from indexes.sources.selectors import feed_delivery_quality, feed_rejections
-from indexes.sources.simulators import simulator_get
-from indexes.sources.transport import simulator_config_of
 from kle.models import Subject
+from simulators import danish
+from simulators.feeds import stand_in_of
 from tests.sources.conftest import NOW, poll_until_done
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +21,7 @@ def polled(feed_make, **faults):
     """Poll a FASIT feed with these faults; the feed and what it has delivered by now."""
     feed = feed_make("FASIT", citizens=80, faults=faults)
     poll_until_done(feed)
-    sim = simulator_get(product="FASIT", municipality=ODENSE, config=simulator_config_of(feed))
+    sim = stand_in_of(feed)
     return feed, sim.log[: sim.visible_count(NOW)]
 
 

@@ -11,10 +11,9 @@ from django.urls import reverse
 from borgerblikket.selectors import quality
 from borgerblikket.services.sheets import sheet_row_save
 from indexes.models import Case, Document, Municipality
-from indexes.sources import danish
-from indexes.sources.simulators import simulator_get
-from indexes.sources.transport import simulator_config_of
 from kle.models import Subject
+from simulators import danish
+from simulators.feeds import stand_in_of
 from tests.borgerblikket import factories as bf
 from tests.sources.conftest import NOW, poll_until_done
 
@@ -36,7 +35,7 @@ def test_each_fault_kind_is_found_in_the_report(client, feed_make, now):
         faults=dict.fromkeys(FAULTS, RATE) | {"cpr_missing": 0.6, "bad_title": 0.5},
     )
     poll_until_done(feed)
-    sim = simulator_get(product="FASIT", municipality=ODENSE, config=simulator_config_of(feed))
+    sim = stand_in_of(feed)
     delivered = sim.log[: sim.visible_count(NOW)]
     municipality = Municipality.objects.get(code=ODENSE)
     # Show every indexed area, so cases without a CPR are citizen cases missing one.

@@ -13,9 +13,9 @@ from django_celery_beat.models import PeriodicTask
 
 from config.celery import app as celery_app
 from indexes.models import FeedCursor, FeedPoll
-from indexes.sources.services import feed_register
-from indexes.sources.simulators import SimulatorConfig, simulator_get
 from indexes.sources.tasks import feed_poll_task
+from simulators.feeds import stand_in_feed_register
+from simulators.systems import SimulatorConfig, simulator_get
 from tests.conftest import ARTIFACTS, WorkerProcess, _database_url_for
 from tests.sources.conftest import (
     changes_are_exactly_once,
@@ -52,7 +52,7 @@ def wait_for(condition, *, timeout: float = 90.0, what: str = "condition"):
 def test_a_real_worker_runs_the_poll_exactly_as_beat_schedules_it(celery_worker, celery_queue):
     kle_fixture_load()
     config = past_config(seed=21, citizens=40)
-    feed = feed_register(source_system=source_system_make(product="FASIT"), simulator=config)
+    feed = stand_in_feed_register(source_system=source_system_make(product="FASIT"), config=config)
     task = PeriodicTask.objects.get(pk=feed.periodic_task_id)
 
     celery_app.send_task(
@@ -76,8 +76,8 @@ def test_killing_the_worker_mid_poll_loses_nothing_and_repeats_nothing(celery_wo
     config = past_config(
         seed=22, citizens=60, latency_ms=150, faults={"duplicate": 0.1, "out_of_order": 0.3}
     )
-    feed = feed_register(
-        source_system=source_system_make(product="FASIT"), simulator=config, page_size=15
+    feed = stand_in_feed_register(
+        source_system=source_system_make(product="FASIT"), config=config, page_size=15
     )
     feed.lease_seconds = 2
     feed.max_pages_per_poll = 6  # continuations carry the poll on
