@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('borgerblikket', '0004_seed_title_lead_words'),
+        ('borgerblikket', '0005_kle_release_impact_reports'),
     ]
 
     operations = [
