@@ -25,6 +25,7 @@ from borgerblikket.selectors import (
     benefits_visible_to_citizen,
     case_awaits_citizen,
     case_contact,
+    case_expected_decision,
     case_progress_visible_to_citizen,
     case_visible_to_citizen,
     cases_awaiting_citizen,
@@ -235,6 +236,8 @@ def case_page(*, cpr: str, case_id: int) -> dict | None:
         "case": case,
         "status": case_citizen_status(case),
         "wait": case_wait(case),
+        # "Forventet afgørelse senest …" (issue 14), reckoned in the door.
+        "expected": case_expected_decision(cpr=cpr, case_id=case.pk),
         "timeline": case_timeline(cpr=cpr, case=case),
         "documents": documents_visible_for_case(cpr=cpr, case=case),
         "contact": contact,
