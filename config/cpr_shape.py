@@ -40,6 +40,11 @@ CPR_SHAPE = re.compile(f"(?<![0-9])({_DATE}){_SEPARATOR}({_SERIAL})(?![0-9])")
 # SQL (``field__regex``): the same number, bounded by the text's ends or non-digits.
 CPR_SHAPE_SQL = f"(^|[^0-9]){_DATE}{_SEPARATOR}{_SERIAL}([^0-9]|$)"
 
+# JSON Schema (ECMA 262; also Python's re) for values that are ASCII only, such as an
+# external id (``"not": {"pattern": ...}`` in docs/openapi.yaml): the same numbers, whose
+# separators can then only be a dash or a space. ASCII, so the schema file stays plain.
+CPR_SHAPE_ASCII_SCHEMA = f"(^|[^0-9]){_DATE}[- ]?{_SERIAL}([^0-9]|$)"
+
 # The most of a CPR number that may be shown (the admin's ``DDMMYY-****``).
 MASK = "****"
 

@@ -10,8 +10,29 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
+from config.cpr_shape import cpr_shape_in, cpr_shapes_redact
 from indexes.api.problems import problem_http_response
 from indexes.middleware import API_PREFIX
+
+
+class CprFreePathMiddleware:
+    """A CPR-shaped number in the URL's path is ``[CPR]`` in ``request.path``.
+
+    Django logs every 4xx/5xx answer with ``request.path`` ("Not Found: /api/v1/cases/
+    0101701234", ``django.request``), and builds absolute URLs from it. The number must
+    never reach a log line, not even one a filter would redact later (tests/plugins/
+    cpr_log_guard.py). Routing reads ``path_info``, which stays as it was, so the view
+    still sees the id and refuses it by name (an external id never holds a CPR number,
+    ``indexes.payloads.ExternalIdField``). Outermost, so every later log line has it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if cpr_shape_in(request.path):
+            request.path = cpr_shapes_redact(request.path)
+        return self.get_response(request)
 
 
 def _has_nul(request) -> bool:

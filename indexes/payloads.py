@@ -15,6 +15,7 @@ municipality, periods, progress order) live in ``indexes.services.validation``.
 
 import datetime
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +26,7 @@ from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError as StdnumError
 
+from config.cpr_shape import CPR_SHAPE_ASCII_SCHEMA, cpr_shape_in
 from indexes.models import (
     BenefitKind,
     BenefitStatus,
@@ -43,6 +45,8 @@ MAX_LIST = 1000
 MAX_AMOUNT = Decimal("999999999999.99")  # MONEY: max_digits=14, decimal_places=2
 # YI GenerelleDefinitioner BeloebType: -?[0-9]+(\.[0-9]+)? (the sign is refused below).
 AMOUNT_FORMAT = re.compile(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$")
+# What the schema promises for an amount string (the code also takes a JSON number).
+AMOUNT_PATTERN = r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$"
 CPR_FORMAT = re.compile(r"^[0-9]{6}-?[0-9]{4}$")
 KLE_NUMBER_FORMAT = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,2}$")
 FACET_FORMAT = re.compile(r"^[APSØGKI][0-9]{2}$")
@@ -117,6 +121,14 @@ class TextField(WireField, serializers.CharField):
             )
         return text
 
+    def schema(self) -> dict:
+        """The schema's pattern of what ``check`` accepts (see ``indexes.api.schema``)."""
+        refused = _ONE_LINE_REFUSED if self.single_line else _CONTROLS
+        if self.allow_blank:
+            return {"pattern": f"^[^{refused}]*$"}
+        # Not blank: one character that is not trimmed.
+        return {"pattern": f"^[^{refused}]*[^{refused}{_WHITESPACE}][^{refused}]*$"}
+
     def run_validation(self, data=serializers.empty):
         # A delivered ``null`` means "no text": the same as an empty string.
         if data is None and self.allow_null:
@@ -126,11 +138,124 @@ class TextField(WireField, serializers.CharField):
         return super().run_validation(data)
 
 
+# Schema patterns of free text (JSON Schema, ECMA 262 and Python alike): what
+# ``TextField.check`` refuses. ``_TEXT_REFUSED`` are the control characters (and, on one
+# line, the line breaks); ``_WHITESPACE`` what ``str.strip()`` removes besides them.
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_ONE_LINE_REFUSED = r"\x00-\x08\x0a-\x1f\x7f\u2028\u2029"
+_WHITESPACE = r"\x09 \x85\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+
+# External ids stand in URL paths and logs as they are: 1-100 (a benefit's 1-36)
+# characters that a URL path holds without percent-encoding (RFC 3986 ``pchar``),
+# path segments separated by "/", none empty, "." or ".." (URL clients remove those).
+# Printable ASCII only, so two spellings of one visible id cannot both exist.
+_ID_CHAR = "A-Za-z0-9._~!$&'()*+,;=:@-"
+_ID_CHAR_NOT_DOT = "A-Za-z0-9_~!$&'()*+,;=:@-"
+_ID_SEGMENT = rf"(?:\.*[{_ID_CHAR_NOT_DOT}][{_ID_CHAR}]*|\.{{3,}})"
+EXTERNAL_ID_PATTERN = rf"^{_ID_SEGMENT}(?:/{_ID_SEGMENT})*$"
+EXTERNAL_ID_FORMAT = re.compile(EXTERNAL_ID_PATTERN)
+EXTERNAL_ID_RULE = (
+    "Must be printable ASCII: letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @, "
+    'in parts separated by "/", none empty, "." or ".."'
+)
+# Case numbers: printable ASCII (spaces inside; around them they are trimmed).
+CASE_NUMBER_PATTERN = r"^[ -~]*[!-~][ -~]*$"
+# Unicode categories of characters that show nothing (or nothing where they are):
+# control, format (zero-width space, soft hyphen, direction marks), line/paragraph separators.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def _blank_allowed(pattern: str) -> str:
+    """``pattern`` (``^...$``) that also matches the empty string."""
+    return f"^(?:{pattern[1:-1]})?$"
+
+
 class ExternalIdField(TextField):
-    """A source system's own id of a record (SF1470 UUIDIdentifikator or any stable id)."""
+    """A source system's own id of a record (SF1470 UUIDIdentifikator or any stable id).
+
+    Not trimmed: the id in the body is the one in the URL. One that holds a CPR-shaped
+    number is refused (``cpr_shaped``, ``config.cpr_shape``) and never repeated.
+    """
 
     def __init__(self, *, max_length: int = 100, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
         super().__init__(max_length=max_length, **kwargs)
+
+    def check(self, value: Any) -> str:
+        text = _require_string(value)
+        if not text:
+            if self.allow_blank:
+                return text
+            raise FieldProblem("blank", "May not be blank.")
+        if CONTROL_CHARACTERS.search(text):
+            raise FieldProblem("invalid_character", "Contains a control character.")
+        if cpr_shape_in(text):
+            raise FieldProblem(
+                "cpr_shaped",
+                "Looks like a CPR number; an external id must never hold one "
+                "(ids appear in URLs and logs).",
+            )
+        if len(text) > self.max_length:
+            raise FieldProblem(
+                "too_long", f"At most {self.max_length} characters (got {len(text)})."
+            )
+        if not EXTERNAL_ID_FORMAT.match(text):
+            raise FieldProblem("invalid_external_id", f"{EXTERNAL_ID_RULE}.")
+        return text
+
+    def schema(self) -> dict:
+        pattern = _blank_allowed(EXTERNAL_ID_PATTERN) if self.allow_blank else EXTERNAL_ID_PATTERN
+        return {"pattern": pattern, "not": {"pattern": CPR_SHAPE_ASCII_SCHEMA}}
+
+
+def external_id_problem(value: str) -> FieldProblem | None:
+    """Why ``value`` (an id from a URL path) is no external id, or ``None``."""
+    try:
+        ExternalIdField().check(value)
+    except FieldProblem as problem:
+        return problem
+    return None
+
+
+def external_id_shown(value: Any) -> str:
+    """A delivered id as a rejection may repeat and keep it: at most 100 characters, no
+    NUL (PostgreSQL text cannot hold one: written ``\\u0000``), and "" for one that holds
+    a CPR number."""
+    if not isinstance(value, str) or cpr_shape_in(value):
+        return ""
+    return value.replace("\x00", "\\u0000")[:100]  # as indexes.services.errors.nul_free
+
+
+class CaseNumberField(TextField):
+    """A case number (Sagsnummer/BrugervendtNoegle): printable ASCII, trimmed of spaces.
+
+    ASCII so that two spellings of one visible number (a fullwidth digit, a zero-width
+    space, a non-breaking hyphen) cannot be two numbers: every product we know numbers
+    its cases so (``2024-000123``, ``27.60.08-G01-1-24``). Cross-system references
+    (``related_case_number``) use the same field, so they find the case.
+    """
+
+    def __init__(self, *, max_length: int = 50, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+
+    def check(self, value: Any) -> str:
+        text = _require_string(value)
+        if not (text.isascii() and text.isprintable()):
+            if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in text):
+                raise FieldProblem(
+                    "invalid_character",
+                    "Contains a control or invisible character (such as a zero-width space "
+                    "or a soft hyphen).",
+                )
+            raise FieldProblem(
+                "not_ascii",
+                "Must be printable ASCII (letters A-Z, digits, punctuation, spaces): "
+                "a look-alike character would make a second spelling of the number.",
+            )
+        return super().check(text)
+
+    def schema(self) -> dict:
+        return {"pattern": r"^[ -~]*$" if self.allow_blank else CASE_NUMBER_PATTERN}
 
 
 class PatternField(WireField, serializers.CharField):
@@ -149,6 +274,9 @@ class PatternField(WireField, serializers.CharField):
         if not self.pattern.match(text):
             raise FieldProblem("invalid_format", f"Must be {self.description}.")
         return text
+
+    def schema(self) -> dict:
+        return {"pattern": self.pattern.pattern}
 
 
 class ChoiceField(WireField, serializers.ChoiceField):
@@ -297,6 +425,10 @@ class AmountField(WireField, serializers.DecimalField):
             cents = Decimal("0.00")  # not "-0.00"
         return cents
 
+    def schema(self) -> dict:
+        # drf-spectacular's own pattern (-?\d{0,12}...) also matches "", "-" and "-1".
+        return {"pattern": AMOUNT_PATTERN}
+
 
 class CprField(WireField, serializers.CharField):
     """A CPR number, ``DDMMYY-SSSS`` or 10 digits; stored as 10 digits (DOMAIN.md §6).
@@ -318,6 +450,10 @@ class CprField(WireField, serializers.CharField):
                 "invalid_cpr", "Not a valid CPR number (birth date or century)."
             ) from None
 
+    def schema(self) -> dict:
+        # The birth date and century rules (python-stdnum) are beyond a pattern.
+        return {"pattern": CPR_FORMAT.pattern}
+
 
 class CvrField(WireField, serializers.CharField):
     """A CVR number: 8 digits with a valid check digit."""
@@ -330,6 +466,10 @@ class CvrField(WireField, serializers.CharField):
             return stdnum_cvr.validate(text)
         except StdnumError:
             raise FieldProblem("invalid_cvr", "Not a valid CVR number (8 digits).") from None
+
+    def schema(self) -> dict:
+        # The check digit (modulus 11) is beyond a pattern.
+        return {"pattern": r"^[0-9]{8}$"}
 
 
 def municipality_field(**kwargs) -> PatternField:
@@ -390,7 +530,7 @@ class RecordIn(serializers.Serializer):
 class CaseIn(RecordIn):
     """A case (Sag) for the case and document index."""
 
-    case_number = TextField(max_length=50, help_text="Sagsnummer/BrugervendtNoegle.")
+    case_number = CaseNumberField(help_text="Sagsnummer/BrugervendtNoegle.")
     title = TextField(max_length=255, help_text="Titel.")
     alternative_title = TextField(
         max_length=255, required=False, help_text="TitelAlternativTekst (never public)."
@@ -541,8 +681,7 @@ class BenefitIn(serializers.Serializer):
         default="",
         help_text="External id of the related case, a case of the same source system.",
     )
-    related_case_number = TextField(
-        max_length=50,
+    related_case_number = CaseNumberField(
         required=False,
         allow_null=True,
         default="",
@@ -559,7 +698,7 @@ class BenefitIn(serializers.Serializer):
 class GrantIn(RecordIn):
     """A grant (Bevilling) with its granted benefits."""
 
-    case_number = TextField(max_length=50, required=False, help_text="BrugervendtNoegle.")
+    case_number = CaseNumberField(required=False, help_text="BrugervendtNoegle.")
     party = GrantPartyIn(allow_null=True)
     start_on = DateField(help_text="Bevillingstartdato.")
     end_on = DateField(required=False, allow_null=True, default=None)
@@ -574,8 +713,7 @@ class GrantIn(RecordIn):
         default="",
         help_text="External id of the related case, a case of the same source system.",
     )
-    related_case_number = TextField(
-        max_length=50,
+    related_case_number = CaseNumberField(
         required=False,
         allow_null=True,
         default="",

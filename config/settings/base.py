@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A CPR-shaped number in the path never reaches a log line (config/middleware.py).
+    "config.middleware.CprFreePathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "overblik.middleware.SecurityHeadersMiddleware",
     # A NUL byte (%00) in the URL: 400 before anything looks it up (config/middleware.py).

@@ -59,6 +59,11 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
     )
 
 
+# The header's value as the schema states it: printable ASCII, not only spaces (HTTP
+# trims the spaces around a header's value).
+KEY_PATTERN = r"^[ -~]*[!-~][ -~]*$"
+
+
 def idempotent(view_method):
     """Run a write view in one transaction and honour ``Idempotency-Key``."""
 
@@ -68,8 +73,9 @@ def idempotent(view_method):
         if key is None:
             with transaction.atomic():
                 return view_method(self, request, *args, **kwargs)
-        # Printable characters only: PostgreSQL text cannot hold a NUL (was a 500).
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        # Printable ASCII only (KEY_PATTERN): PostgreSQL text cannot hold a NUL (was a 500),
+        # and HTTP carries other characters only as Latin-1 guesses.
+        if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise ProblemError(
                 status_code=422,
                 detail=f"{HEADER} skal være 1-{MAX_KEY_LENGTH} synlige tegn.",

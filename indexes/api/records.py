@@ -14,20 +14,14 @@ from rest_framework.response import Response
 
 from indexes import payloads
 from indexes.api.base import IndexApiView
-from indexes.api.idempotency import MAX_KEY_LENGTH, idempotent
+from indexes.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, idempotent
 from indexes.api.problems import ProblemError
 from indexes.api.serializers import ProblemSerializer, WriteResultSerializer
 from indexes.models import DataAccess, SourceSystem
+from indexes.selectors import record_get, record_to_payload, records_list
 from indexes.services.access import data_access_record
 from indexes.services.errors import RecordNotFound
-from indexes.services.ingestion import (
-    record_apply,
-    record_get,
-    record_retract,
-    record_to_payload,
-    record_validate,
-    records_list,
-)
+from indexes.services.ingestion import record_apply, record_retract, record_validate
 
 # URL segment -> (record kind, wire-format serializer)
 KINDS = {
@@ -56,17 +50,18 @@ def problems(*codes: int) -> dict:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
     OpenApiParameter.HEADER,
     description="Replays the stored answer of an earlier request with the same key "
     "(kept 24 h); the same key with another request is a 422 problem.",
 )
-# The <path:...> converter of the URL carries any character but a line break.
+# The id in the path follows the rule of every external id (indexes.payloads).
 EXTERNAL_ID = OpenApiParameter(
     "external_id",
-    {"type": "string", "pattern": "^[^\\n]+$"},
+    {"type": "string", "minLength": 1, "maxLength": 100, **payloads.ExternalIdField().schema()},
     OpenApiParameter.PATH,
-    description="The source system's own id of the record (may contain /).",
+    description="The source system's own id of the record: printable ASCII that a URL "
+    'path holds as it is (may contain "/"), never a CPR number.',
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -211,16 +206,36 @@ class RecordPagination(CursorPagination):
         return cursor
 
 
+def _path_id_check(external_id: str) -> None:
+    """The id in the URL is an external id (``indexes.payloads.ExternalIdField``), else 422.
+
+    Checked for every method before anything is looked up: an id that holds a CPR
+    number must not be used at all, and the answer names the field, never the value.
+    """
+    problem = payloads.external_id_problem(external_id)
+    if problem is not None:
+        raise ProblemError(
+            status_code=422,
+            detail="Adressens eksterne id er ugyldigt; se errors.",
+            errors=[{"pointer": "/external_id", "code": problem.code, "message": problem.message}],
+        )
+
+
 def _record_detail_view(segment: str, kind: str, serializer):
     tag = segment
 
     class RecordDetailApi(IndexApiView):
+        def initial(self, request, *args, **kwargs):
+            super().initial(request, *args, **kwargs)
+            _path_id_check(kwargs["external_id"])
+
         @extend_schema(
             operation_id=f"{kind}_get",
             tags=[tag],
             summary=f"Read back one of your own {segment}",
             parameters=[EXTERNAL_ID],
-            responses={200: serializer, **problems(401, 404)},
+            # 422: the id in the URL is no external id (a CPR-shaped one, say).
+            responses={200: serializer, **problems(401, 404, 422)},
         )
         def get(self, request, external_id: str):
             """One record of the caller in the wire format, with its ``ETag``.

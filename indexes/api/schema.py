@@ -39,15 +39,31 @@ def _payload_serializers():
     ]
 
 
+def _field_schema(field) -> dict:
+    """What a wire field's own ``check`` accepts beyond its type and length (pattern, not)."""
+    schema = getattr(field, "schema", None)
+    return schema() if callable(schema) else {}
+
+
 def payload_constraints(result, generator, request, public):
     """POSTPROCESSING_HOOK: what the record validators enforce and drf-spectacular leaves out.
 
-    The validators (``indexes.services.validation``) refuse unknown fields at
-    every level, so the request components are closed
-    (``additionalProperties: false``); list sizes of many=True serializers
-    (``allow_empty``, ``max_length``) become ``minItems``/``maxItems``.
+    The schema says exactly what the code accepts (issue 12.10; the contract test
+    ``tests/indexes/test_api_contract.py`` sends schema-valid requests and fails on
+    any refused for their form):
+
+    - unknown fields are refused at every level (``additionalProperties: false``);
+    - list sizes of many=True serializers (``allow_empty``, ``max_length``) become
+      ``minItems``/``maxItems``;
+    - every leaf's pattern is its field's ``schema()`` (``indexes.payloads``): external
+      ids, case numbers, texts without control characters, codes, amounts;
+    - a party names exactly one of ``cpr``/``cvr``;
+    - a bulk item is one of the four kinds with its record's schema, 1-1000 of them.
     """
     from rest_framework import serializers
+
+    from indexes.payloads import PartyIn
+    from indexes.services.inbox import MAX_BATCH_RECORDS
 
     schemas = result.get("components", {}).get("schemas", {})
     for serializer_class in _payload_serializers():
@@ -55,15 +71,51 @@ def payload_constraints(result, generator, request, public):
         if not component or component.get("type") != "object":
             continue
         component["additionalProperties"] = False
+        if serializer_class is PartyIn:
+            component["minProperties"] = component["maxProperties"] = 1
         properties = component.get("properties", {})
         for name, field in serializer_class().fields.items():
+            prop = properties.get(name)
+            if prop is None:
+                continue
+            if isinstance(field, serializers.ListField):
+                prop.get("items", {}).update(_field_schema(field.child))
+            else:
+                prop.update(_field_schema(field))
             if not isinstance(field, serializers.ListSerializer | serializers.ListField):
                 continue
-            prop = properties.get(name)
-            if prop is None or prop.get("type") != "array":
+            if prop.get("type") != "array":
                 continue
             if not field.allow_empty:
                 prop["minItems"] = max(prop.get("minItems", 0), 1)
             if field.max_length is not None:
                 prop["maxItems"] = field.max_length
+    batch = schemas.get("BatchInRequest")
+    if batch:
+        records = batch["properties"]["records"]
+        records["minItems"], records["maxItems"] = 1, MAX_BATCH_RECORDS
+    item = schemas.get("BatchItemRequest")
+    if item:
+        item.clear()
+        item.update(
+            {
+                "description": "A record and its kind: the record in the wire format of that kind.",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "kind": {"type": "string", "enum": [kind]},
+                            "record": {"$ref": f"#/components/schemas/{component}Request"},
+                        },
+                        "required": ["kind", "record"],
+                    }
+                    for kind, component in (
+                        ("case", "CaseIn"),
+                        ("document", "DocumentIn"),
+                        ("grant", "GrantIn"),
+                        ("payment", "PaymentIn"),
+                    )
+                ],
+            }
+        )
     return result

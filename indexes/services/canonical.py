@@ -181,14 +181,6 @@ def payment_from_data(data: dict) -> dict:
     }
 
 
-FROM_DATA = {
-    "case": case_from_data,
-    "document": document_from_data,
-    "grant": grant_from_data,
-    "payment": payment_from_data,
-}
-
-
 # --- from the database ----------------------------------------------------------------
 # Each takes the instance plus its children as plain values, so the bulk path can
 # load children for many records in one query and the read path can prefetch.

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from config.logging import redact_cpr
 from indexes.models import IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
+from indexes.payloads import external_id_shown
 from indexes.services.bulk import rows_insert
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected, nul_free
 from indexes.services.ingestion import RECORD_KINDS, records_apply_many, records_validate_many
@@ -72,9 +73,9 @@ def _envelope_problems(item, index: int) -> list[Problem]:
 
 
 def _external_id(item) -> str:
+    # Only a valid external id is repeated: never a CPR-shaped one (issue 12.8).
     record = item.get("record") if isinstance(item, dict) else None
-    value = record.get("external_id") if isinstance(record, dict) else None
-    return value[:100] if isinstance(value, str) else ""
+    return external_id_shown(record.get("external_id") if isinstance(record, dict) else None)
 
 
 @transaction.atomic

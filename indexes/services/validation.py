@@ -569,23 +569,3 @@ def payment_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> N
                 "Payments belong to economic benefits (oekonomisk) only.",
             )
         )
-
-
-DOMAIN_RULES: dict[str, Callable[[dict, Lookups, list[Problem]], None]] = {
-    "case": case_problems,
-    "document": document_problems,
-    "grant": grant_problems,
-    "payment": payment_problems,
-}
-
-
-def kle_numbers_of(kind: str, data: dict) -> set[str]:
-    """The KLE numbers a record names (for loading them in one query)."""
-    if kind == "grant":
-        return {
-            b["kle_number"]
-            for b in data.get("benefits") or []
-            if isinstance(b, dict) and b.get("kle_number")
-        }
-    number = data.get("kle_number")
-    return {number} if number else set()

@@ -21,6 +21,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.logging import redact_cpr
 from indexes.models import FeedCursor, FeedPoll, FeedRejection, SourceFeed, SourceSystem
+from indexes.payloads import external_id_shown
 from indexes.services.errors import RecordRejected, nul_free
 from indexes.services.ingestion import records_apply_many
 from indexes.sources.adapters import DEFAULT_ADAPTER, adapter_get
@@ -249,7 +250,7 @@ def _page_apply(*, feed: SourceFeed, poll: FeedPoll, position: str, page: Page) 
                         poll=poll,
                         feed=feed,
                         kind=delivery.kind,
-                        external_id=nul_free(delivery.external_id)[:100],
+                        external_id=external_id_shown(delivery.external_id),
                         code=code[:50],
                         problems=[nul_free(problem.as_dict()) for problem in problems],
                         source_timestamp=nul_free(timestamp)[:40],

@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from borgerblikket import selectors
 from indexes.models import Change, Document
+from indexes.selectors import record_get, record_to_payload
 from indexes.services.errors import RecordRejected
-from indexes.services.ingestion import record_apply, record_get, record_to_payload
+from indexes.services.ingestion import record_apply
 from tests.borgerblikket import factories as f
 from tests.indexes.factories import case_payload, document_payload, kle_ensure
 from tests.overblik.data import KIM

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 
 from indexes.models import Grant, GrantedBenefit
-from indexes.services.ingestion import record_apply, record_get, record_retract, record_to_payload
+from indexes.selectors import record_get, record_to_payload
+from indexes.services.ingestion import record_apply, record_retract
 from tests.indexes.factories import (
     SourceSystemFactory,
     benefit_payload,

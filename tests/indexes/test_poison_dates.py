@@ -21,8 +21,9 @@ from rest_framework import serializers
 
 from indexes import payloads
 from indexes.models import Case, Document, Grant, InboxBatch, InboxRecord, Payment
+from indexes.selectors import record_to_payload
 from indexes.services.inbox import inbox_batch_process
-from indexes.services.ingestion import record_to_payload, records_apply_many
+from indexes.services.ingestion import records_apply_many
 from indexes.services.validation import shape_check
 from tests.indexes.api_support import (
     case_record,

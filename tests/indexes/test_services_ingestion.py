@@ -19,17 +19,9 @@ from indexes.models import (
     Payment,
     PaymentPlan,
 )
-from indexes.selectors import record_changes
+from indexes.selectors import record_changes, record_get, record_to_payload, records_list
 from indexes.services.errors import RecordNotFound, RecordRejected
-from indexes.services.ingestion import (
-    Outcome,
-    record_apply,
-    record_get,
-    record_retract,
-    record_to_payload,
-    records_apply_many,
-    records_list,
-)
+from indexes.services.ingestion import Outcome, record_apply, record_retract, records_apply_many
 from tests.indexes.factories import (
     CPR,
     OTHER_CPR,

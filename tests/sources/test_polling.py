@@ -309,3 +309,35 @@ def test_a_poison_date_in_a_feed_page_is_rejected_and_the_cursor_moves_on(
     assert totals["received"] == len(visible)
     assert totals["created"] > 0
     assert totals["rejected"] >= 1
+
+
+def test_a_cpr_shaped_id_in_a_feed_page_is_rejected_and_never_kept(feed_make, now, monkeypatch):
+    """Issue 12.8: a record whose id looks like a CPR number is refused by name
+    (``cpr_shaped``); what is kept of the rejection holds no trace of the number."""
+    import json as jsonlib
+
+    feed = feed_make("FASIT", citizens=30, page_size=20)
+    real_fetch = services.page_fetch
+    poisoned = []
+
+    def fetch(**kwargs):
+        body = jsonlib.loads(real_fetch(**kwargs))
+        cases = [e for e in body["haendelser"] if e.get("objekttype") == "SAG"]
+        if not poisoned and cases:
+            cases[0]["sag"]["sagId"] = "FAS-010170-1234"
+            poisoned.append(cases[0])
+        return jsonlib.dumps(body).encode()
+
+    monkeypatch.setattr(services, "page_fetch", fetch)
+    polls = poll_until_done(feed)
+
+    assert poisoned and all(poll.status == FeedPoll.Status.SUCCEEDED for poll in polls)
+    rejection = FeedRejection.objects.get(feed=feed, code="cpr_shaped")
+    assert rejection.external_id == ""
+    assert [p["pointer"] for p in rejection.problems] == ["/external_id"]
+    kept = jsonlib.dumps(
+        list(FeedRejection.objects.filter(feed=feed).values("external_id", "problems"))
+    )
+    assert "010170" not in kept and "1234" not in kept
+    assert not Case.objects.filter(external_id__contains="010170").exists()
+    assert poll_totals(feed)["created"] > 0
