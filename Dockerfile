@@ -18,6 +18,8 @@ COPY kle ./kle
 COPY indexes ./indexes
 COPY borgerblikket ./borgerblikket
 COPY overblik ./overblik
+# Not simulators/: the stand-ins for other organisations never ship
+# (tests/test_production_without_stand_ins.py starts this copy on production settings).
 COPY templates ./templates
 COPY manage.py ./
 # collectstatic loads the production settings, which refuse weak keys: throw-away ones.

@@ -56,10 +56,12 @@ run: install static
 	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) OIDC_MOCK_PORT=$(OIDC_MOCK_PORT) \
 	  SIMULATORS_PORT=$(SIMULATORS_PORT) bash scripts/run
 
-# Lint and the whole suite, against PostgreSQL and Redis when they answer.
+# Lint, the import contracts (pyproject.toml: the layers, no product module importing
+# the stand-ins) and the whole suite, against PostgreSQL and Redis when they answer.
 test: install static browsers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run >/dev/null
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

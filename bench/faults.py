@@ -114,7 +114,7 @@ def django_setup(stack: Stack) -> None:
     import django
 
     django.setup()
-    from tests.sources.conftest import kle_fixture_load
+    from tests.feeds.conftest import kle_fixture_load
 
     kle_fixture_load()
 

@@ -11,8 +11,9 @@ kle_ensure), in one run:
    same indexes (``LIKE … INCLUDING ALL``, no foreign keys), maintained row by
    row as a plain COPY would;
 3. the ingestion path for comparison: a simulated FASIT and KMD Ydelse feed
-   polled through ``records_apply_many`` (what the REST API and the cursor
-   service use), records per second.
+   (served over HTTP on loopback from this process, as the product polls every
+   feed) polled through ``records_apply_many`` (what the REST API and the
+   cursor service use), records per second.
 
 Usage (every loop is bounded; the database keeps what step 1 wrote):
 
@@ -107,8 +108,8 @@ def main() -> None:
     )
 
     # 3. The ingestion path: simulated feeds polled through records_apply_many.
+    from indexes.feeds.services import feed_poll
     from indexes.models import FeedPoll, Municipality, SourceSystem
-    from indexes.sources.services import feed_poll
     from simulators.feeds import stand_in_feed_register
     from simulators.http import simulator_server_start
     from simulators.systems import SimulatorConfig

@@ -13,8 +13,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("overblik")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Scheduled ingestion keeps its tasks beside its services (indexes/sources/tasks.py).
-app.autodiscover_tasks(["indexes.sources"])
+# Scheduled ingestion keeps its tasks beside its services (indexes/feeds/tasks.py).
+app.autodiscover_tasks(["indexes.feeds"])
 
 
 @setup_logging.connect

@@ -15,7 +15,7 @@ urlpatterns = [
     path("healthz/ready", health.ready, name="health-ready"),
     path("healthz/status", health.status, name="health-status"),
     # Borgerblikket's admin-only pages (preview as citizen, data quality, roll-out).
-    path("admin/borgerblikket/", include("borgerblikket.admin_urls")),
+    path("admin/borgerblikket/", include("borgerblikket.admin.urls")),
     # The admin login with its rate limits (overblik/ratelimits.py) in front of admin.site's.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.cpr_shape import cpr_shapes_mask
 from config.logging import redact_cpr
+from indexes.feeds import admin as feeds_admin  # noqa: F401 - registers feeds, polls
 from indexes.masking import queryset_cpr_masked
 from indexes.models import (
     ApiCredential,
@@ -39,7 +40,6 @@ from indexes.models import (
 from indexes.selectors import records_citizens, records_for_admin
 from indexes.services.access import RECORD_KINDS, data_access_record_many
 from indexes.services.inbox import inbox_batch_retry
-from indexes.sources import admin as sources_admin  # noqa: F401 - registers feeds, polls
 
 
 def cpr_mask(cpr: str | None) -> str:

@@ -85,7 +85,7 @@ def demo_feeds_register(
 
 def demo_feeds_poll(*, feeds: list[SourceFeed]) -> int:
     """Enqueue a poll of each feed (run at once when Celery runs tasks eagerly)."""
-    from indexes.sources.tasks import feed_poll_task
+    from indexes.feeds.tasks import feed_poll_task
 
     for feed in feeds:
         feed_poll_task.delay(feed.pk, FeedPoll.Trigger.DEMO)

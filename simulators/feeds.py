@@ -1,6 +1,6 @@
 """The product's feeds, pointed at the stand-ins: what a simulated installation's address is.
 
-The product registers a feed by its address (``indexes.sources.services.feed_register``)
+The product registers a feed by its address (``indexes.feeds.services.feed_register``)
 and polls it over HTTP, whoever serves it. A stand-in's address is
 ``<SIMULATORS_URL>/stand-in/<settings>``: the server (``simulators.http``, run by
 ``manage.py simulate_serve``, ``make run`` and the tests) reads the simulator's
@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from indexes.feeds.services import feed_register
 from indexes.models import SourceFeed, SourceSystem
-from indexes.sources.services import feed_register
 from simulators.http import PREFIX, simulator_server_start, stand_in_config, stand_in_token
 from simulators.systems import SimulatorConfig, simulator_get
 from simulators.systems.base import Simulator

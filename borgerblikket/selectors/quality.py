@@ -33,6 +33,7 @@ from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWo
 from borgerblikket.selectors import patterns
 from borgerblikket.selectors.visibility import exposure_q
 from config.cpr_shape import CPR_SHAPE_SQL, cpr_shape_in, cpr_shapes_mask
+from indexes.feeds.selectors import feed_delivery_quality, feed_rejections
 from indexes.models import (
     Case,
     CaseDocument,
@@ -43,7 +44,6 @@ from indexes.models import (
     Payment,
     ProgressStatus,
 )
-from indexes.sources.selectors import feed_delivery_quality, feed_rejections
 from kle.models import Subject, Succession
 
 # Seed 002 (Fredensborg): passive cases are reviewed every 6 months.

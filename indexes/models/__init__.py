@@ -30,16 +30,16 @@ from indexes.models.cases import (
     ProgressStatus,
 )
 from indexes.models.common import IndexedRecord, Sensitivity
-from indexes.models.history import Change
-from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
-from indexes.models.registry import ApiCredential, Municipality, SourceSystem
-from indexes.models.sources import (
+from indexes.models.feeds import (
     FeedAdapter,
     FeedCursor,
     FeedPoll,
     FeedRejection,
     SourceFeed,
 )
+from indexes.models.history import Change
+from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
+from indexes.models.registry import ApiCredential, Municipality, SourceSystem
 
 __all__ = [
     "ApiCredential",

@@ -23,7 +23,7 @@ def main(argv: list[str]) -> None:
     django.setup()
     command, *args = argv
     if command == "kle":
-        from tests.sources.conftest import kle_fixture_load
+        from tests.feeds.conftest import kle_fixture_load
 
         kle_fixture_load()
         print(json.dumps({"ok": True}))

@@ -485,7 +485,7 @@ def feed_count(feed) -> list[Tally]:
     from django.db.models import F, Max
 
     from indexes.models import Change, FeedCursor
-    from tests.sources.conftest import expected_outcomes, index_matches_truth, poll_totals
+    from tests.feeds.conftest import expected_outcomes, index_matches_truth, poll_totals
 
     sim = feed_simulator(feed)
     name = feed.source_system.product

@@ -1,6 +1,6 @@
 """The stand-ins over HTTP: a feed's address names its simulator, the server answers it.
 
-The product polls every feed over HTTP (tests/sources/test_polling.py); these
+The product polls every feed over HTTP (tests/feeds/test_polling.py); these
 tests are about the stand-ins' side: the address, the server and pointing feeds.
 """
 
@@ -23,7 +23,7 @@ from simulators.feeds import (
 )
 from simulators.http import simulator_server_start, stand_in_config, stand_in_token
 from simulators.systems import SimulatorConfig
-from tests.sources.conftest import poll_until_done, source_system_make
+from tests.feeds.conftest import poll_until_done, source_system_make
 
 DEMO_LIKE = SimulatorConfig(
     seed=2021,

@@ -13,7 +13,7 @@ from simulators.demo_citizens import DEMO_CITIZENS
 from simulators.faults import FAULTS, FaultRates
 from simulators.systems import SIMULATORS, SimulatorConfig
 from simulators.world import TZ, world_build
-from tests.sources.conftest import NOW
+from tests.feeds.conftest import NOW
 
 PRODUCTS = sorted(SIMULATORS)
 

@@ -1,7 +1,7 @@
 """Admin-only pages: preview as citizen, data quality, national roll-out.
 
 Each view is wrapped by ``admin.site.admin_view`` (staff login, CSRF) in
-``borgerblikket/admin_urls.py`` and only calls selectors and services. A
+``borgerblikket/admin/urls.py`` and only calls selectors and services. A
 municipality in a URL is a code the user must be a member of (else 404); a CPR
 number is only ever posted, never in a URL.
 """

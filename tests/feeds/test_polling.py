@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from indexes.feeds import services
+from indexes.feeds.services import FeedConfigError, feed_enable, feed_poll, feed_register
 from indexes.models import Case, Change, Document, FeedCursor, FeedPoll, FeedRejection, SourceFeed
-from indexes.sources import services
-from indexes.sources.services import FeedConfigError, feed_enable, feed_poll, feed_register
 from simulators.feeds import stand_in_of
-from tests.sources.conftest import (
+from tests.feeds.conftest import (
     NOW,
     changes_are_exactly_once,
     expected_outcomes,
@@ -231,6 +231,16 @@ def test_registration_creates_an_editable_schedule_and_names_bad_settings(kle):
         feed_register(source_system=system, base_url=address, adapter="sftp")
     feed.refresh_from_db()
     assert feed.base_url == address  # nothing half-written
+
+
+def test_the_tasks_keep_the_names_beat_schedules_and_queued_messages_use():
+    from config.celery import app as celery_app
+    from indexes.feeds.tasks import feed_poll_task, feeds_poll_all_task
+
+    assert feed_poll_task.name == services.POLL_TASK == "indexes.sources.feed_poll"
+    assert feeds_poll_all_task.name == "indexes.sources.feeds_poll_all"
+    celery_app.loader.import_default_modules()  # what a worker finds by autodiscovery
+    assert {"indexes.sources.feed_poll", "indexes.sources.feeds_poll_all"} <= set(celery_app.tasks)
 
 
 def test_a_feed_without_an_address_fails_its_poll_and_keeps_the_cursor(kle, now):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from borgerblikket import admin_views
+from borgerblikket.admin import views as admin_views
 
 app_name = "borgerblikket_admin"
 wrap = admin.site.admin_view

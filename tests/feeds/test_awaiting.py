@@ -15,7 +15,7 @@ from simulators.catalogue import FASIT, NEXUS, SBSYS
 from simulators.feeds import stand_in_of
 from simulators.systems import SIMULATORS, SimulatorConfig
 from simulators.world import WAITING_SYSTEMS, world_build
-from tests.sources.conftest import NOW, poll_until_done
+from tests.feeds.conftest import NOW, poll_until_done
 
 START, HORIZON = datetime.date(2019, 1, 1), datetime.date(2027, 12, 31)
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from indexes.sources.adapters import ADAPTERS, DEFAULT_ADAPTER, PageUnreadable
+from indexes.feeds.adapters import ADAPTERS, DEFAULT_ADAPTER, PageUnreadable
 from simulators.faults import FaultRates
 from simulators.systems import SIMULATORS, SimulatorConfig
-from tests.sources.conftest import NOW
+from tests.feeds.conftest import NOW
 
 PRODUCTS = sorted(SIMULATORS)
 

@@ -13,9 +13,9 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlencode, urlsplit
 
+from indexes.feeds.adapters import Adapter
+from indexes.feeds.adapters.base import PageUnreadable
 from indexes.models import SourceFeed
-from indexes.sources.adapters import Adapter
-from indexes.sources.adapters.base import PageUnreadable
 
 
 class FeedUnavailable(Exception):

@@ -8,7 +8,7 @@ Amounts arrive as integer øre and leave as decimal kroner strings.
 import json
 from decimal import Decimal
 
-from indexes.sources.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
+from indexes.feeds.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
 
 MAX_LINES = 5000
 STATUSES = {"AKTIV": "Aktiv", "OPHOERT": "Inaktiv", "PASSIV": "Passiv"}

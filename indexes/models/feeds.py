@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FeedAdapter(models.TextChoices):
-    """The wire formats the index can read (``indexes.sources.adapters``)."""
+    """The wire formats the index can read (``indexes.feeds.adapters``)."""
 
     FASIT_JSON = "fasit_json", _("FASIT hændelsesfeed (JSON)")
     SBSYS_XML = "sbsys_xml", _("SBSYS natlig eksport (XML)")

@@ -6,12 +6,12 @@ import pytest
 
 from borgerblikket.selectors import quality
 from borgerblikket.services.sheets import sheet_row_save
+from indexes.feeds.selectors import feed_delivery_quality, feed_rejections
 from indexes.models import Case, Municipality
-from indexes.sources.selectors import feed_delivery_quality, feed_rejections
 from kle.models import Subject
 from simulators import danish
 from simulators.feeds import stand_in_of
-from tests.sources.conftest import NOW, poll_until_done
+from tests.feeds.conftest import NOW, poll_until_done
 
 pytestmark = pytest.mark.django_db
 ODENSE = "461"

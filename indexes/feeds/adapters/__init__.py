@@ -1,10 +1,10 @@
 """Adapters from each product's wire format to the index wire format."""
 
-from indexes.sources.adapters.base import Adapter, Delivery, Page, PageUnreadable
-from indexes.sources.adapters.fasit import FasitAdapter
-from indexes.sources.adapters.nexus import NexusAdapter
-from indexes.sources.adapters.payments import PaymentsAdapter
-from indexes.sources.adapters.sbsys import SbsysAdapter
+from indexes.feeds.adapters.base import Adapter, Delivery, Page, PageUnreadable
+from indexes.feeds.adapters.fasit import FasitAdapter
+from indexes.feeds.adapters.nexus import NexusAdapter
+from indexes.feeds.adapters.payments import PaymentsAdapter
+from indexes.feeds.adapters.sbsys import SbsysAdapter
 
 ADAPTERS: dict[str, Adapter] = {
     adapter.key: adapter

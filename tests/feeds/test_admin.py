@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from indexes.feeds import admin as feeds_admin
 from indexes.models import FeedPoll, FeedRejection
-from indexes.sources import admin as sources_admin
-from tests.sources.conftest import poll_until_done
+from tests.feeds.conftest import poll_until_done
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_poll_page_lists_rejections_with_reasons_and_masks_cpr(admin_client, pol
 
 def test_poll_now_enqueues_a_poll_per_chosen_feed(admin_client, polled_feed, monkeypatch):
     enqueued = []
-    monkeypatch.setattr(sources_admin.feed_poll_task, "delay", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(feeds_admin.feed_poll_task, "delay", lambda *args: enqueued.append(args))
     response = admin_client.post(
         reverse("admin:indexes_sourcefeed_changelist"),
         {"action": "poll_now", "_selected_action": [polled_feed.pk]},

@@ -15,7 +15,7 @@ from kle.models import Subject
 from simulators import danish
 from simulators.feeds import stand_in_of
 from tests.borgerblikket import factories as bf
-from tests.sources.conftest import NOW, poll_until_done
+from tests.feeds.conftest import NOW, poll_until_done
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 ODENSE = "461"

@@ -6,7 +6,7 @@ safely); a page that declares a DTD is refused outright.
 
 from lxml import etree
 
-from indexes.sources.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
+from indexes.feeds.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
 
 NAMESPACE = "urn:sbsys:eksport:1"
 NS = {"s": NAMESPACE}

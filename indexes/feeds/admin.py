@@ -12,9 +12,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.logging import redact_cpr
+from indexes.feeds.services import feed_enable
+from indexes.feeds.tasks import feed_poll_task
 from indexes.models import FeedPoll, FeedRejection, SourceFeed
-from indexes.sources.services import feed_enable
-from indexes.sources.tasks import feed_poll_task
 
 
 class _ReadOnly:

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from config.celery import app as celery_app
+from indexes.feeds.tasks import feed_poll_task
 from indexes.models import FeedCursor, FeedPoll
-from indexes.sources.tasks import feed_poll_task
 from simulators.feeds import stand_in_feed_register
 from simulators.systems import SimulatorConfig, simulator_get
 from tests.conftest import ARTIFACTS, WorkerProcess, _database_url_for
-from tests.sources.conftest import (
+from tests.feeds.conftest import (
     changes_are_exactly_once,
     expected_outcomes,
     index_matches_truth,

@@ -67,7 +67,7 @@ def feed_make(kle):
 def poll_until_done(feed, *, trigger=FeedPoll.Trigger.MANUAL, limit: int = 100) -> list[FeedPoll]:
     """Poll (in this process, over HTTP) until the feed has nothing more (as beat +
     continuations would)."""
-    from indexes.sources.services import feed_poll
+    from indexes.feeds.services import feed_poll
 
     polls = []
     for _ in range(limit):

@@ -2,7 +2,7 @@
 
 import json
 
-from indexes.sources.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
+from indexes.feeds.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
 
 STATUSES = {"OPRETTET": "Opstaaet", "OPLYST": "Oplyst", "AFGJORT": "Afgjort",
             "AFSLUTTET": "Afsluttet"}  # fmt: skip

@@ -20,16 +20,18 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.logging import redact_cpr
+from indexes.feeds.adapters import DEFAULT_ADAPTER, adapter_get
+from indexes.feeds.adapters.base import Page, PageUnreadable
+from indexes.feeds.transport import FeedUnavailable, page_fetch
 from indexes.models import FeedCursor, FeedPoll, FeedRejection, SourceFeed, SourceSystem
 from indexes.payloads import external_id_shown
 from indexes.services.errors import RecordRejected, nul_free
 from indexes.services.ingestion import records_apply_many
-from indexes.sources.adapters import DEFAULT_ADAPTER, adapter_get
-from indexes.sources.adapters.base import Page, PageUnreadable
-from indexes.sources.transport import FeedUnavailable, page_fetch
 
 logger = logging.getLogger(__name__)
 
+# The task's name from before the feeds moved to indexes/feeds/: beat's PeriodicTask rows
+# and queued messages name it (indexes/feeds/tasks.py keeps it).
 POLL_TASK = "indexes.sources.feed_poll"
 DEFAULT_EVERY_SECONDS = 300
 BASE_URL_MAX_LENGTH = SourceFeed._meta.get_field("base_url").max_length

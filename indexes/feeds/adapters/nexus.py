@@ -11,7 +11,7 @@ import io
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from indexes.sources.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
+from indexes.feeds.adapters.base import Adapter, Delivery, Page, PageUnreadable, unmappable
 
 TZ = ZoneInfo("Europe/Copenhagen")
 ENCODING = "cp1252"

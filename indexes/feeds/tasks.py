@@ -1,12 +1,17 @@
-"""Celery tasks of scheduled ingestion: thin wrappers that take ids and call one service."""
+"""Celery tasks of scheduled ingestion: thin wrappers that take ids and call one service.
+
+Their names are those of the time the feeds lived in ``indexes/sources/``: every
+feed's PeriodicTask row (django-celery-beat) and any message still queued name
+them, so they stay (tests/feeds/test_polling.py).
+"""
 
 import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from indexes.feeds.services import feed_poll, feeds_due
 from indexes.models import FeedPoll
-from indexes.sources.services import feed_poll, feeds_due
 
 logger = logging.getLogger(__name__)
 
