@@ -599,6 +599,9 @@ class RetentionRun(models.Model):
     )
     batches = models.PositiveIntegerField(_("portioner"), default=0)
     access_log_cutoff = models.DateTimeField(_("adgangslog slettet før"), null=True, blank=True)
+    # Delivery logs: inbox batches finished or parked, and feed rejections and polls, before.
+    inbox_cutoff = models.DateTimeField(_("leveringsbatches slettet før"), null=True, blank=True)
+    feed_log_cutoff = models.DateTimeField(_("feed-log slettet før"), null=True, blank=True)
     # The exception's class name only: a message could quote a record.
     error = models.CharField(_("fejl"), max_length=200, blank=True)
 
@@ -622,6 +625,10 @@ class RetentionCount(models.Model):
         PAYMENT = "payment", _("Udbetalinger")
         CHANGE = "change", _("Historikposter")
         ACCESS_LOG = "access_log", _("Adgangslog")
+        BATCH = "batch", _("Leveringsbatches")
+        BATCH_RECORD = "batch_record", _("Leverede poster i batches")
+        FEED_POLL = "feed_poll", _("Feed-hentninger")
+        FEED_REJECT = "feed_reject", _("Afviste feed-poster")
 
     run = models.ForeignKey(
         RetentionRun, on_delete=models.CASCADE, related_name="counts", verbose_name=_("kørsel")
