@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('borgerblikket', '0006_retention_sheet_setting_and_audit'),
+        ('borgerblikket', '0007_sheet_row_processing_time'),
     ]
 
     operations = [
