@@ -8,6 +8,7 @@ emne, the sheet's columns). Every change to either is kept in ``SheetChange``.
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -117,6 +118,18 @@ class Sheet(models.Model):
         return str(self.municipality)
 
 
+class ProcessingTimeUnit(models.TextChoices):
+    """The unit of a published processing time ("8 uger", "30 dage")."""
+
+    DAYS = "days", _("dage")
+    WEEKS = "weeks", _("uger")
+
+
+# Bounds of a published processing time: about two years either way (a longer one is a
+# typing error, and a date that far ahead tells the citizen nothing).
+PROCESSING_TIME_MAX = {ProcessingTimeUnit.DAYS: 730, ProcessingTimeUnit.WEEKS: 104}
+
+
 class SheetRow(models.Model):
     """One row of the sheet: a KLE emne the municipality exposes, with its contact details."""
 
@@ -149,6 +162,22 @@ class SheetRow(models.Model):
     )
     self_service_name = models.CharField(_("selvbetjeningsnavn"), max_length=255, blank=True)
     self_service_url = models.URLField(_("selvbetjeningslink"), max_length=500, blank=True)
+    # Sagsbehandlingsfrist (retssikkerhedsloven § 3, stk. 2): the processing time the
+    # municipality publishes for decisions in this area, a number of days or weeks, or
+    # none. The case page reckons "Forventet afgørelse senest …" from it
+    # (borgerblikket.selectors.case_expected_decision).
+    processing_time = models.PositiveSmallIntegerField(
+        _("sagsbehandlingsfrist"),
+        null=True,
+        blank=True,
+        help_text=_("Kommunens offentliggjorte frist for en afgørelse, fx 8 (uger)."),
+    )
+    processing_time_unit = models.CharField(
+        _("enhed for sagsbehandlingsfrist"),
+        max_length=5,
+        choices=ProcessingTimeUnit.choices,
+        blank=True,
+    )
     updated_at = models.DateTimeField(_("ændret"), default=timezone.now)
 
     class Meta:
@@ -171,10 +200,49 @@ class SheetRow(models.Model):
                 ),
                 name="sheet_row_links_http",
             ),
+            models.CheckConstraint(
+                # Each branch is TRUE or FALSE, never NULL (a CHECK lets NULL through).
+                condition=(Q(processing_time__isnull=True) & Q(processing_time_unit=""))
+                | (
+                    Q(processing_time__isnull=False)
+                    & Q(processing_time_unit=ProcessingTimeUnit.DAYS)
+                    & Q(processing_time__gte=1)
+                    & Q(processing_time__lte=PROCESSING_TIME_MAX[ProcessingTimeUnit.DAYS])
+                )
+                | (
+                    Q(processing_time__isnull=False)
+                    & Q(processing_time_unit=ProcessingTimeUnit.WEEKS)
+                    & Q(processing_time__gte=1)
+                    & Q(processing_time__lte=PROCESSING_TIME_MAX[ProcessingTimeUnit.WEEKS])
+                ),
+                name="sheet_row_processing_time_number_and_unit",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.municipality_id} {self.kle_subject}"
+
+    def clean(self):
+        """A processing time is a number and a unit together, within its bounds."""
+        super().clean()
+        value, unit = self.processing_time, self.processing_time_unit
+        if value is None and unit:
+            raise ValidationError(
+                {"processing_time": _("Angiv fristen som et antal dage eller uger.")}
+            )
+        if value is not None and not unit:
+            raise ValidationError(
+                {"processing_time_unit": _("Angiv, om fristen er i dage eller uger.")}
+            )
+        if value is not None and unit in PROCESSING_TIME_MAX:
+            most = PROCESSING_TIME_MAX[unit]
+            if not 1 <= value <= most:
+                raise ValidationError(
+                    {
+                        "processing_time": _("Fristen skal være mellem 1 og %(most)d %(unit)s.")
+                        % {"most": most, "unit": ProcessingTimeUnit(unit).label}
+                    }
+                )
 
 
 class SheetChange(models.Model):
@@ -531,6 +599,9 @@ class RetentionRun(models.Model):
     )
     batches = models.PositiveIntegerField(_("portioner"), default=0)
     access_log_cutoff = models.DateTimeField(_("adgangslog slettet før"), null=True, blank=True)
+    # Delivery logs: inbox batches finished or parked, and feed rejections and polls, before.
+    inbox_cutoff = models.DateTimeField(_("leveringsbatches slettet før"), null=True, blank=True)
+    feed_log_cutoff = models.DateTimeField(_("feed-log slettet før"), null=True, blank=True)
     # The exception's class name only: a message could quote a record.
     error = models.CharField(_("fejl"), max_length=200, blank=True)
 
@@ -554,6 +625,10 @@ class RetentionCount(models.Model):
         PAYMENT = "payment", _("Udbetalinger")
         CHANGE = "change", _("Historikposter")
         ACCESS_LOG = "access_log", _("Adgangslog")
+        BATCH = "batch", _("Leveringsbatches")
+        BATCH_RECORD = "batch_record", _("Leverede poster i batches")
+        FEED_POLL = "feed_poll", _("Feed-hentninger")
+        FEED_REJECT = "feed_reject", _("Afviste feed-poster")
 
     run = models.ForeignKey(
         RetentionRun, on_delete=models.CASCADE, related_name="counts", verbose_name=_("kørsel")

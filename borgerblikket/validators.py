@@ -103,3 +103,48 @@ def link_warnings(value: str) -> list[str]:
             "forespørgslen (fx '/?logon.aspx?' for '/logon.aspx?')"
         )
     return warnings
+
+
+# A processing time as a municipality publishes it: "8 uger", "30 dage" (also English).
+PROCESSING_TIME_RE = re.compile(r"^([0-9]{1,4})\s*([^\s0-9]+)$")
+PROCESSING_TIME_UNITS = {
+    "dag": "days",
+    "dage": "days",
+    "day": "days",
+    "days": "days",
+    "uge": "weeks",
+    "uger": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+}
+PROCESSING_TIME_WORDS = {"days": ("dag", "dage"), "weeks": ("uge", "uger")}
+
+
+def processing_time_parse(value: object) -> tuple[int | None, str]:
+    """A sagsbehandlingsfrist cell: (number, ``"days"``/``"weeks"``), or (None, "") when empty."""
+    from borgerblikket.models import PROCESSING_TIME_MAX
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, ""
+    text = " ".join(str(value).split())
+    match = PROCESSING_TIME_RE.match(text)
+    unit = PROCESSING_TIME_UNITS.get(match.group(2).casefold()) if match else None
+    if unit is None:
+        raise ValueError(
+            f"'{text}' er ikke en frist i dage eller uger på formen '8 uger' eller '30 dage'"
+        )
+    number = int(match.group(1))
+    most = PROCESSING_TIME_MAX[unit]
+    if number < 1:
+        raise ValueError(f"'{text}': fristen skal være mindst 1 {PROCESSING_TIME_WORDS[unit][0]}")
+    if number > most:
+        raise ValueError(f"'{text}': fristen er højst {most} {PROCESSING_TIME_WORDS[unit][1]}")
+    return number, unit
+
+
+def processing_time_format(number: int | None, unit: str) -> str:
+    """The sheet's own form of a processing time: "8 uger", "1 dag" ("" when none)."""
+    if number is None or unit not in PROCESSING_TIME_WORDS:
+        return ""
+    one, many = PROCESSING_TIME_WORDS[unit]
+    return f"{number} {one if number == 1 else many}"

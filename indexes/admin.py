@@ -209,6 +209,8 @@ class CaseAdmin(CitizenRecordAdmin):
         "source_status_text",
         "status",
         "awaiting_party_since",
+        "awaiting_party_due",
+        "awaiting_party_reason",
         "sensitivity",
         "hidden_from_citizen",
         "kle_subject",

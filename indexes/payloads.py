@@ -576,6 +576,26 @@ class CaseIn(RecordIn):
             "case with an Afsluttet period and before created_on."
         ),
     )
+    awaiting_party_due = DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "By when the municipality needs the primary party to act; null or absent when "
+            "it has set no date. Only with awaiting_party_since, and not before the day the "
+            "wait began (a date already passed is accepted: Mit Overblik marks it overdue)."
+        ),
+    )
+    awaiting_party_reason = TextField(
+        max_length=255,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "What the municipality waits for, in plain words the citizen reads, e.g. "
+            '"Send lønsedler for de seneste tre måneder"; one line, no control characters. '
+            "Only with awaiting_party_since; null, empty or absent when not said."
+        ),
+    )
     progress = ProgressIn(
         many=True,
         allow_empty=False,

@@ -25,6 +25,7 @@ from borgerblikket.selectors import (
     benefits_visible_to_citizen,
     case_awaits_citizen,
     case_contact,
+    case_expected_decision,
     case_progress_visible_to_citizen,
     case_visible_to_citizen,
     cases_awaiting_citizen,
@@ -72,6 +73,33 @@ def case_citizen_status(case) -> CitizenStatus:
     if case_awaits_citizen(case):
         return AWAITING_CITIZEN
     return PROCESSING
+
+
+@dataclass(frozen=True)
+class CitizenWait:
+    """What the municipality waits for the citizen to do, and by when (issue 14)."""
+
+    since: dt.datetime
+    due: dt.date | None
+    reason: str
+    overdue: bool
+
+
+def case_wait(case, *, today: dt.date | None = None) -> CitizenWait | None:
+    """The wait of a visible case ("Afventer dig"), or None when it waits for nothing.
+
+    Overdue once the due day has passed (Danish time): the due day itself is not.
+    """
+    if not case_awaits_citizen(case):
+        return None
+    today = today or timezone.localdate()
+    due = case.awaiting_party_due
+    return CitizenWait(
+        since=case.awaiting_party_since,
+        due=due,
+        reason=case.awaiting_party_reason,
+        overdue=due is not None and due < today,
+    )
 
 
 def benefit_citizen_status(benefit, *, today: dt.date | None = None) -> CitizenStatus:
@@ -132,7 +160,9 @@ def overview_for_citizen(*, cpr: str) -> dict:
     ]
     return {
         # What waits for the citizen opens the page (issue 11.10).
-        "awaiting": list(cases_awaiting_citizen(cpr=cpr)),
+        "awaiting": [
+            (case, case_wait(case, today=today)) for case in cases_awaiting_citizen(cpr=cpr)
+        ],
         "cases": list(cases_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
         "payments": list(payments_visible_to_citizen(cpr=cpr)[:OVERVIEW_ITEMS]),
         "services": services[:OVERVIEW_ITEMS],
@@ -205,6 +235,9 @@ def case_page(*, cpr: str, case_id: int) -> dict | None:
     return {
         "case": case,
         "status": case_citizen_status(case),
+        "wait": case_wait(case),
+        # "Forventet afgørelse senest …" (issue 14), reckoned in the door.
+        "expected": case_expected_decision(cpr=cpr, case_id=case.pk),
         "timeline": case_timeline(cpr=cpr, case=case),
         "documents": documents_visible_for_case(cpr=cpr, case=case),
         "contact": contact,

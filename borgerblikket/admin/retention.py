@@ -135,6 +135,8 @@ class RetentionRunAdmin(OperatorOnlyAdmin):
         "status",
         "batches",
         "access_log_cutoff",
+        "inbox_cutoff",
+        "feed_log_cutoff",
         "error",
     )
     inlines = (RetentionCountInline,)

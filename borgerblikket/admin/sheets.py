@@ -191,6 +191,7 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         "name",
         "source_system",
         "show_from_shown",
+        "processing_time_shown",
         "contact_department",
         "contact_phone",
         "municipality",
@@ -211,6 +212,10 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Fradato for visning"), ordering="show_from")
     def show_from_shown(self, obj):
         return validators.date_format(obj.show_from)
+
+    @admin.display(description=_("Sagsbehandlingsfrist"))
+    def processing_time_shown(self, obj):
+        return validators.processing_time_format(obj.processing_time, obj.processing_time_unit)
 
     def save_model(self, request, obj, form, change):
         subject = form.cleaned_data["kle_number"]
@@ -421,7 +426,7 @@ class SheetChangeAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("før → efter"))
     def difference(self, obj):
-        before, after = obj.before or {}, obj.after or {}
+        before, after = _joined(obj.before or {}), _joined(obj.after or {})
         names = [n for n in dict.fromkeys([*before, *after]) if n != "source_system_id"]
         rows = (
             (name, _shown(before.get(name)), _shown(after.get(name)))
@@ -469,6 +474,20 @@ class SheetChangeAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_revert"] = self.has_revert_permission(request, kwargs.get("obj"))
         return super().render_change_form(request, context, *args, **kwargs)
+
+
+def _joined(snapshot: dict) -> dict:
+    """A row's snapshot with its processing time as the sheet writes it ("8 uger")."""
+    if "processing_time" not in snapshot and "processing_time_unit" not in snapshot:
+        return snapshot
+    joined = {k: v for k, v in snapshot.items() if k != "processing_time_unit"}
+    joined["processing_time"] = (
+        validators.processing_time_format(
+            snapshot.get("processing_time"), snapshot.get("processing_time_unit") or ""
+        )
+        or None
+    )
+    return joined
 
 
 def _shown(value) -> str:

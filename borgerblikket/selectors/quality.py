@@ -282,7 +282,11 @@ def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
 # the index) and they are flagged here, each text a citizen may see checked with the
 # shared detector's SQL form (config/cpr_shape.py).
 
-CASE_CPR_TEXTS = {"case_number": _("sagsnummer"), "title": _("titel")}
+CASE_CPR_TEXTS = {
+    "case_number": _("sagsnummer"),
+    "title": _("titel"),
+    "awaiting_party_reason": _("hvad kommunen venter på"),
+}
 DOCUMENT_CPR_TEXTS = {"title": _("titel")}
 BENEFIT_CPR_TEXTS = {
     "name": _("navn"),
@@ -447,7 +451,7 @@ CHECKS: dict[str, Check] = {
         ),
         Check(
             "case_cpr_text",
-            _("Sager med et CPR-nummer i titel eller sagsnummer"),
+            _("Sager med et CPR-nummer i titel, sagsnummer eller hvad kommunen venter på"),
             Case,
             "source_system",
             cases_with_cpr_in_text,

@@ -53,12 +53,14 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
 
 from borgerblikket.citizen_safe import citizen_safe
 from borgerblikket.models import (
     CitizenBenefit,
     CitizenCase,
     CitizenPayment,
+    ProcessingTimeUnit,
     Sheet,
     SheetRow,
     TitleSource,
@@ -91,6 +93,9 @@ CITIZEN_CASE_FIELDS = (
     # Since when the municipality waits for the citizen ("Afventer dig"); see
     # ``case_awaits_citizen`` for when a case shows it.
     "awaiting_party_since",
+    # What the municipality waits for and by when (issue 14): shown only with the wait.
+    "awaiting_party_due",
+    "awaiting_party_reason",
 )
 CITIZEN_BENEFIT_FIELDS = (
     "id",
@@ -597,3 +602,74 @@ def benefit_contact(*, cpr: "str | Looking | None", benefit_id: int) -> ExposedA
         ).filter(Q(source_system__isnull=True) | Q(source_system=benefit["grant__source_system"]))
     )
     return areas[0] if areas else None
+
+
+@dataclass(frozen=True)
+class ExpectedDecision:
+    """When a decision is expected by the municipality's published processing time.
+
+    ``due`` is the day the case arose plus the sheet row's *sagsbehandlingsfrist*
+    (retssikkerhedsloven § 3, stk. 2); ``passed`` once that day is over (Danish time);
+    ``contact`` is the sheet row's contact details, whom to ask when it has passed.
+    """
+
+    due: dt.date
+    passed: bool
+    arose_on: dt.date
+    processing_time: int
+    processing_time_unit: str
+    contact: ExposedArea
+
+
+def case_expected_decision(
+    *, cpr: str | None, case_id: int, today: dt.date | None = None
+) -> ExpectedDecision | None:
+    """The expected decision of a case the citizen may see, else ``None`` (never says why).
+
+    Only for a case not yet decided (status Opstaaet or Oplyst: a decided or closed case
+    says nothing of it) whose sheet row — the one that makes it visible — publishes a
+    processing time. The case arose when its Opstaaet period began (SF1470 Fremdrift;
+    the case's ``created_on`` when its history has none), taken as a Danish date.
+    """
+    cpr = cpr_normalise(cpr=cpr)
+    if cpr is None:
+        return None
+    try:
+        case_id = int(case_id)
+    except (TypeError, ValueError):
+        return None
+    arose = (
+        CaseProgress.objects.filter(case_id=OuterRef("pk"), status=ProgressStatus.OPENED)
+        .order_by("valid_from")
+        .values("valid_from")[:1]
+    )
+    case = (
+        _cases(cpr=cpr)
+        .filter(pk=case_id, status__in=(ProgressStatus.OPENED, ProgressStatus.INFORMED))
+        .annotate(_arose=Subquery(arose))
+        .values("municipality", "kle_subject", "source_system", "created_on", "_arose")
+        .first()
+    )
+    if case is None:
+        return None
+    rows = SheetRow.objects.filter(
+        municipality=case["municipality"],
+        kle_subject=case["kle_subject"],
+        processing_time__isnull=False,
+    ).filter(Q(source_system__isnull=True) | Q(source_system=case["source_system"]))
+    row = rows.only("processing_time", "processing_time_unit").first()
+    if row is None:
+        return None
+    areas = _areas(SheetRow.objects.filter(pk=row.pk))
+    arose_on = timezone.localdate(case["_arose"]) if case["_arose"] else case["created_on"]
+    weeks = row.processing_time_unit == ProcessingTimeUnit.WEEKS
+    due = arose_on + dt.timedelta(days=row.processing_time * (7 if weeks else 1))
+    today = today or timezone.localdate()
+    return ExpectedDecision(
+        due=due,
+        passed=due < today,
+        arose_on=arose_on,
+        processing_time=row.processing_time,
+        processing_time_unit=row.processing_time_unit,
+        contact=areas[0],
+    )

@@ -8,6 +8,14 @@ transaction of its own with the cases locked (``FOR UPDATE SKIP LOCKED``: a case
 delivery is writing right now is left for the next run), so a run over millions of rows
 holds no long transaction and never loads more than one batch.
 
+The same run then gives the delivery logs a retention of their own (``_delete_inbox``,
+``_delete_feed_log``): inbox batches done or parked more than
+``OVERBLIK_INBOX_RETENTION_DAYS`` ago go with their records (the delivered JSON); a pending
+batch never goes (it is still to be applied). Feed rejections received, and finished feed
+polls ended, more than ``OVERBLIK_FEED_LOG_RETENTION_DAYS`` ago go too, except each feed's
+latest poll (the feed admin shows it; it holds counts, never a record). So a deleted case's
+delivered content outlives it in a delivery log by at most the longer of the two settings.
+
 Cross-system references (docs/borgerblikket.md, "Retention"): grants and benefits
 resolved to a deleted case go with it; a relation from a case that stays to a deleted
 one becomes pending again (``related`` NULL, the external id kept, as if the case had
@@ -27,7 +35,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from borgerblikket.models import RetentionCount, RetentionRun
@@ -45,8 +53,12 @@ from indexes.models import (
     Change,
     DataAccess,
     Document,
+    FeedPoll,
+    FeedRejection,
     Grant,
     GrantedBenefit,
+    InboxBatch,
+    InboxRecord,
     Payment,
     PaymentPlan,
 )
@@ -183,25 +195,138 @@ def _delete_access_log(*, cutoff: dt.datetime, size: int, counts: Counter) -> No
             counts[(code, RetentionCount.Kind.ACCESS_LOG)] += 1
 
 
+def inbox_cutoff(*, now: dt.datetime) -> dt.datetime:
+    """Inbox batches done or parked before this moment are deleted with their records."""
+    return now - dt.timedelta(days=settings.OVERBLIK_INBOX_RETENTION_DAYS)
+
+
+def feed_log_cutoff(*, now: dt.datetime) -> dt.datetime:
+    """Feed rejections received, and feed polls finished, before this moment are deleted."""
+    return now - dt.timedelta(days=settings.OVERBLIK_FEED_LOG_RETENTION_DAYS)
+
+
+def inbox_batches_expired(*, cutoff: dt.datetime):
+    """Batches done or parked before ``cutoff``; never a pending one."""
+    return InboxBatch.objects.filter(
+        Q(status=InboxBatch.Status.DONE, finished_at__lt=cutoff)
+        | Q(status=InboxBatch.Status.PARKED, parked_at__lt=cutoff)
+    )
+
+
+def _delete_inbox(*, cutoff: dt.datetime, size: int, counts: Counter) -> None:
+    # A transaction holds at most ``size`` records (or one batch, up to MAX_BATCH_RECORDS);
+    # the batches are locked SKIP LOCKED and the rule re-checked on the locked rows, so a
+    # parked batch an operator retries at this moment (back to pending) is left alone.
+    after = None
+    while True:
+        with transaction.atomic():
+            expired = inbox_batches_expired(cutoff=cutoff)
+            if after is not None:
+                expired = expired.filter(pk__gt=after)
+            rows = list(
+                expired.select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", "source_system__municipality_id", "record_count")[:size]
+            )
+            if not rows:
+                return
+            taken, records = [], 0
+            for row in rows:
+                if taken and records + row[2] > size:
+                    break
+                taken.append(row)
+                records += row[2]
+            after = taken[-1][0]
+            ids = [row[0] for row in taken]
+            owner = {row[0]: row[1] for row in taken}
+            per_batch = (
+                InboxRecord.objects.filter(batch_id__in=ids)
+                .order_by()
+                .values_list("batch_id")
+                .annotate(n=Count("pk"))
+            )
+            batch_counts: Counter = Counter()
+            for batch_id, n in per_batch:
+                batch_counts[(owner[batch_id], RetentionCount.Kind.BATCH_RECORD)] += n
+            for code in owner.values():
+                batch_counts[(code, RetentionCount.Kind.BATCH)] += 1
+            _delete_where(InboxRecord, "batch_id", ids)
+            _delete_where(InboxBatch, "id", ids)
+        counts.update(batch_counts)
+
+
+def _delete_feed_log(*, cutoff: dt.datetime, size: int, counts: Counter) -> None:
+    municipality = "feed__source_system__municipality_id"
+    while True:
+        with transaction.atomic():
+            rows = list(
+                FeedRejection.objects.filter(received_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", municipality)[:size]
+            )
+            if not rows:
+                break
+            _delete_where(FeedRejection, "id", [pk for pk, _code in rows])
+        for _pk, code in rows:
+            counts[(code, RetentionCount.Kind.FEED_REJECT)] += 1
+    latest = (
+        FeedPoll.objects.filter(feed=OuterRef("feed"))
+        .order_by("-started_at", "-pk")
+        .values("pk")[:1]
+    )
+    while True:
+        with transaction.atomic():
+            rows = list(
+                FeedPoll.objects.exclude(status=FeedPoll.Status.RUNNING)
+                .filter(finished_at__lt=cutoff)
+                .exclude(pk=Subquery(latest))
+                .order_by("pk")
+                .values_list("pk", municipality)[:size]
+            )
+            if not rows:
+                return
+            ids = [pk for pk, _code in rows]
+            # A poll's rejections came before it ended; any still here go with it.
+            rejections = list(
+                FeedRejection.objects.filter(poll_id__in=ids).values_list("pk", municipality)
+            )
+            _delete_where(FeedRejection, "id", [pk for pk, _code in rejections])
+            _delete_where(FeedPoll, "id", ids)
+        for _pk, code in rejections:
+            counts[(code, RetentionCount.Kind.FEED_REJECT)] += 1
+        for _pk, code in rows:
+            counts[(code, RetentionCount.Kind.FEED_POLL)] += 1
+
+
 def retention_run(
     *,
     trigger: str,
     now: dt.datetime | None = None,
     batch_size: int | None = None,
 ) -> RetentionRun:
-    """Delete what is due on ``now``'s day (default: now) and the access log older than its
-    retention; return the run with its counts (also when it failed: then re-raised)."""
+    """Delete what is due on ``now``'s day (default: now), and the access log and the
+    delivery logs older than their retention; return the run with its counts (also when it
+    failed: then re-raised)."""
     size = _batch_size(batch_size)
     now = now or timezone.now()
     today = timezone.localdate(now)
     cutoff = access_log_cutoff(now=now)
+    inbox = inbox_cutoff(now=now)
+    feed_log = feed_log_cutoff(now=now)
     run = RetentionRun.objects.create(
-        started_at=timezone.now(), today=today, trigger=trigger, access_log_cutoff=cutoff
+        started_at=timezone.now(),
+        today=today,
+        trigger=trigger,
+        access_log_cutoff=cutoff,
+        inbox_cutoff=inbox,
+        feed_log_cutoff=feed_log,
     )
     counts: Counter = Counter()
     try:
         _delete_due_cases(today=today, size=size, counts=counts, run=run)
         _delete_access_log(cutoff=cutoff, size=size, counts=counts)
+        _delete_inbox(cutoff=inbox, size=size, counts=counts)
+        _delete_feed_log(cutoff=feed_log, size=size, counts=counts)
     except Exception as exc:
         run.status = RetentionRun.Status.FAILED
         run.error = type(exc).__name__

@@ -7,6 +7,7 @@ the valid rows in one transaction. Rows not in the file are kept.
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import tablib
 from django.db import transaction
@@ -24,7 +25,6 @@ from borgerblikket.services.sheet_files import (  # noqa: F401 - re-exported for
 )
 from borgerblikket.services.sheets import (
     COLUMN_LABELS,
-    ROW_FIELDS,
     RowWarning,
     SheetError,
     sheet_row_check,
@@ -80,6 +80,7 @@ class SheetRowResource(resources.ModelResource):
     self_service_url = fields.Field(
         attribute="self_service_url", column_name=COLUMN_LABELS["self_service_url"]
     )
+    processing_time = fields.Field(column_name=COLUMN_LABELS["processing_time"])
 
     class Meta:
         model = SheetRow
@@ -95,6 +96,7 @@ class SheetRowResource(resources.ModelResource):
             "digital_post_url",
             "self_service_name",
             "self_service_url",
+            "processing_time",
         )
         export_order = fields
 
@@ -112,6 +114,9 @@ class SheetRowResource(resources.ModelResource):
 
     def dehydrate_show_from(self, row):
         return validators.date_format(row.show_from)
+
+    def dehydrate_processing_time(self, row):
+        return validators.processing_time_format(row.processing_time, row.processing_time_unit)
 
 
 # A cell a spreadsheet program would run as a formula (OWASP "CSV injection")
@@ -220,7 +225,17 @@ class ImportPlan:
         return self.of("reject")
 
 
+def _column_value(name: str, get) -> object:
+    """What one column holds, read with ``get(field name)``: the processing time's column
+    is its two fields together."""
+    if name == "processing_time":
+        return (get("processing_time"), get("processing_time_unit"))
+    return get(name)
+
+
 def _shown(name: str, value) -> str:
+    if name == "processing_time":
+        return validators.processing_time_format(*value)
     if value is None:
         return ""
     if name == "source_system":
@@ -295,14 +310,14 @@ def sheet_import_plan(
         if current is None:
             line.action = "add"
             continue
-        for name in ROW_FIELDS:
-            if name in values and values[name] != getattr(current, name):
+        for name in COLUMN_LABELS:
+            if name == "kle_number" or name not in values:
+                continue
+            before = _column_value(name, partial(getattr, current))
+            after = _column_value(name, values.get)
+            if after != before:
                 line.changes.append(
-                    (
-                        COLUMN_LABELS[name],
-                        _shown(name, getattr(current, name)),
-                        _shown(name, values[name]),
-                    )
+                    (COLUMN_LABELS[name], _shown(name, before), _shown(name, after))
                 )
         line.action = "change" if line.changes else "unchanged"
     return ImportPlan(lines=lines, file_warnings=file_warnings)

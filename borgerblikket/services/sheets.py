@@ -27,6 +27,9 @@ ROW_FIELDS = (
     "digital_post_url",
     "self_service_name",
     "self_service_url",
+    # Sagsbehandlingsfrist: one column in the file ("8 uger"), two fields in the row.
+    "processing_time",
+    "processing_time_unit",
 )
 SETTINGS_FIELDS = (
     "show_document_titles",
@@ -109,7 +112,8 @@ def source_system_for_sheet(*, municipality: Municipality, name: str) -> SourceS
 
 
 def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
-    """Check one row's raw cells (keys: ``kle_number`` and ``ROW_FIELDS``) as the sheet holds them.
+    """Check one row's raw cells (keys: ``kle_number`` and the columns of ``COLUMN_LABELS``)
+    as the sheet holds them (``processing_time``: the cell "8 uger", giving both fields).
 
     Only keys present in ``cells`` are checked and returned, so a file without a
     column leaves that column's values as they are.
@@ -176,6 +180,13 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
             if len(text) > 255:
                 check.errors.append(f"{labels[name]}: længere end 255 tegn")
             check.values[name] = text
+    if "processing_time" in cells:
+        try:
+            number, unit = validators.processing_time_parse(cells["processing_time"])
+            check.values["processing_time"] = number
+            check.values["processing_time_unit"] = unit
+        except ValueError as exc:
+            check.errors.append(f"{labels['processing_time']}: {exc}")
     return check
 
 
@@ -191,6 +202,9 @@ COLUMN_LABELS = {
     "digital_post_url": "Digitalpost kontaktpunkt (postkasse)",
     "self_service_name": "Selvbetjeningsnavn",
     "self_service_url": "Selvbetjeningslink",
+    # Not in KOMBIT's template (issue 14): last, so the template's columns keep their places;
+    # a file without it imports and leaves the rows' processing times as they are.
+    "processing_time": "Sagsbehandlingsfrist",
 }
 
 
@@ -210,6 +224,8 @@ def sheet_row_snapshot(*, row: SheetRow | None) -> dict | None:
         "digital_post_url": row.digital_post_url,
         "self_service_name": row.self_service_name,
         "self_service_url": row.self_service_url,
+        "processing_time": row.processing_time,
+        "processing_time_unit": row.processing_time_unit,
     }
 
 

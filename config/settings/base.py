@@ -181,6 +181,13 @@ CELERY_BEAT_SCHEDULE["kle-release-sync"] = {
 # setting) has run from closing leave the index with their documents and benefits, and
 # the citizens' access log ("Hvem har set mine data") older than this many days goes.
 OVERBLIK_ACCESS_LOG_RETENTION_DAYS = env.int("OVERBLIK_ACCESS_LOG_RETENTION_DAYS", default=730)
+# The delivery logs, by the same job: finished (done) and parked inbox batches with their
+# records (the delivered JSON) this many days after they finished or were parked — after
+# that GET /api/v1/batches/{id} answers 404 (docs/api.md) — and feed rejections and
+# finished feed polls this many days after they were received/finished. A pending batch
+# never goes. Also the longest a deleted case's delivered content outlives it there.
+OVERBLIK_INBOX_RETENTION_DAYS = env.int("OVERBLIK_INBOX_RETENTION_DAYS", default=30)
+OVERBLIK_FEED_LOG_RETENTION_DAYS = env.int("OVERBLIK_FEED_LOG_RETENTION_DAYS", default=30)
 # Cases per transaction: bounds a run's locks and memory (docs/performance.md, "Retention").
 OVERBLIK_RETENTION_BATCH_SIZE = env.int("OVERBLIK_RETENTION_BATCH_SIZE", default=1000)
 # Hour (Europe/Copenhagen) of the nightly run.

@@ -1,16 +1,24 @@
 """Bulk delivery: POST up to 1,000 mixed records, then poll the batch for results."""
 
+from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from indexes.api.base import IndexApiView
 from indexes.api.dry_run import DRY_RUN
 from indexes.api.idempotency import idempotent
-from indexes.api.records import IDEMPOTENCY_KEY, problems
-from indexes.api.serializers import ProblemErrorSerializer
+from indexes.api.problems import ProblemError
+from indexes.api.records import IDEMPOTENCY_KEY, PROBLEM_MEDIA_TYPE, problems
+from indexes.api.serializers import ProblemErrorSerializer, ProblemSerializer
 from indexes.models import InboxRecord
+from indexes.services.errors import RecordNotFound
 from indexes.services.inbox import (
     MAX_BATCH_RECORDS,
     inbox_batch_dry_run,
@@ -138,6 +146,22 @@ class BatchCreateApi(IndexApiView):
         )
 
 
+def batch_gone_detail() -> str:
+    """The 404 of a batch id: unknown, another system's, or deleted under the retention."""
+    return (
+        "Batchen findes ikke: ukendt id, eller en batch der blev færdig (eller parkeret) for "
+        f"mere end {settings.OVERBLIK_INBOX_RETENTION_DAYS} dage siden og derfor er slettet."
+    )
+
+
+BATCH_GONE = OpenApiResponse(
+    ProblemSerializer,
+    description="No such batch of yours: an unknown id, or a batch that finished (done or "
+    "parked) more than the inbox retention ago (30 days by default) and has been deleted, "
+    "records and all. The same answer in every case; the detail says so.",
+)
+
+
 class BatchDetailApi(IndexApiView):
     @extend_schema_serializer(component_name="Batch")
     class OutputSerializer(serializers.Serializer):
@@ -146,7 +170,9 @@ class BatchDetailApi(IndexApiView):
         id = serializers.UUIDField()
         status = serializers.CharField(
             help_text="pending until every record has an outcome, then done; parked when "
-            "processing failed again and again (the operators are alerted and retry it)."
+            "processing failed again and again (the operators are alerted and retry it). "
+            "A done or parked batch is deleted after the inbox retention (30 days by "
+            "default); then its id answers 404."
         )
         received_at = serializers.DateTimeField()
         finished_at = serializers.DateTimeField(allow_null=True)
@@ -158,12 +184,23 @@ class BatchDetailApi(IndexApiView):
         operation_id="batch_get",
         tags=["batches"],
         summary="Outcome of each record of a batch",
-        responses={200: OutputSerializer, **problems(401, 404)},
+        responses={
+            200: OutputSerializer,
+            **problems(401, 404),
+            (404, PROBLEM_MEDIA_TYPE): BATCH_GONE,
+        },
     )
     def get(self, request, batch_id):
         """The batch and each record's outcome (created, updated, unchanged, stale,
-        retracted, rejected with problems, or pending)."""
-        batch = inbox_batch_get(source_system=self.source_system, batch_id=batch_id)
+        retracted, rejected with problems, or pending).
+
+        A batch is kept while pending and for the inbox retention (30 days by default)
+        after it is done or parked; then it is deleted with its records and its id
+        answers 404, as an unknown id does. Fetch the outcome before then."""
+        try:
+            batch = inbox_batch_get(source_system=self.source_system, batch_id=batch_id)
+        except RecordNotFound:
+            raise ProblemError(status_code=404, detail=batch_gone_detail()) from None
         batch.records_list = list(
             batch.records.only("position", "kind", "external_id", "outcome", "problems")
         )

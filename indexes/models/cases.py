@@ -70,6 +70,13 @@ class Case(IndexedRecord):
     # open case as "Afventer dig" (seed 002); NULL: the municipality is not waiting.
     # Ingestion refuses it on a case with an Afsluttet period, so a closed case never has it.
     awaiting_party_since = models.DateTimeField(_("afventer parten siden"), null=True, blank=True)
+    # Also not in SF1470 (issue 14): what the municipality waits for and by when, e.g.
+    # "Send lønsedler for de seneste tre måneder" by 26 April. Both belong to a wait:
+    # ingestion and the constraint below refuse them without ``awaiting_party_since``.
+    awaiting_party_due = models.DateField(_("afventer parten senest"), null=True, blank=True)
+    awaiting_party_reason = models.CharField(
+        _("hvad kommunen venter på"), max_length=255, blank=True
+    )
     related_cases = models.ManyToManyField(
         "self", through="CaseRelation", symmetrical=False, blank=True
     )
@@ -97,6 +104,11 @@ class Case(IndexedRecord):
             models.CheckConstraint(
                 condition=Q(awaiting_party_since__isnull=True) | ~Q(status=ProgressStatus.CLOSED),
                 name="case_closed_not_awaiting_party",
+            ),
+            models.CheckConstraint(
+                condition=Q(awaiting_party_since__isnull=False)
+                | (Q(awaiting_party_due__isnull=True) & Q(awaiting_party_reason="")),
+                name="case_awaiting_details_need_a_wait",
             ),
         ]
         indexes = [

@@ -78,6 +78,8 @@ def case_from_data(data: dict) -> dict:
         "decision_class": data["decision_class"],
         "created_on": iso_date(data["created_on"]),
         "awaiting_party_since": iso_datetime(data["awaiting_party_since"]),
+        "awaiting_party_due": iso_date(data["awaiting_party_due"]),
+        "awaiting_party_reason": data["awaiting_party_reason"],
         "progress": _progress((p["status"], p["from"], p["to"]) for p in data["progress"]),
         "related_cases": sorted(set(data["related_cases"])),
     }
@@ -204,6 +206,8 @@ def case_from_instance(case, *, progress, related_external_ids) -> dict:
         "decision_class": case.decision_class,
         "created_on": iso_date(case.created_on),
         "awaiting_party_since": iso_datetime(case.awaiting_party_since),
+        "awaiting_party_due": iso_date(case.awaiting_party_due),
+        "awaiting_party_reason": case.awaiting_party_reason,
         "progress": _progress(sorted(progress, key=lambda p: p[1])),
         "related_cases": sorted(set(related_external_ids)),
     }

@@ -370,10 +370,41 @@ def _duplicates(values: Iterable[Any]) -> list[int]:
 
 
 def _check_awaiting_party(data: dict, problems: list[Problem]) -> None:
-    """A case that waits for its party is open and waited on no earlier than it began."""
+    """A case that waits for its party is open and waited on no earlier than it began;
+    what it waits for and by when belong to a wait, due no earlier than the wait began."""
     since = data.get("awaiting_party_since")
+    due = data.get("awaiting_party_due")
     if since is None:
+        # Absent, null or unparsable (reported already): a due date or a reason alone
+        # would tell the citizen of a wait the source system does not say exists.
+        if "awaiting_party_since" in data and since is None:
+            if due is not None:
+                problems.append(
+                    Problem(
+                        "/awaiting_party_due",
+                        "due_without_wait",
+                        "Only a case waiting for its party has a due date; "
+                        "send awaiting_party_since too, or null.",
+                    )
+                )
+            if data.get("awaiting_party_reason"):
+                problems.append(
+                    Problem(
+                        "/awaiting_party_reason",
+                        "reason_without_wait",
+                        "Only a case waiting for its party says what it waits for; "
+                        "send awaiting_party_since too, or leave it empty.",
+                    )
+                )
         return
+    if isinstance(due, datetime.date) and due < timezone.localtime(since).date():
+        problems.append(
+            Problem(
+                "/awaiting_party_due",
+                "due_before_wait",
+                "Must not be before the day the wait began (awaiting_party_since).",
+            )
+        )
     progress = [p for p in data.get("progress") or [] if isinstance(p, dict)]
     if any(p.get("status") == ProgressStatus.CLOSED for p in progress):
         problems.append(

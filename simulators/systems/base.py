@@ -343,6 +343,23 @@ def engagement_kind(key: str) -> Kind:
     return KINDS[key]
 
 
+# What a simulated wait asks of the citizen and by when (issue 14): derived from the wait
+# itself (no random draw), so every other simulated record stays as it was.
+WAIT_DUE_DAYS = 14
+
+
+def wait_details(kind: Kind, status: str, awaiting: datetime.datetime) -> dict:
+    """The wire format's ``awaiting_party_due`` and ``awaiting_party_reason`` for a wait
+    that began at ``awaiting``: before the decision the citizen sends information, after
+    it (a follow-up) they answer a summons."""
+    if status in ("Opstaaet", "Oplyst"):
+        reason = f"Send de oplysninger til sagen om {kind.subject}, som kommunen har bedt om"
+    else:
+        reason = f"Svar på indkaldelsen til samtale om {kind.subject}"
+    due = timezone.localtime(awaiting).date() + datetime.timedelta(days=WAIT_DUE_DAYS)
+    return {"awaiting_party_due": due.isoformat(), "awaiting_party_reason": reason}
+
+
 def case_versions(
     engagement: Engagement, *, unclosed: bool
 ) -> list[tuple[datetime.datetime, str, list[dict], datetime.datetime | None]]:

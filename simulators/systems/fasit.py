@@ -18,6 +18,7 @@ from simulators.systems.base import (
     case_versions,
     iso,
     sensitivity_of,
+    wait_details,
 )
 from simulators.systems.letters import letters_for
 from simulators.world import Engagement
@@ -123,6 +124,7 @@ class FasitSimulator(Simulator):
                 payload["decision_class"] = "Bevilling" if engagement.granted else "Afslag"
             if awaiting is not None:
                 payload["awaiting_party_since"] = iso(awaiting)
+                payload.update(wait_details(kind, status, awaiting))
             drafts.append(Draft("case", case_id, payload, faults))
         for letter in letters_for(engagement):
             letter_id = f"{case_id}-{letter.suffix}"
@@ -189,6 +191,9 @@ class FasitSimulator(Simulator):
                 "afgoerelsestype": p.get("decision_class"),
                 # FASIT's "afventer borger": null when the jobcentre is not waiting.
                 "afventerBorgerSiden": p.get("awaiting_party_since"),
+                # What the jobcentre waits for, and by when (null when not waiting).
+                "afventerBorgerFrist": p.get("awaiting_party_due"),
+                "afventerBorgerAarsag": p.get("awaiting_party_reason"),
                 "statusHistorik": [
                     {
                         "status": STATUS_CODES[period["status"]],

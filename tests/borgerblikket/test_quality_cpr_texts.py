@@ -132,7 +132,7 @@ def test_the_drilldown_and_its_csv_show_the_number_masked(odense_admin, world, k
 def test_the_report_lists_the_checks(odense_admin, world):
     body = odense_admin.get(reverse("borgerblikket_admin:quality", args=[ODENSE])).content
     text = body.decode()
-    assert "Sager med et CPR-nummer i titel eller sagsnummer" in text
+    assert "Sager med et CPR-nummer i titel, sagsnummer eller hvad kommunen venter på" in text
     assert 'id="check-benefit_cpr_text"' in text
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from borgerblikket.models import RetentionRun
 from config.celery import app as celery_app
-from indexes.models import Case, DataAccess
+from indexes.models import Case, DataAccess, InboxBatch, InboxRecord
 from kle.models import Subject
 from tests.borgerblikket import retention_world as w
 from tests.indexes import factories as ix
@@ -37,6 +37,19 @@ def test_a_real_worker_runs_the_nightly_retention(celery_workers):
         actor_type=DataAccess.Actor.SUPPORT,
         accessed_at=dt.datetime(2001, 1, 1, tzinfo=w.TZ),
     )
+    old_batch = InboxBatch.objects.create(
+        source_system=system,
+        status=InboxBatch.Status.DONE,
+        record_count=1,
+        received_at=dt.datetime(2001, 1, 1, tzinfo=w.TZ),
+        finished_at=dt.datetime(2001, 1, 1, 1, tzinfo=w.TZ),
+    )
+    InboxRecord.objects.create(
+        batch=old_batch, position=0, kind="case", external_id="sag-1", payload={"x": 1}
+    )
+    pending = InboxBatch.objects.create(
+        source_system=system, received_at=dt.datetime(2001, 1, 1, tzinfo=w.TZ)
+    )
     celery_workers.start()
 
     celery_app.send_task(
@@ -51,9 +64,13 @@ def test_a_real_worker_runs_the_nightly_retention(celery_workers):
     assert run.trigger == RetentionRun.Trigger.SCHEDULE
     assert set(Case.objects.values_list("pk", flat=True)) == {kept.pk}
     assert not DataAccess.objects.filter(pk=old_access.pk).exists()
+    assert list(InboxBatch.objects.values_list("pk", flat=True)) == [pending.pk]
+    assert not InboxRecord.objects.exists()
     counts = {(c.municipality_id, c.kind): c.count for c in run.counts.all()}
     assert counts == {
         (w.ODENSE, "case"): 1,
         (w.ODENSE, "document"): 1,
         (None, "access_log"): 1,
+        (w.ODENSE, "batch"): 1,
+        (w.ODENSE, "batch_record"): 1,
     }

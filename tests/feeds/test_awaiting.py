@@ -88,3 +88,44 @@ def test_a_poll_stores_the_wait_the_system_meant(feed_make, now, product):
     assert stored == meant
     assert any(meant.values())
     assert not Case.objects.filter(status="Afsluttet", awaiting_party_since__isnull=False).exists()
+
+
+# --- Issue 14: FASIT says what it waits for and by when --------------------------------------
+
+
+def test_fasit_says_what_each_wait_is_for_and_by_when():
+    sim = SIMULATORS[FASIT](municipality="461", config=SimulatorConfig(seed=3, citizens=300))
+    cases = [c for c in sim.log if c.kind == "case"]
+    waiting = [c for c in cases if "awaiting_party_since" in c.payload]
+    assert waiting
+    for change in waiting:
+        since = datetime.datetime.fromisoformat(change.payload["awaiting_party_since"])
+        due = datetime.date.fromisoformat(change.payload["awaiting_party_due"])
+        assert due == since.date() + datetime.timedelta(days=14)
+        reason = change.payload["awaiting_party_reason"]
+        assert reason and "\n" not in reason and len(reason) <= 255
+    for change in cases:
+        if "awaiting_party_since" not in change.payload:
+            assert "awaiting_party_due" not in change.payload
+            assert "awaiting_party_reason" not in change.payload
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_poll_stores_what_fasit_waits_for_and_by_when(feed_make, now):
+    feed = feed_make(FASIT, citizens=150, seed=2)
+    poll_until_done(feed)
+    sim = stand_in_of(feed)
+    meant = {
+        external_id: (payload.get("awaiting_party_due"), payload.get("awaiting_party_reason", ""))
+        for (kind, external_id), payload in sim.truth(now=NOW).items()
+        if kind == "case"
+    }
+    stored = {
+        external_id: (due.isoformat() if due else None, reason)
+        for external_id, due, reason in Case.objects.values_list(
+            "external_id", "awaiting_party_due", "awaiting_party_reason"
+        )
+    }
+    assert stored == meant
+    assert any(reason for _due, reason in meant.values())

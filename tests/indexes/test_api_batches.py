@@ -4,10 +4,13 @@
 # ruff: noqa: F811
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import override_settings
 
+from borgerblikket.models import RetentionRun
+from borgerblikket.services.retention import retention_run
 from indexes.models import Case, Document, InboxBatch, InboxRecord
 from indexes.services.inbox import inbox_batch_process
 from tests.indexes.api_support import (
@@ -138,6 +141,33 @@ def test_a_batch_belongs_to_its_source_system_only(source_system_client, other_s
     missing = other_system_client.get("/api/v1/batches/00000000-0000-0000-0000-000000000000")
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json()
+
+
+def test_a_batch_past_its_retention_answers_404_with_the_documented_problem(
+    source_system_client, settings
+):
+    """docs/api.md, "Batch status": a done batch is kept OVERBLIK_INBOX_RETENTION_DAYS
+    after it finished; the nightly retention run then deletes it and its id is a 404 that
+    says so — the same answer as an unknown id (no trace is kept of what was deleted)."""
+    settings.OVERBLIK_INBOX_RETENTION_DAYS = 30
+    url = post(source_system_client, [{"kind": "case", "record": case_record()}]).json()["url"]
+    batch_id = url.rstrip("/").rsplit("/", 1)[-1]
+    inbox_batch_process(batch_id=batch_id)
+    finished = InboxBatch.objects.get(pk=batch_id).finished_at
+    retention_run(trigger=RetentionRun.Trigger.COMMAND, now=finished + timedelta(days=30))
+    assert source_system_client.get(url).status_code == 200  # kept the whole 30 days
+
+    retention_run(trigger=RetentionRun.Trigger.COMMAND, now=finished + timedelta(days=31))
+    expired = source_system_client.get(url)
+    unknown = source_system_client.get("/api/v1/batches/00000000-0000-0000-0000-000000000000")
+    assert expired.status_code == 404
+    assert expired["Content-Type"] == PROBLEM
+    assert expired.json() == unknown.json()
+    problem = expired.json()
+    assert problem["type"] == "urn:overblik:problem:not-found"
+    assert "30 dage" in problem["detail"] and "slettet" in problem["detail"]
+    assert not InboxRecord.objects.exists()
+    assert Case.objects.count() == 1  # the delivery log goes; the index keeps the case
 
 
 def test_idempotency_key_replays_the_same_batch(source_system_client):

@@ -62,6 +62,9 @@ BUSINESS_RULES = {
     "progress_overlap",
     "awaiting_closed_case",
     "awaiting_before_created",
+    "due_without_wait",  # awaiting_party_due and _reason only with awaiting_party_since
+    "reason_without_wait",
+    "due_before_wait",
     "related_self",
     "duplicate",
     "payment_plan_not_economic",

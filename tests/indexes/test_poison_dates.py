@@ -98,6 +98,7 @@ def test_every_kind_has_date_fields_and_the_walk_finds_the_nested_ones():
         ("case", "/source_timestamp"),
         ("case", "/progress/0/from"),
         ("case", "/awaiting_party_since"),
+        ("case", "/awaiting_party_due"),
         ("document", "/letter_date"),
         ("grant", "/benefits/0/payment_plan/end_on"),
         ("payment", "/period/start"),

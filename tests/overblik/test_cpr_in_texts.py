@@ -50,6 +50,7 @@ def _fields(data) -> dict:
     fields = {
         "case title": (data.cases[0], "title"),
         "case number": (data.cases[0], "case_number"),
+        "wait reason": (data.awaiting_case, "awaiting_party_reason"),
         "document title": (data.visible_document, "title"),
         "payment office": (data.payments[0], "paying_office"),
         "plan frequency": (plan, "frequency"),
@@ -72,6 +73,7 @@ def _pages(data) -> list[str]:
         reverse("overblik:overview"),
         reverse("overblik:cases"),
         reverse("overblik:case", args=[data.cases[0].pk]),
+        reverse("overblik:case", args=[data.awaiting_case.pk]),
         reverse("overblik:benefits"),
         reverse("overblik:services"),
         reverse("overblik:service", args=[data.service.pk]),

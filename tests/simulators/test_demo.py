@@ -125,6 +125,20 @@ def test_demo_fills_three_municipalities_and_shows_each_citizen_their_story(
         ("demo-hans", "706", datetime.date(2026, 11, 2)),
         ("demo-mette", "461", datetime.date(2026, 10, 19)),
     }
+    # Issue 14: their jobcentres' FASIT says what it waits for and by when (two weeks on).
+    for key, _code, since in waiting:
+        cpr = demo_citizen_get(key=key).cpr
+        (case,) = [c for c in cases_visible_to_citizen(cpr=cpr) if case_awaits_citizen(c)]
+        assert case.awaiting_party_due == since + datetime.timedelta(days=14)
+        assert case.awaiting_party_reason.startswith(("Send de oplysninger", "Svar på"))
+    # Syddjurs and Fredensborg publish their processing times (the sheets' last column);
+    # Odense's sheet has the real sheet's ten columns and imports without it.
+    for code in ("706", "210"):
+        rows = SheetRow.objects.filter(municipality_id=code)
+        assert not rows.filter(processing_time__isnull=True).exists(), code
+    assert not SheetRow.objects.filter(
+        municipality_id="461", processing_time__isnull=False
+    ).exists()
 
     # Ingrid has nothing anywhere.
     cpr, cases = visible("demo-ingrid")

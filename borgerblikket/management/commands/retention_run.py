@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = (
         "Delete the closed cases whose KLE deletion period (or the municipality's shorter "
         "setting) has run from closing, with their documents, benefits and history, and the "
-        "access log older than OVERBLIK_ACCESS_LOG_RETENTION_DAYS. Prints the counts per "
+        "access log older than OVERBLIK_ACCESS_LOG_RETENTION_DAYS, and the delivery logs "
+        "(finished inbox batches, feed rejections and polls) older than "
+        "OVERBLIK_INBOX_RETENTION_DAYS / OVERBLIK_FEED_LOG_RETENTION_DAYS. Prints the counts per "
         "municipality (never contents). --dry-run prints what would go and deletes nothing."
     )
 
@@ -51,5 +53,5 @@ class Command(BaseCommand):
 
 
 def _line(kinds: dict[str, int]) -> str:
-    order = [*KINDS, "access_log"]
+    order = [*KINDS, "access_log", "batch", "batch_record", "feed_poll", "feed_reject"]
     return ", ".join(f"{kinds[k]} {k}" for k in order if k in kinds)

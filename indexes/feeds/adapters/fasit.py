@@ -91,6 +91,10 @@ class FasitAdapter(Adapter):
             payload["decision_class"] = sag["afgoerelsestype"]
         if sag.get("afventerBorgerSiden"):
             payload["awaiting_party_since"] = sag["afventerBorgerSiden"]
+        if sag.get("afventerBorgerFrist"):
+            payload["awaiting_party_due"] = sag["afventerBorgerFrist"]
+        if sag.get("afventerBorgerAarsag"):
+            payload["awaiting_party_reason"] = sag["afventerBorgerAarsag"]
         return payload
 
     def _letter(self, brev: dict, registered: str, municipality: str) -> dict:

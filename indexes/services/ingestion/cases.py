@@ -170,6 +170,8 @@ class CaseHandler(Handler):
                 "decision_class": data["decision_class"],
                 "created_on": data["created_on"],
                 "awaiting_party_since": data["awaiting_party_since"],
+                "awaiting_party_due": data["awaiting_party_due"],
+                "awaiting_party_reason": data["awaiting_party_reason"],
                 "status": status,
                 "last_changed_at": last_changed_at,
             }

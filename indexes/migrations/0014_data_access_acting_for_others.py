@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indexes', '0012_api_keys_vendor_rotation_audit'),
+        ('indexes', '0013_case_awaiting_party_due_and_reason'),
     ]
 
     operations = [
