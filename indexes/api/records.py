@@ -69,12 +69,29 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The record\'s ETag (e.g. "3") or *; 412 when it no longer matches.',
 )
+# A retraction's time, as a record's source_timestamp (format, offset and bounds).
+_TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": payloads.DATETIME_PATTERN,
+}
+# The schema requires the header; the code also takes the query parameter instead (for
+# clients that cannot set a header on DELETE). Given both, each must be valid.
 SOURCE_TIMESTAMP = OpenApiParameter(
     "Source-Timestamp",
-    OpenApiTypes.DATETIME,
+    _TIMESTAMP_SCHEMA,
     OpenApiParameter.HEADER,
-    description="The source system's time of the retraction (ISO 8601 with offset). "
-    "Required (or the query parameter source_timestamp).",
+    required=True,
+    description="The source system's time of the retraction (ISO 8601 with offset, "
+    "as a record's source_timestamp). Required; the query parameter source_timestamp "
+    "is accepted instead of it.",
+)
+SOURCE_TIMESTAMP_QUERY = OpenApiParameter(
+    "source_timestamp",
+    _TIMESTAMP_SCHEMA,
+    OpenApiParameter.QUERY,
+    description="Instead of the Source-Timestamp header (for clients that cannot set "
+    "one); given with it, both must be valid and the header wins.",
 )
 
 
@@ -317,7 +334,7 @@ def _record_detail_view(segment: str, kind: str, serializer):
                 IDEMPOTENCY_KEY,
                 IF_MATCH,
                 SOURCE_TIMESTAMP,
-                OpenApiParameter("source_timestamp", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
+                SOURCE_TIMESTAMP_QUERY,
             ],
             request=None,
             responses={200: WriteResultSerializer, **problems(401, 404, 412, 422)},
