@@ -54,6 +54,9 @@ MUNICIPALITY_FORMAT = re.compile(r"^[0-9]{3}$")
 # PostgreSQL text cannot hold NUL; other C0 controls have no place in index metadata.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]")
+# The formats above are checked with ``fullmatch``: Python's "$" also matches before a
+# final "\n", JSON Schema's does not (the schema's patterns end with "(?!\n)$",
+# ``indexes.api.schema.END_OF_VALUE``), and the code must take the same strings.
 
 
 class FieldProblem(Exception):
@@ -199,7 +202,7 @@ class ExternalIdField(TextField):
             raise FieldProblem(
                 "too_long", f"At most {self.max_length} characters (got {len(text)})."
             )
-        if not EXTERNAL_ID_FORMAT.match(text):
+        if not EXTERNAL_ID_FORMAT.fullmatch(text):
             raise FieldProblem("invalid_external_id", f"{EXTERNAL_ID_RULE}.")
         return text
 
@@ -271,7 +274,7 @@ class PatternField(WireField, serializers.CharField):
         text = _require_string(value).strip()
         if not text and not self.allow_blank:
             raise FieldProblem("blank", "May not be blank.")
-        if not self.pattern.match(text):
+        if not self.pattern.fullmatch(text):
             raise FieldProblem("invalid_format", f"Must be {self.description}.")
         return text
 
@@ -402,7 +405,7 @@ class AmountField(WireField, serializers.DecimalField):
         if (
             isinstance(value, bool)
             or not isinstance(value, str | int | float)
-            or (isinstance(value, str) and not AMOUNT_FORMAT.match(value))
+            or (isinstance(value, str) and not AMOUNT_FORMAT.fullmatch(value))
         ):
             raise FieldProblem("invalid_amount", 'Must be a decimal string such as "1234.50".')
         try:
@@ -441,7 +444,7 @@ class CprField(WireField, serializers.CharField):
         text = _require_string(value).strip()
         if not text:
             raise FieldProblem("blank", "May not be blank.")
-        if not CPR_FORMAT.match(text):
+        if not CPR_FORMAT.fullmatch(text):
             raise FieldProblem("invalid_cpr", "Must be a CPR number: DDMMYY-SSSS or 10 digits.")
         try:
             return stdnum_cpr.validate(text)

@@ -76,12 +76,21 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The record\'s ETag (e.g. "3") or *; 412 when it no longer matches.',
 )
+# A retraction's time, as a record's source_timestamp (format, offset and bounds).
+_TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": payloads.DATETIME_PATTERN,
+}
+# A retraction's time travels in this header only (schema and code agree: required).
+# The query parameter ``source_timestamp`` that API v1 once also took is refused by name.
 SOURCE_TIMESTAMP = OpenApiParameter(
     "Source-Timestamp",
-    OpenApiTypes.DATETIME,
+    _TIMESTAMP_SCHEMA,
     OpenApiParameter.HEADER,
-    description="The source system's time of the retraction (ISO 8601 with offset). "
-    "Required (or the query parameter source_timestamp).",
+    required=True,
+    description="The source system's time of the retraction (ISO 8601 with offset, "
+    "as a record's source_timestamp). Required.",
 )
 
 
@@ -332,7 +341,6 @@ def _record_detail_view(segment: str, kind: str, serializer):
                 IDEMPOTENCY_KEY,
                 IF_MATCH,
                 SOURCE_TIMESTAMP,
-                OpenApiParameter("source_timestamp", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
                 DRY_RUN,
             ],
             request=None,
@@ -341,31 +349,35 @@ def _record_detail_view(segment: str, kind: str, serializer):
         @idempotent
         def delete(self, request, external_id: str):
             """Retract the record as of ``Source-Timestamp``; an older timestamp is ``stale``."""
-            # Each given form must be valid (the header wins when both are).
-            given = [
-                raw
-                for raw in (
-                    request.headers.get("Source-Timestamp"),
-                    request.query_params.get("source_timestamp"),
+            if "source_timestamp" in request.query_params:
+                raise ProblemError(
+                    status_code=422,
+                    detail="Tilbagekaldelsens tidspunkt angives i headeren Source-Timestamp.",
+                    errors=[
+                        {
+                            "pointer": "/source_timestamp",
+                            "code": "header_required",
+                            "message": "The query parameter source_timestamp is not accepted: "
+                            "send the time in the Source-Timestamp header.",
+                        }
+                    ],
                 )
-                if raw is not None
-            ]
-            parsed = [_timestamp_parse(value) for value in given]
-            wrong = [p for p in parsed if isinstance(p, payloads.FieldProblem)]
-            if not parsed or wrong:
+            raw = request.headers.get("Source-Timestamp")
+            parsed = _timestamp_parse(raw) if raw is not None else None
+            if parsed is None or isinstance(parsed, payloads.FieldProblem):
                 raise ProblemError(
                     status_code=422,
                     detail="Source-Timestamp (ISO 8601 med tidszone) skal angives ved tilbagekaldelse.",
                     errors=[
                         {
                             "pointer": "/source_timestamp",
-                            "code": wrong[0].code if wrong else "required",
+                            "code": parsed.code if parsed else "required",
                             "message": "Source-Timestamp header: "
-                            + (wrong[0].message if wrong else "ISO 8601 datetime with offset."),
+                            + (parsed.message if parsed else "ISO 8601 datetime with offset."),
                         }
                     ],
                 )
-            timestamp = parsed[0]
+            timestamp = parsed
             _precondition_check(
                 request, source_system=self.source_system, kind=kind, external_id=external_id
             )

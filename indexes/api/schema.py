@@ -50,6 +50,38 @@ def _field_schema(field) -> dict:
     return schema() if callable(schema) else {}
 
 
+# What ends every pattern the schema states: the end of the value and nothing after it.
+# JSON Schema's ``$`` (ECMA 262, no ``m`` flag) is the end of the value, Python's also
+# matches before a final "\n"; clients and Schemathesis (Hypothesis' ``from_regex``,
+# checked with ``re.search``) read a pattern the Python way, so a bare ``$`` would make
+# "101\n" a valid 3-digit code. ``(?!\n)$`` means the same in both dialects.
+END_OF_VALUE = r"(?!\n)$"
+
+
+def end_of_value(pattern: str) -> str:
+    """``pattern`` with its final ``$`` as ``END_OF_VALUE`` (once; an escaped dollar stays)."""
+    if pattern.endswith(END_OF_VALUE) or not pattern.endswith("$") or pattern.endswith(r"\$"):
+        return pattern
+    return pattern[:-1] + END_OF_VALUE
+
+
+def _patterns_end_of_value(node) -> None:
+    """Every ``pattern`` in ``node`` ends at the end of the value (``end_of_value``).
+
+    Those under ``not`` (what a value must not contain, such as a CPR-shaped number) are
+    left as they are: a stricter ``not`` pattern would make the schema looser.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _patterns_end_of_value(item)
+    elif isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            node["pattern"] = end_of_value(node["pattern"])
+        for key, value in node.items():
+            if key != "not":
+                _patterns_end_of_value(value)
+
+
 def payload_constraints(result, generator, request, public):
     """POSTPROCESSING_HOOK: what the record validators enforce and drf-spectacular leaves out.
 
@@ -63,7 +95,9 @@ def payload_constraints(result, generator, request, public):
     - every leaf's pattern is its field's ``schema()`` (``indexes.payloads``): external
       ids, case numbers, texts without control characters, codes, amounts;
     - a party names exactly one of ``cpr``/``cvr``;
-    - a bulk item is one of the four kinds with its record's schema, 1-1000 of them.
+    - a bulk item is one of the four kinds with its record's schema, 1-1000 of them;
+    - every pattern ends with ``(?!\\n)$`` (``END_OF_VALUE``), not a bare ``$``, so it
+      means in Python what it means in JSON Schema.
     """
     from rest_framework import serializers
 
@@ -123,4 +157,5 @@ def payload_constraints(result, generator, request, public):
                 ],
             }
         )
+    _patterns_end_of_value(result)
     return result

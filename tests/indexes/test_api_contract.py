@@ -1,7 +1,7 @@
 """The OpenAPI schema says exactly what the code accepts (issue 12.10): a positive contract.
 
 Schemathesis generates requests that the committed schema calls valid for every write
-operation (PUT of the four kinds, POST of a batch) and sends them to the app (Django's
+operation (PUT and DELETE of the four kinds, POST of a batch) and sends them to the app (Django's
 WSGI handler in this process, PostgreSQL). None may be refused for its form: every
 problem in a 400/422 answer, and every rejected record of a 202, must be one of the
 rules a schema cannot express (``BUSINESS_RULES``: the KLE number exists, the
@@ -88,7 +88,7 @@ RAW_SCHEMA = yaml.safe_load(COMMITTED.read_text())
 def _schema(raw: dict):
     schema = schemathesis.openapi.from_dict(raw, config=CONFIG)
     schema.app = APP
-    return schema.include(method=["PUT", "POST"])
+    return schema.include(method=["PUT", "POST", "DELETE"])
 
 
 schema = _schema(RAW_SCHEMA)
@@ -123,10 +123,10 @@ def _ground(record: dict) -> dict:
     domain checks."""
     record = dict(record)
     for name, (form, value) in _GROUNDED.items():
-        if isinstance(record.get(name), str) and form.match(record[name]):
+        if isinstance(record.get(name), str) and form.fullmatch(record[name]):
             record[name] = value
     party = record.get("party")
-    if isinstance(party, dict) and payloads.CPR_FORMAT.match(str(party.get("cpr"))):
+    if isinstance(party, dict) and payloads.CPR_FORMAT.fullmatch(str(party.get("cpr"))):
         record["party"] = {"cpr": CPR}
     return record
 

@@ -293,7 +293,7 @@ def test_a_dry_run_value_that_is_not_true_or_false_is_a_400_naming_it(source_sys
     before = index_tables()
     for method, url, body in [
         ("PUT", "/api/v1/cases/c-1", case_record("c-1")),
-        ("DELETE", "/api/v1/cases/c-1?source_timestamp=2024-05-01T10:00:00Z", None),
+        ("DELETE", "/api/v1/cases/c-1", None),
         ("POST", "/api/v1/batches", {"records": [{"kind": "case", "record": case_record()}]}),
     ]:
         sep = "&" if "?" in url else "?"

@@ -166,13 +166,29 @@ def test_delete_needs_a_source_timestamp_and_retracts(source_system_client):
     assert response.json()["outcome"] == "retracted"
     assert Case.objects.get(external_id="c-1").retracted_at is not None
 
-    # The same retraction again, as a query parameter, changes nothing more.
+    # The same retraction again changes nothing more.
     again = source_system_client.delete(
-        "/api/v1/cases/c-1?source_timestamp=2024-05-02T10:00:00%2B02:00"
+        "/api/v1/cases/c-1", HTTP_SOURCE_TIMESTAMP="2024-05-02T10:00:00+02:00"
     )
     assert again.status_code == 200
     assert again.json()["outcome"] in ("unchanged", "retracted")
     assert again.json()["version"] == response.json()["version"]
+
+
+@pytest.mark.parametrize("header", [None, "2024-05-02T10:00:00+02:00"])
+def test_a_retraction_time_as_a_query_parameter_is_refused_by_name(source_system_client, header):
+    """The header is the one form (the OpenAPI contract says so); the old query form is named."""
+    source_system_client.put("/api/v1/cases/c-1", case_record("c-1"), format="json")
+    extra = {"HTTP_SOURCE_TIMESTAMP": header} if header else {}
+    response = source_system_client.delete(
+        "/api/v1/cases/c-1?source_timestamp=2024-05-02T10:00:00%2B02:00", **extra
+    )
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert (error["pointer"], error["code"]) == ("/source_timestamp", "header_required")
+    assert "Source-Timestamp header" in error["message"]
+    assert Case.objects.get(external_id="c-1").retracted_at is None
 
 
 def test_delete_of_an_unknown_record_is_404(source_system_client):

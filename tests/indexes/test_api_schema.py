@@ -2,7 +2,8 @@
 
 - the schema generated from the code equals the committed ``docs/openapi.yaml``
   (regenerate with ``python manage.py spectacular --file docs/openapi.yaml``);
-- real requests and answers of every endpoint validate against that file.
+- real requests and answers of every endpoint validate against that file;
+- every ``pattern`` means in Python what it means in JSON Schema (ECMA 262).
 """
 
 # Fixtures are imported from api_support; pytest injects them by parameter name.
@@ -16,6 +17,8 @@ import pytest
 import yaml
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiYamlRenderer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
@@ -44,6 +47,45 @@ def test_committed_schema_matches_the_code():
         "docs/openapi.yaml is out of date: run "
         "`python manage.py spectacular --file docs/openapi.yaml` and review the diff"
     )
+
+
+def _patterns(node) -> set[str]:
+    """Every ``pattern`` a value must match (those under ``not``, which a value must not
+    match, are left out)."""
+    if isinstance(node, list):
+        return set().union(*map(_patterns, node))
+    if not isinstance(node, dict):
+        return set()
+    found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
+    return found.union(*(_patterns(value) for key, value in node.items() if key != "not"))
+
+
+PATTERNS = sorted(_patterns(yaml.safe_load(COMMITTED.read_text())))
+
+
+def test_every_pattern_is_anchored_at_both_ends_of_the_value():
+    assert PATTERNS
+    unanchored = [p for p in PATTERNS if not (p.startswith("^") and p.endswith(r"(?!\n)$"))]
+    assert not unanchored, unanchored
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@given(data=st.data())
+@settings(max_examples=25, deadline=None, database=None)
+def test_a_pattern_means_in_python_what_it_means_in_json_schema(pattern, data):
+    """JSON Schema's ``$`` (ECMA 262, no ``m`` flag) is the end of the value; Python's
+    also matches before a final line break. Schemathesis generates with Hypothesis'
+    ``from_regex`` and checks with ``re.search``, so with a bare ``$`` it sends
+    "101\n" as a valid 3-digit code, which the code refuses. Every value ``re.search``
+    takes must be one the pattern takes whole."""
+    value = data.draw(
+        st.one_of(
+            st.from_regex(pattern),  # as Schemathesis generates
+            st.from_regex(pattern, fullmatch=True).map(lambda v: v + "\n"),
+        )
+    )
+    if re.search(pattern, value):
+        assert re.fullmatch(pattern, value), repr(value)
 
 
 def test_schema_covers_every_endpoint():

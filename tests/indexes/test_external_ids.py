@@ -185,6 +185,8 @@ def test_a_bulk_record_with_a_cpr_shaped_id_is_rejected_and_its_id_not_echoed(
         ("a//b", "invalid_external_id"),  # empty path segment
         ("a/../b", "invalid_external_id"),  # dot segments are removed by URL clients
         ("./a", "invalid_external_id"),
+        # Python's "$" matches before a final line break: the id's format is a full match.
+        ("sag-1\n", "invalid_external_id"),
         ("x" * 101, "too_long"),
     ],
 )

@@ -31,9 +31,11 @@ def _put(client, external_id, record, **headers):
     "header, query",
     [
         ("2024-13-45T10:00:00+00:00", None),  # well formed, impossible: was a 500
-        (None, "2024-02-30T10:00:00Z"),
-        ("2024-06-01T10:00:00Z", ""),  # a valid header no longer hides a bad query
+        ("2024-02-30T10:00:00Z", None),
+        (None, None),  # missing
+        ("2024-06-01T10:00:00Z", ""),  # a valid header does not hide a query form
         ("2024-06-01T10:00:00Z", "yesterday"),
+        ("2024-06-01T10:00:00+16:00", None),  # offset beyond what PostgreSQL stores
         ("2024-06-01T10:00:00", None),  # naive
     ],
 )

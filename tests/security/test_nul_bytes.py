@@ -80,7 +80,7 @@ def test_a_nul_byte_in_any_url_is_a_400_before_any_view(callers):
     [
         ("get", "/api/v1/cases/a%00b"),
         ("put", "/api/v1/cases/a%00b"),
-        ("delete", "/api/v1/cases/a%00b?source_timestamp=2024-05-01T10:00:00%2B00:00"),
+        ("delete", "/api/v1/cases/a%00b?x=%00"),
         ("post", "/api/v1/batches?x=%00"),
         ("get", "/admin/borgerblikket/sheet/%00/change/"),
         ("post", "/admin/borgerblikket/sheet/%00/change/"),
