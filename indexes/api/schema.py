@@ -106,6 +106,14 @@ def payload_constraints(result, generator, request, public):
 
     schemas = result.get("components", {}).get("schemas", {})
     for serializer_class in _payload_serializers():
+        # The same record read back (GET) has the form its field's check gives it, not
+        # drf-spectacular's looser guess (an amount pattern that matched "" and "-").
+        answer = schemas.get(serializer_class.__name__)
+        for name, field in serializer_class().fields.items():
+            prop = (answer or {}).get("properties", {}).get(name)
+            if prop is not None and not isinstance(field, serializers.ListField):
+                # Its pattern only: a ``not`` would also refuse a null (nullable) value.
+                prop.update({k: v for k, v in _field_schema(field).items() if k == "pattern"})
         component = schemas.get(f"{serializer_class.__name__}Request")
         if not component or component.get("type") != "object":
             continue

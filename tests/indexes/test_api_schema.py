@@ -69,6 +69,33 @@ def test_every_pattern_is_anchored_at_both_ends_of_the_value():
     assert not unanchored, unanchored
 
 
+def _decimal_properties(node, where=""):
+    """(where, schema) of every ``format: decimal`` string in ``node``."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _decimal_properties(item, f"{where}/{i}")
+    elif isinstance(node, dict):
+        if node.get("format") == "decimal":
+            yield where, node
+        for key, value in node.items():
+            yield from _decimal_properties(value, f"{where}/{key}")
+
+
+def test_every_amount_in_requests_and_answers_is_a_non_negative_decimal():
+    """An amount's pattern is the code's: drf-spectacular's own (-?\\d{0,12}...) matched
+    "", "-" and "-1", and \\d takes non-ASCII digits in Python (issue 12.10)."""
+    found = list(_decimal_properties(yaml.safe_load(COMMITTED.read_text())))
+    assert any("PaymentInRequest" in w for w, _ in found)
+    assert any(w.startswith("/components/schemas/PaymentIn/") for w, _ in found)
+    for where, schema in found:
+        pattern = schema.get("pattern")
+        assert pattern, where
+        for refused in ["", "-", "-1", "1.234", "\u0661", "1\n"]:
+            assert not re.search(pattern, refused), (where, refused)
+        for taken in ["0", "1234.50", "999999999999.99"]:
+            assert re.search(pattern, taken), (where, taken)
+
+
 @pytest.mark.parametrize("pattern", PATTERNS)
 @given(data=st.data())
 @settings(max_examples=25, deadline=None, database=None)
