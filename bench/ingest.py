@@ -10,13 +10,17 @@ database of its own, then measures:
 2. the ceiling: PostgreSQL ``COPY`` of the very rows that run produced
    (cases, progress, documents, case links, change history) into empty copies
    of the same tables with the same indexes, in the same run;
-3. single ``PUT`` latency (p50/p95) of new cases, one at a time.
+3. single ``PUT`` latency (p50/p95) of new cases, one at a time;
+4. with ``--xml``: the same cases and documents as SF1470 v6 XML
+   (``POST /api/v1/sf1470/v6/ImporterSagDokumentIndeks``, 500 ``SagIndeks`` + their 500
+   ``DokumentIndeks`` per request, other ids), end to end in the same run, and its
+   share of the JSON figure (issue 18 asks for at least 50 %).
 
 Usage (the database is created when missing; every loop is bounded):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/overblik_api_bench \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \\
-    .venv/bin/python bench/ingest.py --cases 20000 --put-samples 500
+    .venv/bin/python bench/ingest.py --cases 20000 --put-samples 500 [--xml]
 
 Figures and how to read them: docs/performance.md, section "Ingestion".
 """
@@ -164,6 +168,106 @@ def batch_bodies(run: str, cases: int, per_batch: int = 500) -> list[bytes]:
     return bodies
 
 
+SF1470_NAMESPACES = (
+    'xmlns:sdi="urn:oio:sts:sagdok:sagdokumentindeks:6" xmlns:sag="urn:oio:sts:sagdok:sag:6" '
+    'xmlns:di="urn:oio:sts:sagdok:dokumentindeks:6" xmlns:si="urn:oio:sts:sagdok:sagindeks:6" '
+    'xmlns:sd="urn:oio:sagdok:3.0.0" xmlns:gd="urn:oio:sts:generelledefinitioner:6"'
+)
+ROLE = (
+    "<gd:Rolle><sd:URNIdentifikator>urn:overblik:sf1470:rolle:{}</sd:URNIdentifikator></gd:Rolle>"
+)
+REF = "<gd:ReferenceID><sd:UUIDIdentifikator>{}</sd:UUIDIdentifikator></gd:ReferenceID>"
+CLASS_REF = REF.format("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee")
+
+
+def _period(start: str, end: str | None) -> str:
+    to = (
+        f"<sd:TidsstempelDatoTid>{end}</sd:TidsstempelDatoTid>"
+        if end
+        else "<sd:GraenseIndikator>true</sd:GraenseIndikator>"
+    )
+    return (
+        f"<sd:FraTidspunkt><sd:TidsstempelDatoTid>{start}</sd:TidsstempelDatoTid></sd:FraTidspunkt>"
+        f"<sd:TilTidspunkt>{to}</sd:TilTidspunkt>"
+    )
+
+
+def sf1470_case_and_document(run: str, n: int) -> str:
+    """The content of ``case_record`` and ``document_record`` as SF1470 v6 elements."""
+    case = case_record(run, n)
+    case_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run}-c{n}"))
+    document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run}-d{n}"))
+    progress = "".join(
+        f"<sag:Fremdrift><sag:Virkning>{_period(p['from'], p.get('to'))}</sag:Virkning>"
+        f"<sag:FremdriftStatusKode>{p['status']}</sag:FremdriftStatusKode></sag:Fremdrift>"
+        for p in case["progress"]
+    )
+
+    def klasse(role: str, key: str) -> str:
+        return (
+            f"<sag:Sagsklasse>{ROLE.format(role)}{CLASS_REF}<gd:LokalUdvidelseListe>"
+            f"<si:SagsklasseLokalUdvidelse><si:BrugervendtNoegle>{key}</si:BrugervendtNoegle>"
+            "</si:SagsklasseLokalUdvidelse></gd:LokalUdvidelseListe></sag:Sagsklasse>"
+        )
+
+    def aktoer(role: str, name: str) -> str:
+        return (
+            f"<sag:Sagsaktoer>{ROLE.format(role)}{CLASS_REF}<gd:LokalUdvidelseListe>"
+            f"<si:SagsaktoerLokalUdvidelse><si:FuldtNavn>{name}</si:FuldtNavn>"
+            "</si:SagsaktoerLokalUdvidelse></gd:LokalUdvidelseListe></sag:Sagsaktoer>"
+        )
+
+    return (
+        f"<sdi:SagIndeks><sd:UUIDIdentifikator>{case_id}</sd:UUIDIdentifikator><sag:Registrering>"
+        f"<sd:Tidspunkt>{case['source_timestamp']}</sd:Tidspunkt><sag:AttributListe>"
+        f"<sag:Egenskaber><sag:Beskrivelse>{case['description']}</sag:Beskrivelse>"
+        f"<sag:Sagsnummer>{case['case_number']}</sag:Sagsnummer>"
+        f"<sag:Titel>{case['title']}</sag:Titel></sag:Egenskaber>"
+        "<gd:LokalUdvidelseListe><si:SagIndeksEgenskaber>"
+        "<si:OprettetTidspunkt>2024-04-01T09:00:00+02:00</si:OprettetTidspunkt>"
+        "</si:SagIndeksEgenskaber></gd:LokalUdvidelseListe></sag:AttributListe>"
+        f"<sag:TilstandListe>{progress}</sag:TilstandListe><sag:RelationListe>"
+        + aktoer("ansvarlig", case["responsible_unit"])
+        + aktoer("primaer-behandler", case["primary_caseworker"])
+        + klasse("primaer-klasse", case["kle_number"])
+        + klasse("handlingsklasse", case["facet"])
+        + f"<sag:Sagspart>{ROLE.format('primaer-part')}<gd:ReferenceID><sd:URNIdentifikator>"
+        f"urn:oio:cpr-nr:{case['party']['cpr']}</sd:URNIdentifikator></gd:ReferenceID></sag:Sagspart>"
+        f"<sag:Journalpost>{ROLE.format('tilakteret')}<gd:Indeks>1</gd:Indeks>"
+        f"{REF.format(document_id)}</sag:Journalpost>"
+        "</sag:RelationListe></sag:Registrering></sdi:SagIndeks>",
+        f"<sdi:DokumentIndeks><sd:UUIDIdentifikator>{document_id}</sd:UUIDIdentifikator>"
+        f"<di:Registrering><sd:Tidspunkt>{case['source_timestamp']}</sd:Tidspunkt>"
+        "<di:AttributListe><di:Egenskaber><di:Titel>Afgørelse om hjælpemiddel</di:Titel>"
+        "<di:BrevDato>2024-04-20</di:BrevDato><di:Type>Brev, udgaaende</di:Type></di:Egenskaber>"
+        "</di:AttributListe><di:TilstandListe><di:Fremdrift><di:Virkning>"
+        + _period("2024-04-20T09:00:00+02:00", None)
+        + "</di:Virkning><di:FremdriftStatusKode>Endeligt</di:FremdriftStatusKode></di:Fremdrift>"
+        "</di:TilstandListe><di:RelationListe><di:Dokumentklasse>"
+        + ROLE.format("primaer-klasse")
+        + CLASS_REF
+        + "<gd:LokalUdvidelseListe><di:DokumentklasseLokalUdvidelse>"
+        "<di:BrugervendtNoegle>15.62.10</di:BrugervendtNoegle></di:DokumentklasseLokalUdvidelse>"
+        "</gd:LokalUdvidelseListe></di:Dokumentklasse></di:RelationListe></di:Registrering>"
+        "</sdi:DokumentIndeks>",
+    )
+
+
+def xml_bodies(run: str, cases: int, per_batch: int = 500) -> list[bytes]:
+    """SF1470 ImporterSagDokumentIndeksInput documents of ``per_batch`` cases + documents."""
+    bodies = []
+    for start in range(0, cases, per_batch):
+        pairs = [
+            sf1470_case_and_document(run, n) for n in range(start, min(start + per_batch, cases))
+        ]
+        inner = "".join(case for case, _ in pairs) + "".join(doc for _, doc in pairs)
+        bodies.append(
+            f'<?xml version="1.0" encoding="UTF-8"?><sdi:ImporterSagDokumentIndeksInput '
+            f"{SF1470_NAMESPACES}>{inner}</sdi:ImporterSagDokumentIndeksInput>".encode()
+        )
+    return bodies
+
+
 class Server:
     """gunicorn on loopback and Celery workers, stopped by ``stop()`` (and at exit)."""
 
@@ -241,7 +345,14 @@ class Server:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def post_batches(bodies: list[bytes], key: str, clients: int) -> list[str]:
+def post_batches(
+    bodies: list[bytes],
+    key: str,
+    clients: int,
+    *,
+    path: str = "/api/v1/batches",
+    content_type: str = "application/json",
+) -> list[str]:
     ids: list[str] = []
     errors: list[str] = []
     queue = iter(bodies)
@@ -256,9 +367,9 @@ def post_batches(bodies: list[bytes], key: str, clients: int) -> list[str]:
                 return
             connection.request(
                 "POST",
-                "/api/v1/batches",
+                path,
                 body=body,
-                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                headers={"Authorization": f"Bearer {key}", "Content-Type": content_type},
             )
             response = connection.getresponse()
             payload = json.loads(response.read())
@@ -347,6 +458,9 @@ def main() -> None:
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--put-samples", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the rows (default: truncate)")
+    parser.add_argument(
+        "--xml", action="store_true", help="also deliver the same content as SF1470 v6 XML"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -372,6 +486,20 @@ def main() -> None:
         posted = time.perf_counter() - started
         batches_wait(ids, timeout=max(120.0, args.cases / 100))
         total = time.perf_counter() - started
+
+        xml_total = None
+        if args.xml:
+            xml = {
+                "path": "/api/v1/sf1470/v6/ImporterSagDokumentIndeks",
+                "content_type": "application/xml",
+            }
+            batches_wait(post_batches(xml_bodies(f"{run}xw", 10), key, 1, **xml), timeout=60)
+            xml_payloads = xml_bodies(f"{run}x", args.cases)
+            started = time.perf_counter()
+            xml_ids = post_batches(xml_payloads, key, args.clients, **xml)
+            xml_posted = time.perf_counter() - started
+            batches_wait(xml_ids, timeout=max(120.0, args.cases / 100))
+            xml_total = time.perf_counter() - started
 
         timings = put_latencies(key, run, args.put_samples)
     finally:
@@ -402,6 +530,15 @@ def main() -> None:
         f"{copy_seconds:.2f} s = {args.cases / copy_seconds:,.0f} cases/s"
     )
     print(f"end to end is {total / copy_seconds:.1f}x the COPY time")
+    if xml_total is not None:
+        size = sum(len(body) for body in xml_payloads) / len(xml_payloads) / 1024
+        print(
+            f"SF1470 XML, same content ({len(xml_payloads)} documents of 1,000 records, "
+            f"{size:,.0f} KiB each): HTTP accept (parse + XSD + map + validate + inbox) "
+            f"{xml_posted:.2f} s = {records / xml_posted:,.0f} records/s; end to end "
+            f"{xml_total:.2f} s = {records / xml_total:,.0f} records/s = "
+            f"{total / xml_total:.0%} of the JSON figure"
+        )
     print(
         f"single PUT (new case, keep-alive, n={len(timings)}): "
         f"p50 {percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms, "

@@ -233,6 +233,14 @@ SPECTACULAR_SETTINGS = {
 # Largest request body of the index API: a bulk batch of 1,000 records of a
 # few KB each fits with room to spare; bigger bodies get a 413 problem.
 INDEXES_API_MAX_BODY_BYTES = env.int("INDEXES_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+# SF1470 XML (indexes.kombit, docs/sf1470.md): the largest XML document parsed (checked
+# before parsing; the body limit above applies first), and the identifiers of KOMBIT's
+# Klassifikation the installation's systems use for relation roles ({"<uuid>": "<role>",
+# roles as in indexes.kombit.sf1470.ROLES}) and for the Visningsklasse "Visning undtaget
+# for borger" (a list of UUIDs or URNs). Overblik's own URNs are always recognised.
+INDEXES_XML_MAX_BYTES = env.int("INDEXES_XML_MAX_BYTES", default=8 * 1024 * 1024)
+INDEXES_SF1470_ROLE_IDS = env.json("INDEXES_SF1470_ROLE_IDS", default={})
+INDEXES_SF1470_HIDDEN_CLASS_IDS = env.list("INDEXES_SF1470_HIDDEN_CLASS_IDS", default=[])
 # Request bodies outside /api/ (admin forms, the sheet import, logins): a body declared
 # larger is answered 413 before any of it is read (config/middleware.py). A sheet is at
 # most 2 MB (borgerblikket/services/sheet_files.py); the rest is the form around it.

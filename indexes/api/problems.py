@@ -99,6 +99,8 @@ def problem_body(
                 "code": e.get("code", "invalid"),
                 "message": redact_cpr(str(e.get("message", ""))),
             }
+            # An XML delivery's problem also names the line of its element.
+            | ({"line": e["line"]} if e.get("line") is not None else {})
             for e in errors
         ]
     return body

@@ -10,6 +10,11 @@ class ProblemErrorSerializer(serializers.Serializer):
     pointer = serializers.CharField(help_text="JSON pointer (RFC 6901) into the request body.")
     code = serializers.CharField(help_text="Machine-readable, e.g. invalid_cpr, unknown_kle.")
     message = serializers.CharField(help_text="Danish or English; never echoes a CPR number.")
+    line = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="XML deliveries only: the line of the element at fault; pointer is its XPath.",
+    )
 
 
 class ProblemSerializer(serializers.Serializer):

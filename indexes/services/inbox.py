@@ -12,6 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -83,9 +84,18 @@ def _external_id(item) -> str:
     return external_id_shown(record.get("external_id") if isinstance(record, dict) else None)
 
 
+# Where a record's problem is, for a delivery that was not JSON (``indexes.kombit``):
+# (position, JSON pointer into the mapped record) -> (XPath, line) in the delivered XML.
+Locate = Callable[[int, str], tuple[str, int | None]]
+
+
 @transaction.atomic
 def inbox_batch_receive(
-    *, source_system: SourceSystem, items: list
+    *,
+    source_system: SourceSystem,
+    items: list,
+    locate: Locate | None = None,
+    refused: dict[int, list[dict]] | None = None,
 ) -> tuple[InboxBatch, list[dict]]:
     """Validate ``items`` (``{"kind", "record"}``) and store the accepted ones as a batch.
 
@@ -94,8 +104,14 @@ def inbox_batch_receive(
     a rejected record is kept only as its outcome and problems, never its data.
     If no record is accepted, raises ``RecordRejected`` and writes nothing.
     The batch is enqueued after commit.
+
+    ``locate`` (XML deliveries) turns each problem's pointer into the XPath and line of
+    the element it came from; ``refused`` are problems found before the engine (position
+    -> problem dicts), which reject their records as the engine's own would.
     """
-    rows, rejections = _batch_check(source_system=source_system, items=items)
+    rows, rejections = _batch_check(
+        source_system=source_system, items=items, locate=locate, refused=refused
+    )
     batch = InboxBatch(source_system=source_system, record_count=len(items))
     batch.save()
     # COPY, not bulk_create: psycopg quotes every '"' of every JSON payload
@@ -116,7 +132,13 @@ def inbox_batch_receive(
     return batch, rejections
 
 
-def inbox_batch_dry_run(*, source_system: SourceSystem, items: list) -> tuple[list[dict], list]:
+def inbox_batch_dry_run(
+    *,
+    source_system: SourceSystem,
+    items: list,
+    locate: Locate | None = None,
+    refused: dict[int, list[dict]] | None = None,
+) -> tuple[list[dict], list]:
     """What ``inbox_batch_receive`` and then the workers would do with ``items``; no write.
 
     Returns the rejections as ``inbox_batch_receive`` returns them and every record's
@@ -125,7 +147,9 @@ def inbox_batch_dry_run(*, source_system: SourceSystem, items: list) -> tuple[li
     records are rehearsed chunk by chunk as the worker applies them
     (``PROCESS_CHUNK``). Raises ``RecordRejected`` where ``inbox_batch_receive`` would.
     """
-    rows, rejections = _batch_check(source_system=source_system, items=items)
+    rows, rejections = _batch_check(
+        source_system=source_system, items=items, locate=locate, refused=refused
+    )
     pending = [row for row in rows if row["outcome"] == InboxRecord.Outcome.PENDING.value]
     results = records_apply_many_dry_run(
         source_system=source_system,
@@ -135,7 +159,7 @@ def inbox_batch_dry_run(*, source_system: SourceSystem, items: list) -> tuple[li
     for row, result in zip(pending, results, strict=True):
         if isinstance(result, RecordRejected):
             row["outcome"] = InboxRecord.Outcome.REJECTED.value
-            row["problems"] = _problem_dicts(result.problems)
+            row["problems"] = _problems_located(result.problems, row["position"], locate)
         else:
             row["outcome"] = result.outcome
     return rejections, [
@@ -144,11 +168,31 @@ def inbox_batch_dry_run(*, source_system: SourceSystem, items: list) -> tuple[li
     ]
 
 
-def _batch_check(*, source_system: SourceSystem, items: list) -> tuple[list[dict], list[dict]]:
+def _problems_located(problems: list[Problem], position: int, locate: Locate | None) -> list[dict]:
+    """Problem dicts with pointers into the record, or (``locate``) at their XML element."""
+    if locate is None:
+        return _problem_dicts(problems)
+    out = []
+    for problem in problems:
+        xpath, line = locate(position, problem.pointer)
+        out.append(
+            {"pointer": xpath, "line": line, "code": problem.code, "message": problem.message}
+        )
+    return out
+
+
+def _batch_check(
+    *,
+    source_system: SourceSystem,
+    items: list,
+    locate: Locate | None = None,
+    refused: dict[int, list[dict]] | None = None,
+) -> tuple[list[dict], list[dict]]:
     """The inbox rows of ``items`` (rejected, or pending with the payload) and the rejections.
 
     Raises ``RecordRejected`` for a batch of the wrong size or with no valid record.
     """
+    refused = refused or {}
     if not 1 <= len(items) <= MAX_BATCH_RECORDS:
         raise RecordRejected(
             [
@@ -163,6 +207,8 @@ def _batch_check(*, source_system: SourceSystem, items: list) -> tuple[list[dict
     rejections: list[dict] = []
     now = timezone.now()
     envelope = [_envelope_problems(item, index) for index, item in enumerate(items)]
+    for index in refused:
+        envelope[index] = envelope[index] or [Problem(pointer="", code="refused", message="")]
     # One validation pass for the whole batch (one query per kind of reference),
     # so a document may name a case delivered earlier in the same batch.
     valid_positions = [index for index, problems in enumerate(envelope) if not problems]
@@ -189,11 +235,17 @@ def _batch_check(*, source_system: SourceSystem, items: list) -> tuple[list[dict
         kind = item.get("kind") if isinstance(item, dict) else None
         kind = kind if kind in RECORD_KINDS else ""
         if problems:
+            if index in refused:
+                problem_dicts = refused[index]
+            elif locate is not None and isinstance(result, RecordRejected):
+                problem_dicts = _problems_located(result.problems, index, locate)
+            else:
+                problem_dicts = _problem_dicts(problems)
             rejection = {
                 "index": index,
                 "kind": kind,
                 "external_id": _external_id(item),
-                "problems": _problem_dicts(problems),
+                "problems": problem_dicts,
             }
             rejections.append(rejection)
             rows.append(
@@ -220,13 +272,16 @@ def _batch_check(*, source_system: SourceSystem, items: list) -> tuple[list[dict
                 }
             )
     if len(rejections) == len(items):
-        raise RecordRejected(
+        rejected = RecordRejected(
             [
                 Problem(pointer=p["pointer"], code=p["code"], message=p["message"])
                 for r in rejections
                 for p in r["problems"]
             ]
         )
+        # Each record's rejection as the answer lists them (an XML delivery's carry lines).
+        rejected.rejections = rejections
+        raise rejected
     return rows, rejections
 
 
