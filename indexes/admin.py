@@ -156,12 +156,17 @@ class ApiCredentialInline(ReadOnlyInline):
 
 @admin.register(SourceSystem)
 class SourceSystemAdmin(admin.ModelAdmin):
-    list_display = ("name", "product", "municipality", "is_active", "created_at")
-    list_filter = ("product", "is_active")
+    list_display = ("name", "product", "municipality", "is_active", "sandbox", "created_at")
+    list_filter = ("product", "is_active", "sandbox")
     search_fields = ("name", "municipality__name", "municipality__code")
     list_select_related = ("municipality",)
     autocomplete_fields = ("municipality",)
     inlines = [ApiCredentialInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Taking a system out of the sandbox shows its records to citizens: operators only.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, "sandbox")
 
     def get_inlines(self, request, obj):
         # API keys are for operators only: a municipal admin sees none of them.

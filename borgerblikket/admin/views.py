@@ -413,7 +413,7 @@ def quality_check(request, code: str, key: str):
     return _drilldown(
         request,
         municipality,
-        queryset=check.offending(municipality=municipality),
+        queryset=quality.check_offending(municipality=municipality, key=key),
         model=check.model,
         title=f"{check.label} ({municipality.name})",
         csv_name=f"datakvalitet-{municipality.code}-{key}",

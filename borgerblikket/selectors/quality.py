@@ -497,11 +497,20 @@ def _without_jit():
         yield
 
 
+def check_offending(*, municipality: Municipality, key: str) -> QuerySet:
+    """The records one check finds, sandbox installations left out (issue 18: their
+    records are judged by the conformance report, never counted here)."""
+    check = CHECKS[key]
+    return check.offending(municipality=municipality).exclude(
+        **{f"{check.source_system_path}__sandbox": True}
+    )
+
+
 def check_counts(*, municipality: Municipality, key: str) -> dict[int | None, int]:
     """{source system id: number of offending records} of one check (one query)."""
     check = CHECKS[key]
     rows = (
-        check.offending(municipality=municipality)
+        check_offending(municipality=municipality, key=key)
         .order_by()
         .values(check.source_system_path)
         .annotate(n=Count("pk"))
@@ -522,7 +531,7 @@ INVISIBILITY_REASONS = {
 
 
 def cases_with_visibility_reason(*, municipality: Municipality) -> QuerySet:
-    """The municipality's indexed cases, each annotated ``reason``: the first rule of
+    """The municipality's indexed cases (not a sandbox's), each annotated ``reason``: the first rule of
     DOMAIN.md §5 it fails, in the rules' order, or "visible"."""
     rows = SheetRow.objects.filter(
         municipality=OuterRef("municipality"), kle_subject=OuterRef("kle_subject")
@@ -537,14 +546,18 @@ def cases_with_visibility_reason(*, municipality: Municipality) -> QuerySet:
         created_on="created_on",
         is_open=~Q(status=ProgressStatus.CLOSED),
     )
-    return _cases(municipality).annotate(
-        reason=CaseWhen(
-            When(party_cpr__isnull=True, then=Value("no_cpr")),
-            When(~Q(Exists(rows)), then=Value("no_row")),
-            When(~Q(Exists(rows_of_system)), then=Value("source_system")),
-            When(~shown, then=Value("before_show_from")),
-            When(hidden_from_citizen=True, then=Value("hidden")),
-            default=Value("visible"),
+    return (
+        _cases(municipality)
+        .filter(source_system__sandbox=False)
+        .annotate(
+            reason=CaseWhen(
+                When(party_cpr__isnull=True, then=Value("no_cpr")),
+                When(~Q(Exists(rows)), then=Value("no_row")),
+                When(~Q(Exists(rows_of_system)), then=Value("source_system")),
+                When(~shown, then=Value("before_show_from")),
+                When(hidden_from_citizen=True, then=Value("hidden")),
+                default=Value("visible"),
+            )
         )
     )
 

@@ -44,7 +44,7 @@ def _count(queryset) -> Coalesce:
 def rollout_status() -> list[MunicipalityRollout]:
     """Every municipality placed in one of the four categories, from the live index and sheets.
 
-    No indexed (non-retracted) case or grant → "Ingen data"; data but no sheet row →
+    Sandbox installations' records do not count. No indexed (non-retracted) case or grant → "Ingen data"; data but no sheet row →
     "ikke udstillet"; every mandatory KLE number on the sheet → "Alle obligatoriske";
     otherwise "Enkelte". One query.
     """
@@ -53,10 +53,18 @@ def rollout_status() -> list[MunicipalityRollout]:
     rows = SheetRow.objects.filter(municipality=OuterRef("pk"))
     municipalities = Municipality.objects.order_by("code").annotate(
         has_case=Exists(
-            Case.objects.filter(municipality=OuterRef("pk"), retracted_at__isnull=True)
+            Case.objects.filter(
+                municipality=OuterRef("pk"),
+                retracted_at__isnull=True,
+                source_system__sandbox=False,
+            )
         ),
         has_grant=Exists(
-            Grant.objects.filter(municipality=OuterRef("pk"), retracted_at__isnull=True)
+            Grant.objects.filter(
+                municipality=OuterRef("pk"),
+                retracted_at__isnull=True,
+                source_system__sandbox=False,
+            )
         ),
         exposed=_count(rows),
         mandatory_exposed=_count(rows.filter(kle_subject__number__in=mandatory)),

@@ -9,6 +9,9 @@ A record is shown only when every rule of KOMBIT's Borgerblikket holds
 4. the case was created on or after the row's fradato — or the municipality shows
    active cases (and their benefits) created before it and the case is not closed;
 5. the case is not "Visning undtaget for borger";
+5a. the sending source system is not a *sandbox* (issue 18: a product under its
+   compliance test; ``SourceSystem.sandbox``) — for cases, documents, benefits and
+   payments alike;
 6. documents: titles only, only when the municipality shows them, never internal
    notes or journal notes, never a document itself "Visning undtaget for borger";
 7. caseworkers are never shown;
@@ -143,7 +146,8 @@ def exposure_q(
         municipality=OuterRef("municipality"), show_active_cases_before_show_from=True
     )
     active_before_show_from = Exists(rows.filter(Exists(shows_active)))
-    return Q(on_or_after_show_from) | (is_open & Q(active_before_show_from))
+    not_sandbox = Q(**{f"{source_system}__sandbox": False})
+    return not_sandbox & (Q(on_or_after_show_from) | (is_open & Q(active_before_show_from)))
 
 
 def _cases(*, cpr: str, model=IndexedCase) -> QuerySet:
@@ -272,6 +276,7 @@ def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument
         .exclude(role__in=HIDDEN_DOCUMENT_ROLES)
         .exclude(document__type__in=HIDDEN_DOCUMENT_TYPES)
         .filter(document__retracted_at__isnull=True, document__hidden_from_citizen=False)
+        .filter(document__source_system__sandbox=False)
         .order_by("document__letter_date", "document_id")
         .values_list("document_id", "document__title", "document__letter_date", "document__type")
     )
@@ -470,7 +475,10 @@ def _citizens_municipalities(cpr: str, field: str = "municipality") -> Q:
     learns what that municipality shows), a hidden ("Visning undtaget") or retracted one
     does not (that would tell)."""
     cases = IndexedCase.objects.filter(
-        party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
+        party_cpr=cpr,
+        retracted_at__isnull=True,
+        hidden_from_citizen=False,
+        source_system__sandbox=False,
     ).values("municipality")
     benefits = _benefits(cpr=cpr).values("grant__municipality")
     return Q(**{f"{field}__in": cases}) | Q(**{f"{field}__in": benefits})

@@ -29,9 +29,14 @@ class DeliveryQuality:
 
 
 def feed_delivery_quality(*, municipality: Municipality) -> dict[int, DeliveryQuality]:
-    """Per source system of ``municipality`` (by id): its feed's delivery counts and reasons."""
+    """Per source system of ``municipality`` (by id): its feed's delivery counts and reasons.
+
+    Sandbox installations are left out (their conformance report shows them).
+    """
     sums = (
-        FeedPoll.objects.filter(feed__source_system__municipality=municipality)
+        FeedPoll.objects.filter(
+            feed__source_system__municipality=municipality, feed__source_system__sandbox=False
+        )
         .values("feed__source_system_id")
         .annotate(
             received=Sum("received"),
@@ -55,7 +60,9 @@ def feed_delivery_quality(*, municipality: Municipality) -> dict[int, DeliveryQu
             rejected=row["rejected"] or 0,
         )
     codes = (
-        FeedRejection.objects.filter(feed__source_system__municipality=municipality)
+        FeedRejection.objects.filter(
+            feed__source_system__municipality=municipality, feed__source_system__sandbox=False
+        )
         .values("feed__source_system_id", "code")
         .annotate(count=Count("id"))
     )
@@ -72,7 +79,7 @@ def feed_delivery_quality(*, municipality: Municipality) -> dict[int, DeliveryQu
 def feed_rejections(*, municipality: Municipality, code: str | None = None):
     """The rejected deliveries of ``municipality``'s feeds, newest first (drill-down)."""
     rejections = FeedRejection.objects.filter(
-        feed__source_system__municipality=municipality
+        feed__source_system__municipality=municipality, feed__source_system__sandbox=False
     ).select_related("feed__source_system")
     if code:
         rejections = rejections.filter(code=code)

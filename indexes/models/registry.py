@@ -53,6 +53,17 @@ class SourceSystem(models.Model):
     product = models.CharField(_("produkt"), max_length=40, choices=Product.choices)
     name = models.CharField(_("navn"), max_length=100)
     is_active = models.BooleanField(_("aktiv"), default=True)
+    # Seed 004's compliance test: a sandbox installation's records are kept apart — never
+    # shown to a citizen (borgerblikket.selectors.visibility), never counted in the
+    # roll-out or data quality — and judged by its conformance report.
+    sandbox = models.BooleanField(
+        _("sandkasse"),
+        default=False,
+        help_text=_(
+            "Poster fra en sandkasse vises aldrig for borgere og tælles ikke med i "
+            "udrulning og datakvalitet; de ses i overensstemmelsesrapporten."
+        ),
+    )
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
 
     class Meta:
