@@ -1,5 +1,6 @@
-"""KOMBIT's XML operations beside the JSON API: SF1470 v6 (``/api/v1/sf1470/v6/...``).
+"""KOMBIT's XML operations beside the JSON API: SF1470 v6 and YI v6.
 
+- ``POST /api/v1/yi/v6/ImporterYdelseIndeks``: grants and payments, as the SF1470 import.
 - ``POST /api/v1/sf1470/v6/ImporterSagDokumentIndeks``: an
   ``ImporterSagDokumentIndeksInput`` with any number of ``SagIndeks`` and
   ``DokumentIndeks`` (1-1,000 records), delivered through the inbox exactly as a JSON
@@ -34,7 +35,7 @@ from indexes.api.records import (
     problems,
 )
 from indexes.api.serializers import WriteResultSerializer
-from indexes.kombit import sf1470
+from indexes.kombit import sf1470, yi
 from indexes.kombit.safe import XmlRefused, xml_parse
 from indexes.kombit.schemas import element_xpath, xml_validate
 from indexes.services.errors import RecordNotFound, RecordRejected
@@ -109,34 +110,15 @@ class _KombitXmlView(IndexApiView):
 XML_BODY = {"application/xml": {"type": "string", "format": "binary"}}
 
 
-class Sf1470ImportApi(_KombitXmlView):
-    root_tag = sf1470.IMPORT
+class _ImportApi(_KombitXmlView):
+    """An import operation: its records mapped, then delivered as a JSON bulk batch is."""
 
-    @extend_schema(
-        operation_id="sf1470_import",
-        tags=["sf1470"],
-        summary="SF1470 v6 ImporterSagDokumentIndeks: cases and documents in KOMBIT's XML",
-        description=(
-            "An `ImporterSagDokumentIndeksInput` (namespace "
-            "`urn:oio:sts:sagdok:sagdokumentindeks:6`) with 1-1000 `SagIndeks` and "
-            "`DokumentIndeks`, validated against KOMBIT's XSDs and mapped to the JSON records "
-            "(docs/sf1470.md). Delivered through the inbox as `POST /batches`: 202 with the "
-            "batch to poll; with `?dry_run=true` 200 and every record's outcome. Problems "
-            "name the element: `pointer` is its XPath, `line` its line."
-        ),
-        parameters=[IDEMPOTENCY_KEY, DRY_RUN],
-        request=XML_BODY,
-        responses={
-            200: BatchCreateApi.DryRunOutputSerializer,
-            202: BatchCreateApi.OutputSerializer,
-            **problems(400, 401, 413, 415, 422),
-        },
-    )
-    @idempotent
-    def post(self, request):
+    mapper = staticmethod(sf1470.import_map)
+
+    def _import(self, request):
         """Validate and map every record; store the accepted ones as a batch; 202."""
         root = self._document(request)
-        mapped = sf1470.import_map(root, municipality=self.source_system.municipality.code)
+        mapped = self.mapper(root, municipality=self.source_system.municipality.code)
         if not mapped:
             raise _invalid(
                 [
@@ -144,7 +126,7 @@ class Sf1470ImportApi(_KombitXmlView):
                         "pointer": element_xpath(root),
                         "line": root.sourceline,
                         "code": "batch_size",
-                        "message": "The document holds no SagIndeks or DokumentIndeks.",
+                        "message": "The document holds no record.",
                     }
                 ]
             )
@@ -196,6 +178,65 @@ class Sf1470ImportApi(_KombitXmlView):
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": request.build_absolute_uri(url)},
         )
+
+
+class Sf1470ImportApi(_ImportApi):
+    root_tag = sf1470.IMPORT
+
+    @extend_schema(
+        operation_id="sf1470_import",
+        tags=["sf1470"],
+        summary="SF1470 v6 ImporterSagDokumentIndeks: cases and documents in KOMBIT's XML",
+        description=(
+            "An `ImporterSagDokumentIndeksInput` (namespace "
+            "`urn:oio:sts:sagdok:sagdokumentindeks:6`) with 1-1000 `SagIndeks` and "
+            "`DokumentIndeks`, validated against KOMBIT's XSDs and mapped to the JSON records "
+            "(docs/sf1470.md). Delivered through the inbox as `POST /batches`: 202 with the "
+            "batch to poll; with `?dry_run=true` 200 and every record's outcome. Problems "
+            "name the element: `pointer` is its XPath, `line` its line."
+        ),
+        parameters=[IDEMPOTENCY_KEY, DRY_RUN],
+        request=XML_BODY,
+        responses={
+            200: BatchCreateApi.DryRunOutputSerializer,
+            202: BatchCreateApi.OutputSerializer,
+            **problems(400, 401, 413, 415, 422),
+        },
+    )
+    @idempotent
+    def post(self, request):
+        """Validate and map every record; store the accepted ones as a batch; 202."""
+        return self._import(request)
+
+
+class YiImportApi(_ImportApi):
+    root_tag = yi.IMPORT
+    xsd = "yi"
+    mapper = staticmethod(yi.import_map)
+
+    @extend_schema(
+        operation_id="yi_import",
+        tags=["yi"],
+        summary="YI v6 ImporterYdelseIndeks: grants and payments in KOMBIT's XML",
+        description=(
+            "An `ImporterYdelseIndeksInput` (namespace `urn:oio:sts:ydelse:ydelseindeks:6`) "
+            "with 1-1000 `BevillingIndeks` and `OekonomiskEffektueringIndeks`, validated "
+            "against KOMBIT's XSDs and mapped to the JSON grant and payment records "
+            "(docs/sf1470.md, YI). Delivered through the inbox as `POST /batches`, as the "
+            "SF1470 import is."
+        ),
+        parameters=[IDEMPOTENCY_KEY, DRY_RUN],
+        request=XML_BODY,
+        responses={
+            200: BatchCreateApi.DryRunOutputSerializer,
+            202: BatchCreateApi.OutputSerializer,
+            **problems(400, 401, 413, 415, 422),
+        },
+    )
+    @idempotent
+    def post(self, request):
+        """Validate and map every record; store the accepted ones as a batch; 202."""
+        return self._import(request)
 
 
 class RemovalResultSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""KOMBIT's XML formats beside the JSON API: SF1470 v6 (case and document index).
+"""KOMBIT's XML formats beside the JSON API: SF1470 v6 and YI v6.
 
 A delivery in KOMBIT's own XML goes through three steps, each its own module:
 

@@ -14,7 +14,10 @@ from pathlib import Path
 from lxml import etree
 
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
-SCHEMAS = {"sf1470": XSD_DIR / "sdi6" / "OverblikSagDokumentIndeksOperationer.xsd"}
+SCHEMAS = {
+    "sf1470": XSD_DIR / "sdi6" / "OverblikSagDokumentIndeksOperationer.xsd",
+    "yi": XSD_DIR / "yi6" / "OverblikYdelseIndeksOperationer.xsd",
+}
 # At most this many problems are reported for one document (libxml2 may find thousands).
 MAX_PROBLEMS = 50
 

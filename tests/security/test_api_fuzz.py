@@ -53,6 +53,20 @@ CONFIG = schemathesis.Config.from_dict(
             "positive_data_acceptance": {"expected-statuses": ["2XX", "404", "412", "422"]},
         },
         "phases": {"stateful": {"max-steps": 8}},
+        "operations": [
+            {
+                # The XML operations (SF1470, YI) take XML text: its form is KOMBIT's XSDs,
+                # which the OpenAPI schema cannot state, so generated text that the schema
+                # allows may be no XML at all (a 400, malformed-xml). Still: no 5xx, and
+                # every other check (tests/indexes/test_api_sf1470.py covers the XML).
+                "include-path-regex": "^/api/v1/(sf1470|yi)/",
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2XX", "400", "404", "412", "422"]
+                    }
+                },
+            }
+        ],
     }
 )
 

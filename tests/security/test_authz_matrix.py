@@ -200,6 +200,11 @@ MATRIX: dict[str, Entry] = {
     ),
     "indexes:batch-create": Entry(API_401, "test_another_systems_batch_is_the_same_404_as_none"),
     "indexes:batch-detail": Entry(API_401, "test_another_systems_batch_is_the_same_404_as_none"),
+    **_entries(
+        ["indexes:sf1470-import", "indexes:sf1470-remove", "indexes:yi-import"],
+        API_401,
+        "test_an_xml_delivery_acts_only_as_the_callers_own_system",
+    ),
     # The API's contract is public (no data in it).
     "indexes:schema": Entry(PUBLIC, "test_api_docs_are_open_and_data_free"),
     "indexes:docs": Entry(PUBLIC, "test_api_docs_are_open_and_data_free"),
@@ -631,6 +636,37 @@ def test_another_systems_batch_is_the_same_404_as_none(systems, admin_user):
     response = cookie.post("/api/v1/batches", {"records": []}, content_type="application/json")
     assert response.status_code in (401, 403)
     assert InboxBatch.objects.count() == before
+
+
+def test_an_xml_delivery_acts_only_as_the_callers_own_system(systems, admin_user):
+    """SF1470/YI XML: records land in the caller's own system and municipality; another
+    system's case cannot be removed (the same 404 as none); a cookie cannot post."""
+    from tests.indexes.test_api_sf1470 import CASE_ID, FJERN, sample
+
+    odense, kbh = systems["461"], systems["101"]
+    url = reverse("indexes:sf1470-import")
+    # The XML names no municipality: each record is the posting installation's own.
+    for client, code in ((kbh, "101"), (odense, "461")):
+        response = client.post(url, data=sample().encode(), content_type="application/xml")
+        assert response.status_code == 202, response.content
+        batch = InboxBatch.objects.get(pk=response.json()["id"])
+        assert batch.source_system.municipality_id == code
+        assert {r.payload["municipality"] for r in batch.records.all()} == {code}
+    assert kbh.get(f"/api/v1/batches/{batch.pk}").status_code == 404
+    remove = reverse("indexes:sf1470-remove")
+    header = {"HTTP_SOURCE_TIMESTAMP": "2030-01-01T10:00:00+01:00"}
+    for path in (remove, f"{remove}?dry_run=true"):
+        theirs = kbh.post(
+            path, data=FJERN.format(id=CASE_ID).encode(), content_type="application/xml", **header
+        )
+        assert theirs.status_code == 404
+    cookie = Client(enforce_csrf_checks=True)
+    cookie.force_login(admin_user)
+    for name in ("indexes:sf1470-import", "indexes:sf1470-remove", "indexes:yi-import"):
+        before = InboxBatch.objects.count()
+        response = cookie.post(reverse(name), data=b"<x/>", content_type="application/xml")
+        assert response.status_code in (401, 403)
+        assert InboxBatch.objects.count() == before
 
 
 def test_api_docs_are_open_and_data_free(systems):
