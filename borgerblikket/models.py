@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from borgerblikket.citizen_safe import CitizenSafeQuerySet
-from indexes.models import Case, GrantedBenefit, Payment
+from indexes.models import Case, GrantedBenefit, Payment, SourceSystem
 
 
 class Membership(models.Model):
@@ -658,3 +658,33 @@ class RetentionCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id or '-'} {self.get_kind_display()}: {self.count}"
+
+
+class ProductApproval(models.Model):
+    """An operator's "approved for roll-out" of a product (seed 004: a pilot, a compliance
+    test, then every municipality with the same product). One per product: the mark
+    carries to every installation of it, whichever installation's report it was given on.
+    """
+
+    product = models.CharField(
+        _("produkt"), max_length=40, choices=SourceSystem.Product.choices, unique=True
+    )
+    # The installation whose conformance report the operator judged.
+    based_on = models.ForeignKey(
+        SourceSystem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vurderet på installationen"),
+    )
+    approved_by = models.CharField(_("godkendt af"), max_length=150)
+    approved_at = models.DateTimeField(_("godkendt"), default=timezone.now)
+    note = models.CharField(_("bemærkning"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("godkendelse til udrulning")
+        verbose_name_plural = _("godkendelser til udrulning")
+
+    def __str__(self) -> str:
+        return f"{self.product} ({self.approved_at:%Y-%m-%d})"

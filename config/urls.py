@@ -19,6 +19,7 @@ urlpatterns = [
     # The admin login with its rate limits (overblik/ratelimits.py) in front of admin.site's.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("borgerblikket.api_urls")),
     path("api/v1/", include("indexes.urls")),
     path("", include("overblik.urls")),
 ]

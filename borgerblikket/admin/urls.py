@@ -10,6 +10,11 @@ wrap = admin.site.admin_view
 urlpatterns = [
     path("preview/", wrap(admin_views.citizen_preview), name="preview"),
     path("rollout/", wrap(admin_views.rollout_status), name="rollout"),
+    path(
+        "conformance/<int:source_system_id>/",
+        wrap(admin_views.conformance_report),
+        name="conformance",
+    ),
     path("quality/", wrap(admin_views.quality_index), name="quality_index"),
     path("quality/<str:code>/", wrap(admin_views.quality_report), name="quality"),
     path(

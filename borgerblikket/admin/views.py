@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,8 +23,9 @@ from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumError
 
 from borgerblikket import selectors
-from borgerblikket.selectors import quality, rollout
+from borgerblikket.selectors import conformance, quality, rollout
 from borgerblikket.selectors.scoping import is_municipal_admin, municipalities_for_user
+from borgerblikket.services import conformance as conformance_services
 from indexes.masking import cpr_masked
 from indexes.models import (
     Case,
@@ -535,4 +536,54 @@ def rollout_status(request):
             total=len(status),
             mandatory=rollout.MandatoryKleNumber.objects.all(),
         ),
+    )
+
+
+# --- conformance report of a source system (issue 18) ---------------------------------------
+
+
+@never_cache
+def conformance_report(request, source_system_id: int):
+    """One source system's conformance report (HTML; ``?format=json`` for JSON).
+
+    Operators see every system; a municipal admin their municipalities' systems. Only an
+    operator approves a product for roll-out (POST ``approve`` / ``withdraw``).
+    """
+    _require_staff_scope(request)
+    system = (
+        SourceSystem.objects.filter(
+            municipality__in=municipalities_for_user(user=request.user), pk=source_system_id
+        )
+        .select_related("municipality")
+        .first()
+    )
+    if system is None:
+        raise Http404
+    if request.method == "POST":
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        if "approve" in request.POST:
+            conformance_services.product_approve(
+                source_system=system,
+                actor=request.user.get_username(),
+                note=request.POST.get("note", ""),
+            )
+        elif "withdraw" in request.POST:
+            conformance_services.product_approval_withdraw(product=system.product)
+        return redirect("borgerblikket_admin:conformance", source_system_id=system.pk)
+    report = conformance.conformance_report(source_system=system)
+    if request.GET.get("format") == "json":
+        return JsonResponse(report.as_dict())
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/conformance.html",
+        {
+            **admin.site.each_context(request),
+            "title": _("Overensstemmelsesrapport: %(name)s") % {"name": str(system)},
+            "system": system,
+            "report": report,
+            "installations": SourceSystem.objects.filter(product=system.product)
+            .select_related("municipality")
+            .order_by("municipality_id", "name"),
+        },
     )

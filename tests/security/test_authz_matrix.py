@@ -229,6 +229,12 @@ MATRIX: dict[str, Entry] = {
     # Borgerblikket's admin pages.
     "borgerblikket_admin:preview": Entry(ADMIN_LOGIN, "test_preview_only_for_the_own_municipality"),
     "borgerblikket_admin:rollout": Entry(ADMIN_LOGIN, "test_rollout_is_for_operators_only"),
+    "borgerblikket_admin:conformance": Entry(
+        ADMIN_LOGIN, "test_conformance_of_another_municipalitys_system_is_the_same_404_as_none"
+    ),
+    "borgerblikket_api:conformance": Entry(
+        API_401, "test_the_conformance_api_reports_the_callers_own_system"
+    ),
     **_entries(
         [
             "borgerblikket_admin:quality_index",
@@ -919,6 +925,32 @@ def test_rollout_is_for_operators_only(admin_world, admin_user):
     operator = Client()
     operator.force_login(admin_user)
     assert operator.get(reverse("borgerblikket_admin:rollout")).status_code == 200
+
+
+def test_conformance_of_another_municipalitys_system_is_the_same_404_as_none(
+    admin_world, admin_user
+):
+    mine = admin_world[ODENSE]["case"].source_system_id
+    theirs = admin_world[FREDENSBORG]["case"].source_system_id
+    client = admin_world[ODENSE]["client"]
+    url = "borgerblikket_admin:conformance"
+    assert client.get(reverse(url, args=[mine])).status_code == 200
+    other = client.get(reverse(url, args=[theirs]))
+    none = client.get(reverse(url, args=[999999]))
+    assert other.status_code == none.status_code == 404
+    assert same_page(other, none)
+    # Only an operator approves a product for roll-out.
+    assert client.post(reverse(url, args=[mine]), {"approve": "1"}).status_code == 403
+    operator = Client()
+    operator.force_login(admin_user)
+    assert operator.get(reverse(url, args=[theirs])).status_code == 200
+
+
+def test_the_conformance_api_reports_the_callers_own_system(systems):
+    for code, client in systems.items():
+        report = client.get("/api/v1/conformance").json()
+        assert report["municipality"] == code
+        assert report["operations"]["case"] == {"created": 1}
 
 
 def test_quality_reports_of_another_municipality_are_the_same_404_as_none(admin_world):
