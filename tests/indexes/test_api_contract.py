@@ -88,9 +88,11 @@ RAW_SCHEMA = yaml.safe_load(COMMITTED.read_text())
 def _schema(raw: dict):
     schema = schemathesis.openapi.from_dict(raw, config=CONFIG)
     schema.app = APP
-    # The XML operations (SF1470) declare their body as XML text: its form is KOMBIT's
+    # The XML operations (SF1470, YI) declare their body as XML text: its form is KOMBIT's
     # XSDs, which the OpenAPI schema cannot state (tests/indexes/test_api_sf1470.py).
-    return schema.include(method=["PUT", "POST", "DELETE"]).exclude(path_regex=r"^/api/v1/sf1470/")
+    return schema.include(method=["PUT", "POST", "DELETE"]).exclude(
+        path_regex=r"^/api/v1/(?:sf1470|yi)/"
+    )
 
 
 schema = _schema(RAW_SCHEMA)
