@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from indexes.api.batches import BatchCreateApi, BatchDetailApi
+from indexes.api.events import EventListApi
 from indexes.api.records import DETAIL_VIEWS, LIST_VIEWS
 
 
@@ -38,6 +39,7 @@ app_name = "indexes"
 urlpatterns = [
     path("batches", BatchCreateApi.as_view(), name="batch-create"),
     path("batches/<uuid:batch_id>", BatchDetailApi.as_view(), name="batch-detail"),
+    path("events", EventListApi.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="indexes:schema"), name="docs"),
 ]
