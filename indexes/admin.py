@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -159,12 +160,20 @@ class ApiCredentialInline(ReadOnlyInline):
 
 @admin.register(SourceSystem)
 class SourceSystemAdmin(admin.ModelAdmin):
-    list_display = ("name", "product", "municipality", "is_active", "sandbox", "created_at")
+    list_display = (
+        "name", "product", "municipality", "is_active", "sandbox", "created_at", "conformance",
+    )  # fmt: skip
     list_filter = ("product", "is_active", "sandbox")
     search_fields = ("name", "municipality__name", "municipality__code")
     list_select_related = ("municipality",)
     autocomplete_fields = ("municipality",)
     inlines = [ApiCredentialInline]
+
+    @admin.display(description=_("overensstemmelse"))
+    def conformance(self, obj) -> str:
+        # Borgerblikket's admin page (a URL name, not an import: indexes sits below it).
+        url = reverse("borgerblikket_admin:conformance", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Rapport"))
 
     def get_readonly_fields(self, request, obj=None):
         # Taking a system out of the sandbox shows its records to citizens: operators only.
