@@ -49,13 +49,18 @@ def inbox_sweep_task(older_than_seconds: int | None = None) -> int:
     max_retries=5,
 )
 def webhooks_dispatch_task(subscription_id: int) -> int:
-    """Send a subscription's due webhook deliveries; schedule itself for the next retry."""
+    """Send a subscription's due webhook deliveries.
+
+    Work still due when it ends (its time ran out, or a delivery committed while it held
+    the lease) is enqueued again at once; retries that fall due later are the sweeper's
+    (``webhooks_sweep``, every ``INDEXES_WEBHOOK_SWEEP_EVERY`` seconds), so no chain of
+    scheduled tasks can multiply.
+    """
     from django.utils import timezone
 
     result = webhooks_dispatch(subscription_id=subscription_id)
-    if result.leased and result.next_due is not None:
-        delay = max((result.next_due - timezone.now()).total_seconds(), 0.0)
-        webhooks_dispatch_task.apply_async((subscription_id,), countdown=delay)
+    if result.leased and result.next_due is not None and result.next_due <= timezone.now():
+        webhooks_dispatch_task.delay(subscription_id)
     return result.delivered
 
 
