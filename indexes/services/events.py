@@ -67,11 +67,11 @@ def _subscriptions_for(spec: EventSpec, cache: dict) -> list[WebhookSubscription
 def record_applied_wanted(*, source_system: SourceSystem) -> bool:
     """Whether an active subscription of the system asks for ``record.applied`` (else the
     events are not written: one per written record would double the writes for nobody)."""
-    return WebhookSubscription.objects.filter(
-        source_system=source_system,
-        is_active=True,
-        event_types__contains=[EventType.RECORD_APPLIED.value],
-    ).exists()
+    # In Python: SQLite (make run without services) has no JSON contains.
+    chosen = WebhookSubscription.objects.filter(
+        source_system=source_system, is_active=True
+    ).values_list("event_types", flat=True)
+    return any(EventType.RECORD_APPLIED.value in (types or []) for types in chosen)
 
 
 def events_emit(*, events: list[EventSpec]) -> list[OutboxEvent]:

@@ -9,6 +9,7 @@ batch, so a redelivered or duplicated task never applies a record twice.
 """
 
 import contextlib
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -329,7 +330,13 @@ def _rejected_event(source_system, batch, *, kind: str, external_id, problems) -
         ordering_key=record_ordering_key(
             source_system_id=source_system.pk, kind=kind, external_id=shown
         ),
-        data={"batch": str(batch.pk), "kind": kind, "external_id": shown, "problems": problems},
+        # PostgreSQL's jsonb holds no NUL: a delivered one is kept written as "\\u0000".
+        data={
+            "batch": str(batch.pk),
+            "kind": kind,
+            "external_id": shown,
+            "problems": json.loads(json.dumps(problems).replace("\\u0000", "\\\\u0000")),
+        },
     )
 
 
