@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from borgerblikket.selectors.conformance import conformance_report
 from indexes.api.base import IndexApiView
+from indexes.api.records import problems
 
 
 class ConformanceApi(IndexApiView):
@@ -59,7 +60,8 @@ class ConformanceApi(IndexApiView):
                         allow_null=True,
                     ),
                 },
-            )
+            ),
+            **problems(401),
         },
         tags=["conformance"],
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -36,10 +37,13 @@ from indexes.models import (
     Municipality,
     Payment,
     SourceSystem,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from indexes.selectors import records_citizens, records_for_admin
 from indexes.services.access import RECORD_KINDS, data_access_record_many
 from indexes.services.inbox import inbox_batch_retry
+from indexes.services.webhooks import webhook_deliveries_replay
 
 
 def cpr_mask(cpr: str | None) -> str:
@@ -156,12 +160,20 @@ class ApiCredentialInline(ReadOnlyInline):
 
 @admin.register(SourceSystem)
 class SourceSystemAdmin(admin.ModelAdmin):
-    list_display = ("name", "product", "municipality", "is_active", "sandbox", "created_at")
+    list_display = (
+        "name", "product", "municipality", "is_active", "sandbox", "created_at", "conformance",
+    )  # fmt: skip
     list_filter = ("product", "is_active", "sandbox")
     search_fields = ("name", "municipality__name", "municipality__code")
     list_select_related = ("municipality",)
     autocomplete_fields = ("municipality",)
     inlines = [ApiCredentialInline]
+
+    @admin.display(description=_("overensstemmelse"))
+    def conformance(self, obj) -> str:
+        # Borgerblikket's admin page (a URL name, not an import: indexes sits below it).
+        url = reverse("borgerblikket_admin:conformance", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Rapport"))
 
     def get_readonly_fields(self, request, obj=None):
         # Taking a system out of the sandbox shows its records to citizens: operators only.
@@ -434,3 +446,55 @@ class InboxBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 from indexes import admin_keys  # noqa: E402, F401 - registers the keys' admin
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Where a source system gets its events (docs/api.md, "Events back"); operators only.
+
+    The secret is made when the subscription is created and shown here, for the vendor's
+    receiver to verify the signatures with."""
+
+    list_display = ("source_system", "url", "is_active", "created_at")
+    list_filter = ("is_active",)
+    list_select_related = ("source_system",)
+    autocomplete_fields = ("source_system",)
+    fields = ("source_system", "url", "event_types", "is_active", "secret", "created_at")
+    readonly_fields = ("secret", "created_at")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Deliveries of events to subscriptions; filter *Opgivet* for the dead-letter list,
+    and replay from there once the receiver is fixed."""
+
+    list_display = (
+        "event_type", "event_subject", "subscription", "status", "attempts", "next_attempt_at",
+        "delivered_at", "died_at", "last_error",
+    )  # fmt: skip
+    list_filter = ("status", "event__type")
+    list_select_related = ("event", "subscription__source_system")
+    fields = (
+        "event_type", "event_subject", "subscription", "status", "attempts", "next_attempt_at",
+        "delivered_at", "died_at", "last_error",
+    )  # fmt: skip
+    readonly_fields = fields
+    actions = ["replay"]
+
+    @admin.display(description=_("type"))
+    def event_type(self, delivery: WebhookDelivery) -> str:
+        return delivery.event.type
+
+    @admin.display(description=_("emne"))
+    def event_subject(self, delivery: WebhookDelivery) -> str:
+        return delivery.event.subject
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Send opgivne leveringer igen"), permissions=["replay"])
+    def replay(self, request, queryset):
+        count = webhook_deliveries_replay(delivery_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request, _("%d opgivne leveringer sendes igen.") % count, messages.SUCCESS
+        )

@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from indexes.api.batches import BatchCreateApi, BatchDetailApi
+from indexes.api.events import EventListApi
 from indexes.api.kombit import Sf1470ImportApi, Sf1470RemoveApi, YiImportApi
 from indexes.api.records import DETAIL_VIEWS, LIST_VIEWS
 
@@ -42,6 +43,7 @@ urlpatterns = [
     path("sf1470/v6/ImporterSagDokumentIndeks", Sf1470ImportApi.as_view(), name="sf1470-import"),
     path("sf1470/v6/FjernSagDokumentIndeks", Sf1470RemoveApi.as_view(), name="sf1470-remove"),
     path("yi/v6/ImporterYdelseIndeks", YiImportApi.as_view(), name="yi-import"),
+    path("events", EventListApi.as_view(), name="events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="indexes:schema"), name="docs"),
 ]

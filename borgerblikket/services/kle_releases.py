@@ -36,7 +36,8 @@ from borgerblikket.services.sheets import (
     sheet_row_save,
     sheet_row_snapshot,
 )
-from indexes.models import Case
+from indexes.models import Case, EventType
+from indexes.services.events import EventSpec, events_emit
 from kle.models import Publication, Subject
 from kle.services.sync import SyncReport, kle_sync
 
@@ -111,6 +112,22 @@ def kle_release_build(*, publication: Publication) -> KleRelease:
     KleImpactItem.objects.bulk_create(items)
     release.row_count = len(items)
     release.save(update_fields=["row_count"])
+    # Events back (issue 18): every subscriber learns of the new KLE release.
+    events_emit(
+        events=[
+            EventSpec(
+                type=EventType.KLE_CHANGED,
+                subject=f"kle/{publication.pk}",
+                ordering_key="kle",
+                data={
+                    "publication": publication.pk,
+                    "expired_numbers": list(publication.expired_numbers),
+                    "moved_numbers": list(publication.moved_numbers),
+                    "affected_sheet_rows": len(items),
+                },
+            )
+        ]
+    )
     for report in reports.values():
         transaction.on_commit(lambda report=report: kle_impact_report_notify(report=report))
     return release

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from borgerblikket import validators
 from borgerblikket.models import Sheet, SheetChange, SheetRow
-from indexes.models import Municipality, SourceSystem
+from indexes.models import EventType, Municipality, SourceSystem
+from indexes.services.events import EventSpec, events_emit
 from kle.models import Subject
 
 # The sheet's columns after KLE-nr., in the sheet's order (the model's field names).
@@ -244,7 +245,7 @@ def _log(*, municipality, target, kle_number, before, after, user, via, reverts=
         action = SheetChange.Action.DELETED
     else:
         action = SheetChange.Action.UPDATED
-    return SheetChange.objects.create(
+    change = SheetChange.objects.create(
         municipality=municipality,
         target=target,
         kle_number=kle_number,
@@ -255,6 +256,26 @@ def _log(*, municipality, target, kle_number, before, after, user, via, reverts=
         after=after,
         reverts=reverts,
     )
+    # Events back (issue 18): every source system of the municipality may learn that what
+    # its citizens see changed; in this transaction, so only a saved change is told.
+    events_emit(
+        events=[
+            EventSpec(
+                type=EventType.SHEET_CHANGED,
+                subject=f"sheet/{municipality.pk}",
+                municipality_id=municipality.pk,
+                ordering_key=f"sheet:{municipality.pk}",
+                data={
+                    "municipality": municipality.pk,
+                    "change": change.pk,
+                    "target": target,
+                    "kle_number": kle_number,
+                    "action": action,
+                },
+            )
+        ]
+    )
+    return change
 
 
 def _check_source_system(*, municipality: Municipality, values: dict) -> None:

@@ -159,6 +159,27 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Events back: outbox and webhooks (docs/api.md, "Events back") -------------
+# Retry n waits min(CAP, BASE·2^(n-1)) seconds, half of it random (jitter); after
+# MAX_ATTEMPTS tries a delivery is dead (admin: dead letters, replay). The defaults
+# keep trying for about 9 hours.
+INDEXES_WEBHOOK_BACKOFF_BASE = env.float("INDEXES_WEBHOOK_BACKOFF_BASE", default=5.0)
+INDEXES_WEBHOOK_BACKOFF_CAP = env.float("INDEXES_WEBHOOK_BACKOFF_CAP", default=3600.0)
+INDEXES_WEBHOOK_MAX_ATTEMPTS = env.int("INDEXES_WEBHOOK_MAX_ATTEMPTS", default=15)
+INDEXES_WEBHOOK_TIMEOUT = env.float("INDEXES_WEBHOOK_TIMEOUT", default=10.0)
+# Records sent at once per subscription (each record's events stay in order).
+INDEXES_WEBHOOK_CONCURRENCY = env.int("INDEXES_WEBHOOK_CONCURRENCY", default=16)
+INDEXES_WEBHOOK_DISPATCH_SECONDS = env.float("INDEXES_WEBHOOK_DISPATCH_SECONDS", default=60.0)
+INDEXES_WEBHOOK_SWEEP_EVERY = env.float("INDEXES_WEBHOOK_SWEEP_EVERY", default=10.0)
+# The cursor API holds back events younger than this: a transaction may commit after
+# a later one, and a reader past the later id would miss it.
+INDEXES_EVENTS_CURSOR_SETTLE = env.float("INDEXES_EVENTS_CURSOR_SETTLE", default=10.0)
+CELERY_BEAT_SCHEDULE["indexes-webhooks-sweep"] = {
+    "task": "indexes.webhooks_sweep",
+    "schedule": INDEXES_WEBHOOK_SWEEP_EVERY,
+    "kwargs": {},
+}
+
 # --- KLE --------------------------------------------------------------------
 KLE_API_BASE = env("KLE_API_BASE", default="https://api.kle-online.dk/resources/kle")
 KLE_SOURCE = env("KLE_SOURCE", default="")

@@ -30,6 +30,12 @@ from indexes.models.cases import (
     ProgressStatus,
 )
 from indexes.models.common import IndexedRecord, Sensitivity
+from indexes.models.events import (
+    EventType,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from indexes.models.feeds import (
     FeedAdapter,
     FeedCursor,
@@ -56,6 +62,7 @@ __all__ = [
     "DocumentRole",
     "DocumentStatus",
     "DocumentType",
+    "EventType",
     "FeedAdapter",
     "FeedCursor",
     "FeedPoll",
@@ -67,6 +74,7 @@ __all__ = [
     "InboxRecord",
     "IndexedRecord",
     "Municipality",
+    "OutboxEvent",
     "Payment",
     "PaymentPlan",
     "PaymentTiming",
@@ -74,4 +82,6 @@ __all__ = [
     "Sensitivity",
     "SourceFeed",
     "SourceSystem",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

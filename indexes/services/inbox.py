@@ -9,6 +9,7 @@ batch, so a redelivered or duplicated task never applies a record twice.
 """
 
 import contextlib
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -23,10 +24,11 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from config.logging import redact_cpr
-from indexes.models import IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
+from indexes.models import EventType, IdempotencyKey, InboxBatch, InboxRecord, SourceSystem
 from indexes.payloads import external_id_shown
 from indexes.services.bulk import rows_insert
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected, nul_free
+from indexes.services.events import EventSpec, events_emit, record_ordering_key
 from indexes.services.ingestion import (
     RECORD_KINDS,
     records_apply_many,
@@ -120,6 +122,19 @@ def inbox_batch_receive(
         row["batch_id"] = batch.pk
     rows_insert(InboxRecord, rows)
     batch_id = batch.id
+    # record.rejected for those refused at receipt too (the 202 lists them as well).
+    events_emit(
+        events=[
+            _rejected_event(
+                source_system,
+                batch,
+                kind=str(r["kind"] or ""),
+                external_id=r["external_id"],
+                problems=r["problems"],
+            )
+            for r in rejections
+        ]
+    )
 
     def enqueue() -> None:
         inbox_batch_enqueue(batch_id=batch_id)
@@ -343,6 +358,63 @@ def _records_apply(
         InboxRecord.objects.filter(pk__in=pks).update(
             outcome=outcome, problems=[], processed_at=now
         )
+    rejected = []
+    for (_pk, kind, payload), result in zip(rows, results, strict=True):
+        if isinstance(result, RecordRejected):
+            external_id = payload.get("external_id") if isinstance(payload, dict) else None
+            rejected.append(
+                _rejected_event(
+                    source_system,
+                    batch,
+                    kind=kind,
+                    external_id=external_id,
+                    problems=_problem_dicts(result.problems),
+                )
+            )
+    events_emit(events=rejected)
+
+
+def _rejected_event(source_system, batch, *, kind: str, external_id, problems) -> EventSpec:
+    """``record.rejected``; never a CPR number in a message sent out: an id holding one is
+    sent as "" (``external_id_shown``), the problems' messages never echo one."""
+    shown = external_id_shown(external_id)
+    return EventSpec(
+        type=EventType.RECORD_REJECTED,
+        subject=f"{kind}/{shown}",
+        source_system_id=source_system.pk,
+        ordering_key=record_ordering_key(
+            source_system_id=source_system.pk, kind=kind, external_id=shown
+        ),
+        # PostgreSQL's jsonb holds no NUL: a delivered one is kept written as "\\u0000".
+        data={
+            "batch": str(batch.pk),
+            "kind": kind,
+            "external_id": shown,
+            "problems": json.loads(json.dumps(problems).replace("\\u0000", "\\\\u0000")),
+        },
+    )
+
+
+def _batch_completed_event(batch: InboxBatch) -> EventSpec:
+    """``batch.completed``: the batch's outcome counts (the records: GET the batch)."""
+    counts = dict(
+        batch.records.order_by()
+        .values_list("outcome")
+        .annotate(n=Count("pk"))
+        .values_list("outcome", "n")
+    )
+    return EventSpec(
+        type=EventType.BATCH_COMPLETED,
+        subject=f"batch/{batch.pk}",
+        source_system_id=batch.source_system_id,
+        ordering_key=f"batch:{batch.pk}",
+        data={
+            "batch": str(batch.pk),
+            "received": batch.record_count,
+            "outcomes": counts,
+            "finished_at": batch.finished_at.isoformat(),
+        },
+    )
 
 
 def inbox_batch_process(*, batch_id: uuid.UUID) -> InboxBatch | None:
@@ -483,6 +555,7 @@ def _chunks_apply(batch_id: uuid.UUID) -> InboxBatch | None:
                 batch.status = InboxBatch.Status.DONE
                 batch.finished_at = timezone.now()
                 batch.save(update_fields=["status", "finished_at"])
+                events_emit(events=[_batch_completed_event(batch)])
                 return batch
             _records_apply(source_system=batch.source_system, batch=batch, rows=rows)
 

@@ -66,6 +66,11 @@ def objects():
     from django.contrib.auth.models import Group
 
     Group.objects.create(name="Redaktører")
+    from indexes.models import WebhookSubscription
+
+    WebhookSubscription.objects.create(
+        source_system=system, url="https://fasit.example.dk/hooks", created_at=WHEN
+    )
     return {"admin_user": admin_user}
 
 

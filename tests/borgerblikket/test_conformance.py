@@ -89,3 +89,10 @@ def test_an_operators_approval_carries_to_every_installation_of_the_product(pilo
     assert conformance_report(source_system=fasit).approval is None
     operator.post(url, {"withdraw": "1"})
     assert conformance_report(source_system=other).approval is None
+
+
+def test_the_source_system_list_links_each_system_to_its_report(pilot, admin_user):
+    operator = Client()
+    operator.force_login(admin_user)
+    page = operator.get(reverse("admin:indexes_sourcesystem_changelist")).content.decode()
+    assert reverse("borgerblikket_admin:conformance", args=[pilot.pk]) in page

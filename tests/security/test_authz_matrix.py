@@ -232,6 +232,7 @@ MATRIX: dict[str, Entry] = {
     "borgerblikket_admin:conformance": Entry(
         ADMIN_LOGIN, "test_conformance_of_another_municipalitys_system_is_the_same_404_as_none"
     ),
+    "indexes:events": Entry(API_401, "test_the_events_cursor_holds_only_the_callers_events"),
     "borgerblikket_api:conformance": Entry(
         API_401, "test_the_conformance_api_reports_the_callers_own_system"
     ),
@@ -320,6 +321,8 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "indexes.feedrejection": (OPERATOR, None),
     "indexes.inboxbatch": (OPERATOR, None),
     "indexes.apicredential": (OPERATOR, None),
+    "indexes.webhooksubscription": (OPERATOR, None),
+    "indexes.webhookdelivery": (OPERATOR, None),
 }
 MODEL_VIEWS = ("changelist", "add", "history", "delete", "change")
 
@@ -951,6 +954,20 @@ def test_the_conformance_api_reports_the_callers_own_system(systems):
         report = client.get("/api/v1/conformance").json()
         assert report["municipality"] == code
         assert report["operations"]["case"] == {"created": 1}
+
+
+def test_the_events_cursor_holds_only_the_callers_events(systems, settings):
+    from indexes.models import OutboxEvent
+
+    settings.INDEXES_EVENTS_CURSOR_SETTLE = 0
+    for code in systems:
+        system = SourceSystem.objects.get(municipality_id=code)
+        OutboxEvent.objects.create(
+            type="batch.completed", source_system=system, subject=f"batch/{code}"
+        )
+    for code, client in systems.items():
+        events = client.get("/api/v1/events").json()["events"]
+        assert [e["subject"] for e in events] == [f"batch/{code}"]
 
 
 def test_quality_reports_of_another_municipality_are_the_same_404_as_none(admin_world):

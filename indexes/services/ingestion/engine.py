@@ -25,9 +25,9 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from indexes.models import Change, Municipality, SourceSystem
+from indexes.models import Change, EventType, Municipality, SourceSystem
 from indexes.payloads import DateTimeField, FieldProblem
-from indexes.services import bulk, canonical
+from indexes.services import bulk, canonical, events
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected
 from indexes.services.validation import Lookups, shape_check
 from kle.models import Subject
@@ -328,7 +328,29 @@ def record_retract(
             diff={"retracted_at": [None, canonical.iso_datetime(now)]},
         )
         handler.retracted(source_system, instance)
-        return Outcome(kind, external_id, "retracted", instance, instance.version)
+        outcome = Outcome(kind, external_id, "retracted", instance, instance.version)
+        if events.record_applied_wanted(source_system=source_system):
+            events.events_emit(events=[_applied_event(source_system, kind, outcome)])
+        return outcome
+
+
+def _applied_event(source_system, kind: str, outcome: Outcome) -> events.EventSpec:
+    """``record.applied``: what was written (never the record's content: no CPR leaves)."""
+    return events.EventSpec(
+        type=EventType.RECORD_APPLIED,
+        subject=f"{kind}/{outcome.external_id}",
+        source_system_id=source_system.pk,
+        ordering_key=events.record_ordering_key(
+            source_system_id=source_system.pk, kind=kind, external_id=outcome.external_id
+        ),
+        data={
+            "kind": kind,
+            "external_id": outcome.external_id,
+            "outcome": outcome.outcome,
+            "version": outcome.version,
+            "source_timestamp": canonical.iso_datetime(outcome.instance.source_timestamp),
+        },
+    )
 
 
 # --- the engine -----------------------------------------------------------------------
@@ -413,6 +435,7 @@ class Batch:
         # A dry run shares it between the chunks it rehearses.
         self.known: dict[str, Any] = rehearsal.known if rehearsal is not None else {}
         self._municipality_codes: set[str] | None = None
+        self._record_applied_wanted: bool | None = None
 
     def municipality_codes(self) -> set[str]:
         if self._municipality_codes is None:
@@ -558,6 +581,20 @@ class Batch:
                 }
             )
         bulk.rows_insert(Change, changes)
+        if self.record_applied_wanted():
+            events.events_emit(
+                events=[
+                    _applied_event(self.source_system, kind, d.delivery.result) for d in decisions
+                ]
+            )
+
+    def record_applied_wanted(self) -> bool:
+        """Whether to write ``record.applied`` events (asked once per batch)."""
+        if self._record_applied_wanted is None:
+            self._record_applied_wanted = events.record_applied_wanted(
+                source_system=self.source_system
+            )
+        return self._record_applied_wanted
 
     def save_main(self, handler: Handler, decisions: list[Decision], fields_of) -> None:
         """Insert new and update changed main rows; ``decision.existing`` becomes the row.
