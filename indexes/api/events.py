@@ -13,13 +13,14 @@ from indexes.services.events import events_after
 from indexes.services.webhooks import cloudevent
 
 MAX_LIMIT = 1000
+MAX_SEQUENCE = 2**63 - 1  # an event's sequence is a bigint
 
 
-def _whole(request, name: str, default: int, low: int, high: int | None = None) -> int:
+def _whole(request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < low:
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
         raise ProblemError(
             status_code=400,
             detail=f"{name} er ugyldig.",
@@ -27,12 +28,11 @@ def _whole(request, name: str, default: int, low: int, high: int | None = None) 
                 {
                     "pointer": "",
                     "code": f"invalid_{name}",
-                    "message": f"{name} must be a whole number of at least {low}.",
+                    "message": f"{name} must be a whole number from {low} to {high}.",
                 }
             ],
         )
-    value = int(raw)
-    return min(value, high) if high else value
+    return int(raw)
 
 
 class EventListApi(IndexApiView):
@@ -49,9 +49,15 @@ class EventListApi(IndexApiView):
         ),
         parameters=[
             OpenApiParameter(
-                "after", OpenApiTypes.INT, description="The last `sequence` you have (0: all)."
+                "after",
+                {"type": "integer", "minimum": 0, "maximum": MAX_SEQUENCE},
+                description="The last `sequence` you have (0: all).",
             ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1-1000, default 100."),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                description=f"1-{MAX_LIMIT}, default 100.",
+            ),
             OpenApiParameter(
                 "type",
                 OpenApiTypes.STR,
@@ -73,7 +79,7 @@ class EventListApi(IndexApiView):
         tags=["events"],
     )
     def get(self, request):
-        after = _whole(request, "after", 0, 0)
+        after = _whole(request, "after", 0, 0, MAX_SEQUENCE)
         limit = _whole(request, "limit", 100, 1, MAX_LIMIT)
         types = request.query_params.getlist("type")
         unknown = [t for t in types if t not in EventType.values]
