@@ -18,13 +18,21 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumError
 
 from borgerblikket import selectors
+from borgerblikket.models import Membership
 from borgerblikket.selectors import quality, rollout
-from borgerblikket.selectors.scoping import is_municipal_admin, municipalities_for_user
+from borgerblikket.selectors.scoping import (
+    is_operator,
+    municipalities_for_user,
+    municipality_codes_for_user,
+    user_may,
+    user_roles,
+)
 from indexes.masking import cpr_masked
 from indexes.models import (
     Case,
@@ -41,6 +49,30 @@ from indexes.services.access import RECORD_KINDS, data_access_record, data_acces
 PAGE_SIZE = 50
 
 
+def permission_denied(request, exception=None):
+    """A refusal (403) in the admin's look for a staff user in the admin, naming their roles
+    (``handler403`` in config/urls.py); Django's own page anywhere else."""
+    user = getattr(request, "user", None)
+    if not (request.path.startswith("/admin/") and user is not None and user.is_staff):
+        return defaults.permission_denied(request, exception)
+    names = dict(municipalities_for_user(user=user).values_list("code", "name"))
+    roles = [
+        {
+            "municipality": names.get(code, code),
+            "label": Membership.Role(role).label,
+            "areas": areas,
+        }
+        for code, role, areas in user_roles(user=user)
+    ]
+    response = TemplateResponse(
+        request,
+        "admin/403.html",
+        _context(request, title=_("Ingen adgang"), roles=roles, operator=is_operator(user=user)),
+        status=403,
+    )
+    return response.render()
+
+
 def cpr_mask(cpr: str | None) -> str:
     """``DDMMYY-****``: the most of a CPR number an admin page shows."""
     return f"{cpr[:6]}-****" if cpr else ""
@@ -50,16 +82,28 @@ def _context(request, **extra) -> dict:
     return {**admin.site.each_context(request), **extra}
 
 
-def _municipality_or_404(request, code: str) -> Municipality:
-    municipality = municipalities_for_user(user=request.user).filter(code=code).first()
+def _municipality_or_404(request, code: str, perm: str) -> Municipality:
+    """A municipality where the user may ``perm``; another's is the same 404 as none."""
+    municipality = municipalities_for_user(user=request.user, perm=perm).filter(code=code).first()
     if municipality is None:
         raise Http404
     return municipality
 
 
-def _require_staff_scope(request) -> None:
-    if not (request.user.is_superuser or is_municipal_admin(user=request.user)):
+def _require(request, perm: str) -> None:
+    """The user's role may ``perm`` somewhere, else the refusal page (403)."""
+    if not request.user.is_staff or not user_may(user=request.user, perm=perm):
         raise PermissionDenied
+
+
+def _actor_type(user) -> str:
+    return DataAccess.Actor.OPERATOR if is_operator(user=user) else DataAccess.Actor.MUNICIPAL_ADMIN
+
+
+PREVIEW = "borgerblikket.preview_citizen"
+QUALITY = "borgerblikket.view_quality"
+QUALITY_RECORDS = "borgerblikket.view_quality_records"
+ROLLOUT = "borgerblikket.view_rollout"
 
 
 # --- preview as citizen ----------------------------------------------------------------------
@@ -92,9 +136,10 @@ class PreviewForm(forms.Form):
 def citizen_preview(request):
     """See exactly what a citizen sees from the admin's municipality (KOMBIT's verification
     client). The CPR is posted, never in a URL, and every preview is logged as an access."""
-    _require_staff_scope(request)
+    _require(request, PREVIEW)
     form = PreviewForm(
-        request.POST or None, municipalities=municipalities_for_user(user=request.user)
+        request.POST or None,
+        municipalities=municipalities_for_user(user=request.user, perm=PREVIEW),
     )
     context = {"title": _("Vis som borger"), "form": form}
     if request.method == "POST" and form.is_valid():
@@ -103,9 +148,7 @@ def citizen_preview(request):
         user = request.user
         data_access_record(
             cpr=cpr,
-            actor_type=(
-                DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
-            ),
+            actor_type=_actor_type(user),
             channel=DataAccess.Channel.PREVIEW,
             record_kind=DataAccess.RecordKind.ALL,
             user=user,
@@ -129,7 +172,7 @@ def citizen_preview(request):
             ),
             areas=selectors.exposed_areas_for_municipality(municipality=municipality.code),
         )
-        form = PreviewForm(municipalities=municipalities_for_user(user=request.user))
+        form = PreviewForm(municipalities=municipalities_for_user(user=request.user, perm=PREVIEW))
         form.fields["municipality"].initial = municipality
         context["form"] = form
     return TemplateResponse(
@@ -141,8 +184,8 @@ def citizen_preview(request):
 
 
 def quality_index(request):
-    _require_staff_scope(request)
-    municipalities = list(municipalities_for_user(user=request.user))
+    _require(request, QUALITY)
+    municipalities = list(municipalities_for_user(user=request.user, perm=QUALITY))
     if len(municipalities) == 1:
         return redirect("borgerblikket_admin:quality", code=municipalities[0].code)
     return TemplateResponse(
@@ -154,8 +197,8 @@ def quality_index(request):
 
 def quality_report(request, code: str):
     """Counts of every check and of invisible cases, per source system, with drill-downs."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY)
+    municipality = _municipality_or_404(request, code, QUALITY)
     systems = list(SourceSystem.objects.filter(municipality=municipality).order_by("name"))
     counts = {
         key: quality.check_counts(municipality=municipality, key=key) for key in quality.CHECKS
@@ -212,6 +255,10 @@ def quality_report(request, code: str):
             reason_rows=reason_rows,
             rejection_rows=rejection_rows,
             delivery_rows=delivery_rows,
+            # The records behind the counts (citizens' cases) are for some roles only.
+            records=user_may(
+                user=request.user, perm=QUALITY_RECORDS, municipality=municipality.code
+            ),
         ),
     )
 
@@ -307,9 +354,7 @@ def _list_reads_log(request, municipality, *, model, ids, channel: str, what: st
     user = request.user
     data_access_record_many(
         reads=records_citizens(model=model, ids=ids),
-        actor_type=(
-            DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
-        ),
+        actor_type=_actor_type(user),
         channel=channel,
         record_kind=RECORD_KINDS[model],
         detail=what,
@@ -405,8 +450,8 @@ def _csv_response(headings, rows, name):
 
 def quality_check(request, code: str, key: str):
     """The records a check finds (filter ``?source_system=``; ``?format=csv`` to download)."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY_RECORDS)
+    municipality = _municipality_or_404(request, code, QUALITY_RECORDS)
     check = quality.CHECKS.get(key)
     if check is None:
         raise Http404
@@ -422,8 +467,8 @@ def quality_check(request, code: str, key: str):
 
 def quality_invisible(request, code: str, reason: str):
     """The cases invisible to citizens for one reason."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY_RECORDS)
+    municipality = _municipality_or_404(request, code, QUALITY_RECORDS)
     labels = {**quality.INVISIBILITY_REASONS, "visible": _("Synlige for borgeren")}
     if reason not in labels:
         raise Http404
@@ -471,8 +516,8 @@ def _rejection_row(rejection) -> tuple:
 def quality_rejections(request, code: str, reason: str):
     """Deliveries a feed's poll rejected for one problem code (``?source_system=``,
     ``?format=csv``); ``reason`` "all" lists every code. Never reached the index."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY_RECORDS)
+    municipality = _municipality_or_404(request, code, QUALITY_RECORDS)
     system_id = request.GET.get("source_system") or ""
     try:
         system = int(system_id) if system_id else None
@@ -511,10 +556,13 @@ def quality_rejections(request, code: str, reason: str):
 
 
 def rollout_status(request):
-    """Where each of the 98 municipalities stands (operators only)."""
-    if not request.user.is_superuser:
-        raise PermissionDenied
+    """Where each of the 98 municipalities stands (operators); a municipal role sees its
+    own municipalities' position."""
+    _require(request, ROLLOUT)
     status = rollout.rollout_status()
+    codes = municipality_codes_for_user(user=request.user, perm=ROLLOUT)
+    if codes is not None:
+        status = [s for s in status if s.code in codes]
     summary = rollout.rollout_summary(status=status)
     groups = [
         {
