@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -266,7 +267,13 @@ def quality_report(request, code: str):
 def _record_rows(queryset, model) -> tuple[list[str], callable]:
     """Columns and a row function for a drill-down list (CPR masked)."""
     if model is CaseDocument:
-        headings = ["Sag", "Sagens KLE", "Dokument", "Dokumentets KLE", "Fagsystem"]
+        headings = [
+            _t("Sag"),
+            _t("Sagens KLE"),
+            _t("Dokument"),
+            _t("Dokumentets KLE"),
+            _t("Fagsystem"),
+        ]
 
         def row(link):
             return (
@@ -279,7 +286,7 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
 
         return headings, row
     if model is Document:
-        headings = ["Titel", "Type", "Brevdato", "Fagsystem", "Problemer"]
+        headings = [_t("Titel"), _t("Type"), _t("Brevdato"), _t("Fagsystem"), _t("Problemer")]
 
         def row(doc):
             return (
@@ -292,7 +299,14 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
 
         return headings, row
     if model is GrantedBenefit:
-        headings = ["Ydelse", "Bevilling", "Part (CPR)", "KLE", "Fagsystem", "CPR-nummer i"]
+        headings = [
+            _t("Ydelse"),
+            _t("Bevilling"),
+            _t("Part (CPR)"),
+            _t("KLE"),
+            _t("Fagsystem"),
+            _t("CPR-nummer i"),
+        ]
 
         def row(benefit):
             texts = quality.texts_with_cpr(obj=benefit, texts=quality.BENEFIT_CPR_TEXTS)
@@ -309,17 +323,17 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
 
         return headings, row
     headings = [
-        "Sagsnummer",
-        "Titel",
-        "Part (CPR)",
-        "KLE",
-        "Status",
-        "Fagsystemets status",
-        "Oprettet",
-        "Senest ændret",
-        "Sagsbehandler",
-        "Fagsystem",
-        "Problemer",
+        _t("Sagsnummer"),
+        _t("Titel"),
+        _t("Part (CPR)"),
+        _t("KLE"),
+        _t("Status"),
+        _t("Fagsystemets status"),
+        _t("Oprettet"),
+        _t("Senest ændret"),
+        _t("Sagsbehandler"),
+        _t("Fagsystem"),
+        _t("Problemer"),
     ]
 
     def row(case):
@@ -484,14 +498,14 @@ def quality_invisible(request, code: str, reason: str):
 
 
 REJECTION_HEADINGS = [
-    "Modtaget",
-    "Fagsystem",
-    "Posttype",
-    "Eksternt id",
-    "Årsag",
-    "Kode",
-    "Besked",
-    "Kildens tidsstempel",
+    _("Modtaget"),
+    _("Fagsystem"),
+    _("Posttype"),
+    _("Eksternt id"),
+    _("Årsag"),
+    _("Kode"),
+    _("Besked"),
+    _("Kildens tidsstempel"),
 ]
 
 
@@ -531,7 +545,7 @@ def quality_rejections(request, code: str, reason: str):
     label = _("Afviste leverancer") if reason == "all" else quality.rejection_label(code=reason)
     if request.GET.get("format") == "csv":
         return _csv_response(
-            REJECTION_HEADINGS,
+            [str(h) for h in REJECTION_HEADINGS],
             (_rejection_row(r) for r in rejections.iterator()),
             f"afviste-{municipality.code}-{reason}",
         )
@@ -543,7 +557,7 @@ def quality_rejections(request, code: str, reason: str):
             request,
             title=f"{label} ({municipality.name})",
             municipality=municipality,
-            headings=REJECTION_HEADINGS,
+            headings=[str(h) for h in REJECTION_HEADINGS],
             # No admin page per rejection: the first column is not a link.
             rows=[(_rejection_row(r), "") for r in page.object_list],
             page=page,
