@@ -20,7 +20,17 @@ from indexes.models import Case, GrantedBenefit, Payment, SourceSystem
 
 
 class Membership(models.Model):
-    """A municipal admin's membership of a municipality: what they may see and edit."""
+    """A user's role in one municipality: which of its pages they may see and change.
+
+    The role names one of the groups ``borgerblikket.services.roles`` keeps (Django groups
+    and permissions, docs/roles.md); an area admin's rows are further limited to ``areas``.
+    """
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Kommunal hovedadministrator")
+        ADMIN = "admin", _("Kommunal administrator")
+        AREA = "area", _("Områdeadministrator")
+        MANAGER = "manager", _("Leder (kun læseadgang)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -34,12 +44,21 @@ class Membership(models.Model):
         related_name="+",
         verbose_name=_("kommune"),
     )
+    role = models.CharField(_("rolle"), max_length=10, choices=Role.choices, default=Role.ADMIN)
+    # An area admin's KLE main groups and groups ("32", "32.24"): the sheet rows they work on.
+    areas = models.ManyToManyField(
+        "kle.Subject",
+        blank=True,
+        related_name="+",
+        verbose_name=_("områder (KLE-hovedgrupper og -grupper)"),
+        limit_choices_to={"level__in": ["hovedgruppe", "gruppe"]},
+    )
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
 
     class Meta:
         ordering = ["municipality", "user"]
-        verbose_name = _("kommunal administrator")
-        verbose_name_plural = _("kommunale administratorer")
+        verbose_name = _("medlemskab af kommune")
+        verbose_name_plural = _("medlemskaber af kommuner")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "municipality"], name="borgerblikket_membership_unique"
@@ -106,6 +125,13 @@ class Sheet(models.Model):
         ordering = ["municipality"]
         verbose_name = _("konfigurationsark")
         verbose_name_plural = _("konfigurationsark")
+        # The municipality's own admin pages (docs/roles.md).
+        permissions = [
+            ("view_quality", _("Kan se datakvalitet (optællinger)")),
+            ("view_quality_records", _("Kan se sagerne bag datakvaliteten")),
+            ("preview_citizen", _("Kan se som borger")),
+            ("view_rollout", _("Kan se udrulning")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(idle_days__gte=1), name="sheet_idle_days_positive"),
             models.CheckConstraint(
@@ -184,6 +210,10 @@ class SheetRow(models.Model):
         ordering = ["municipality", "kle_subject__number"]
         verbose_name = _("række i konfigurationsark")
         verbose_name_plural = _("rækker i konfigurationsark")
+        permissions = [
+            ("import_sheetrow", _("Kan importere konfigurationsark")),
+            ("export_sheetrow", _("Kan eksportere konfigurationsark")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "kle_subject"], name="sheet_row_one_per_kle_subject"
@@ -298,6 +328,7 @@ class SheetChange(models.Model):
         ordering = ["-changed_at", "-id"]
         verbose_name = _("ændring af konfigurationsark")
         verbose_name_plural = _("ændringer af konfigurationsark")
+        permissions = [("revert_sheetchange", _("Kan fortryde ændringer af konfigurationsark"))]
         indexes = [models.Index(fields=["municipality", "-changed_at"], name="sheet_change_recent")]
 
     def __str__(self) -> str:
@@ -439,6 +470,7 @@ class KleImpactReport(models.Model):
         ordering = ["-release__publication__published_on", "municipality"]
         verbose_name = _("KLE-konsekvensrapport")
         verbose_name_plural = _("KLE-konsekvensrapporter")
+        permissions = [("move_kleimpactreport", _("Kan flytte rækker til afløsere"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["release", "municipality"], name="kle_impact_report_one_per_release"

@@ -10,6 +10,9 @@ from overblik.ratelimits import admin_login
 # Every app's admins are registered by now (admin autodiscovery); check before lookup.
 admin_site_harden(admin.site)
 
+# A refusal in the admin is a page in the admin's look naming the user's roles.
+handler403 = "borgerblikket.admin.views.permission_denied"
+
 urlpatterns = [
     path("healthz/live", health.live, name="health-live"),
     path("healthz/ready", health.ready, name="health-ready"),

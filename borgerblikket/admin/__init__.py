@@ -8,6 +8,9 @@
   roll-out), mounted under /admin/borgerblikket/ by config/urls.py.
 """
 
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
 from borgerblikket.admin import (  # noqa: F401 - registers the admins
     indexes,
     kle_releases,
@@ -15,5 +18,10 @@ from borgerblikket.admin import (  # noqa: F401 - registers the admins
     sheets,
 )
 from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_queryset
+
+# The admin's own headers, in Danish and English (locale/), not Django's "Django administration".
+admin.site.site_header = _("Borgerblikket: administration")
+admin.site.site_title = _("Borgerblikket")
+admin.site.index_title = _("Forside")
 
 __all__ = ["MunicipalityScopedAdminMixin", "scope_queryset"]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 import indexes.admin  # their admins are registered first, then scoped here
 from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_register
-from borgerblikket.selectors.scoping import municipalities_for_user
+from borgerblikket.selectors.scoping import is_operator, municipalities_for_user
 from config.cpr_shape import cpr_shapes_mask
 from indexes.masking import queryset_cpr_masked
 from indexes.models import (
@@ -32,17 +32,17 @@ from indexes.models import (
 from indexes.selectors import records_citizens
 from indexes.services.access import RECORD_KINDS, data_access_record_many
 
-# model → (lookup to the municipality, what a municipal admin may do there)
+# model → lookup to the municipality (what each role may do there: borgerblikket/roles.py)
 SCOPED_INDEX_ADMINS = {
-    Municipality: ("pk", {"view"}),
-    SourceSystem: ("municipality", {"view", "change"}),
-    Case: ("municipality", {"view"}),
-    Document: ("municipality", {"view"}),
-    Grant: ("municipality", {"view"}),
-    GrantedBenefit: ("grant__municipality", {"view"}),
-    Payment: ("municipality", {"view"}),
-    Change: ("source_system__municipality", {"view"}),
-    DataAccess: ("municipality", {"view"}),
+    Municipality: "pk",
+    SourceSystem: "municipality",
+    Case: "municipality",
+    Document: "municipality",
+    Grant: "municipality",
+    GrantedBenefit: "grant__municipality",
+    Payment: "municipality",
+    Change: "source_system__municipality",
+    DataAccess: "municipality",
 }
 # Models reached only through foreign keys and inlines.
 for model, path in (
@@ -141,7 +141,7 @@ def admin_actor(request) -> dict:
     """Who reads, as the citizen sees it: the national operators or the municipality's
     staff (a role and an organisation; the user is kept for the audit, never shown)."""
     user = request.user
-    if user.is_superuser:
+    if is_operator(user=user):
         return {"actor_type": DataAccess.Actor.OPERATOR, "municipality": None}
     municipalities = list(municipalities_for_user(user=user))
     return {
@@ -172,7 +172,7 @@ def _access_actor(self, request) -> dict:
 
 def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
     """Re-register the indexes' admins (or plain ones) with the municipality scope in front."""
-    for model, (path, permissions) in SCOPED_INDEX_ADMINS.items():
+    for model, path in SCOPED_INDEX_ADMINS.items():
         if not site.is_registered(model):
             site.register(model, DataAccessAdmin if model is DataAccess else ReadOnlyIndexAdmin)
         base = type(site.get_model_admin(model))
@@ -181,7 +181,6 @@ def scoped_index_admins_register(site: admin.AdminSite = admin.site) -> None:
         attrs = {
             "__module__": __name__,
             "municipality_path": path,
-            "municipal_admin_permissions": frozenset(permissions),
         }
         bases = (MunicipalityScopedAdminMixin, base)
         if hasattr(base, "access_actor"):

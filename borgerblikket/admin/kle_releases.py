@@ -8,6 +8,7 @@ the rows it adds and removes are in the sheet's history (``SheetChange``).
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -28,7 +29,6 @@ scope_register(model=KleImpactItem, path="report__municipality")
 class KleImpactReportAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     """What each KLE release did to the municipality's sheet; rows are moved from here."""
 
-    municipal_admin_permissions = frozenset({"view", "move"})
     list_display = ("release", "municipality", "item_count", "open_count", "created_at")
     list_select_related = ("release__publication", "municipality")
     scoped_list_filters = ("municipality",)
@@ -61,10 +61,8 @@ class KleImpactReportAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_move_permission(self, request, obj=None) -> bool:
-        """Moving changes the sheet: superusers, and the municipality's own admins."""
-        if request.user.is_superuser:
-            return True
-        return self._allowed(request, "move", obj)
+        """Moving changes the sheet: a role with ``move_kleimpactreport`` where the report is."""
+        return self.has_action_permission(request, "move", obj)
 
     def _context(self, request, **extra):
         return {
@@ -77,7 +75,7 @@ class KleImpactReportAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The report: each row on an expired or moved number, its successors and status."""
         if not self.has_view_permission(request):
-            raise Http404
+            raise PermissionDenied
         report = self.get_object(request, object_id)
         if not self.has_view_permission(request, report):
             raise Http404
@@ -111,10 +109,10 @@ class KleImpactReportAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     def move_view(self, request, report_id, item_id):
         """GET: the sheet as it will be after the move (nothing saved). POST: move."""
         if not self.has_view_permission(request):
-            raise Http404
+            raise PermissionDenied
         report = self.get_object(request, str(report_id))
         if not self.has_move_permission(request, report):
-            raise Http404
+            raise PermissionDenied
         item = KleImpactItem.objects.filter(pk=item_id, report=report).first()
         if item is None:
             raise Http404

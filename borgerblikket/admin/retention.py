@@ -10,6 +10,7 @@ Nothing here deletes: the nightly job does (``borgerblikket.services.retention``
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -61,7 +62,7 @@ class RetentionCountAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         """What the next run deletes (per municipality and kind) and the cases falling due
         in the coming twelve months (per municipality, KLE main group and month)."""
         if not self.has_view_permission(request):
-            raise Http404
+            raise PermissionDenied
         municipalities = list(self.scoped_municipalities(request))
         code = request.GET.get("municipality", "")
         if code:

@@ -6,7 +6,7 @@ user's municipalities by ``MunicipalityScopedAdminMixin``.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,7 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from borgerblikket import validators
-from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_register
+from borgerblikket.admin.scoping import (
+    MunicipalityScopedAdminMixin,
+    scope_queryset,
+    scope_register,
+)
 from borgerblikket.models import (
     MandatoryKleNumber,
     Membership,
@@ -25,6 +29,13 @@ from borgerblikket.models import (
     SheetRow,
     TitleAbbreviation,
     TitleLeadWord,
+)
+from borgerblikket.roles import OPERATOR_GROUP
+from borgerblikket.selectors.scoping import (
+    areas_for_user,
+    is_operator,
+    kle_number_in_areas,
+    user_may,
 )
 from borgerblikket.services.sheet_io import (
     CONTENT_TYPES,
@@ -72,6 +83,9 @@ class SheetDateField(forms.DateField):
 class SheetRowForm(forms.ModelForm):
     """A sheet row as the sheet has it: KLE-nr. typed, dates DD-MM-YYYY or ISO, phone with spaces."""
 
+    # The admin sets the user (an area admin adds rows of their areas only).
+    user = None
+
     kle_number = forms.CharField(label=_("KLE-nr."), max_length=8)
     show_from = SheetDateField(
         label=_("Fradato for visning"), help_text=_("DD-MM-ÅÅÅÅ eller ÅÅÅÅ-MM-DD")
@@ -92,9 +106,12 @@ class SheetRowForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.warnings: list[str] = []
         if self.instance.pk:
-            self.fields["kle_number"].initial = self.instance.kle_subject.number
-            self.fields["kle_number"].disabled = True
-            self.fields["municipality"].disabled = True
+            # A role that may only view gets every field read-only (none in the form).
+            for name in ("kle_number", "municipality"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+            if "kle_number" in self.fields:
+                self.fields["kle_number"].initial = self.instance.kle_subject.number
 
     def clean_kle_number(self):
         if self.instance.pk:
@@ -147,6 +164,21 @@ class SheetRowForm(forms.ModelForm):
         for name in ("info_url", "digital_post_url", "self_service_url"):
             for warning in validators.link_warnings(cleaned.get(name) or ""):
                 self.warnings.append(f"{self.fields[name].label}: {warning}")
+        areas = (
+            areas_for_user(user=self.user, municipality=municipality.pk)
+            if municipality is not None and self.user is not None
+            else None
+        )
+        if (
+            not self.instance.pk
+            and subject is not None
+            and not kle_number_in_areas(number=subject.number, areas=areas)
+        ):
+            self.add_error(
+                "kle_number",
+                _("KLE-nummeret ligger uden for dine områder (%(areas)s)")
+                % {"areas": ", ".join(areas)},
+            )
         name = cleaned.get("display_name") or ""
         if subject is not None and name and name != subject.title:
             self.warnings.append(f"KLE-navn '{name}' afviger fra KLE's titel '{subject.title}'")
@@ -185,7 +217,7 @@ class ExportForm(forms.Form):
 @admin.register(SheetRow)
 class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     form = SheetRowForm
-    municipal_admin_permissions = frozenset({"view", "add", "change", "delete"})
+    area_path = "kle_subject__number"
     list_display = (
         "kle_number",
         "name",
@@ -216,6 +248,30 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Sagsbehandlingsfrist"))
     def processing_time_shown(self, obj):
         return validators.processing_time_format(obj.processing_time, obj.processing_time_unit)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "municipality" and formfield is not None:
+            # A row is added only where the user's role may add rows.
+            formfield.queryset = scope_queryset(
+                formfield.queryset, user=request.user, perm="borgerblikket.add_sheetrow"
+            )
+        return formfield
+
+    def changelist_view(self, request, extra_context=None):
+        user = request.user
+        may = {
+            "import": self.has_action_permission(request, "import"),
+            "export": self.has_action_permission(request, "export"),
+            "preview": user_may(user=user, perm="borgerblikket.preview_citizen"),
+            "quality": user_may(user=user, perm="borgerblikket.view_quality"),
+            "kle": user_may(user=user, perm="borgerblikket.view_kleimpactreport"),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), "may": may})
 
     def save_model(self, request, obj, form, change):
         subject = form.cleaned_data["kle_number"]
@@ -262,9 +318,9 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
 
     def import_view(self, request):
         """Upload a sheet and see what it will do; nothing is saved before the confirmation."""
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
-            raise Http404
-        municipalities = self.scoped_municipalities(request)
+        if not self.has_action_permission(request, "import"):
+            raise PermissionDenied
+        municipalities = self.scoped_municipalities(request, "import")
         form = ImportForm(
             request.POST or None, request.FILES or None, municipalities=municipalities
         )
@@ -272,9 +328,11 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             file_format = upload.name.rsplit(".", 1)[-1].lower()
             try:
+                municipality = form.cleaned_data["municipality"]
                 sheet_import, plan = sheet_import_start(
-                    municipality=form.cleaned_data["municipality"],
+                    municipality=municipality,
                     user=request.user,
+                    areas=areas_for_user(user=request.user, municipality=municipality.pk),
                     file_name=upload.name,
                     content=sheet_upload_read(upload=upload),
                     file_format=file_format,
@@ -299,17 +357,21 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         )
 
     def import_confirm_view(self, request, import_id):
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
-            raise Http404
+        if not self.has_action_permission(request, "import"):
+            raise PermissionDenied
         sheet_import = SheetImport.objects.filter(
             pk=import_id,
             user=request.user,
-            municipality__in=self.scoped_municipalities(request),
+            municipality__in=self.scoped_municipalities(request, "import"),
         ).first()
         if sheet_import is None:
             raise Http404
         try:
-            plan = sheet_import_apply(sheet_import=sheet_import, user=request.user)
+            plan = sheet_import_apply(
+                sheet_import=sheet_import,
+                user=request.user,
+                areas=areas_for_user(user=request.user, municipality=sheet_import.municipality_id),
+            )
         except (SheetError, SheetFileError) as exc:
             messages.error(request, str(exc))
         else:
@@ -326,14 +388,18 @@ class SheetRowAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
 
     def export_view(self, request):
         """Download one municipality's sheet in the sheet's columns."""
-        if not self.has_view_permission(request):
-            raise Http404
-        municipalities = self.scoped_municipalities(request)
+        if not self.has_action_permission(request, "export"):
+            raise PermissionDenied
+        municipalities = self.scoped_municipalities(request, "export")
         form = ExportForm(request.GET or None, municipalities=municipalities)
         if request.GET and form.is_valid():
             municipality = form.cleaned_data["municipality"]
             file_format = form.cleaned_data["file_format"]
-            data = sheet_export(municipality=municipality, file_format=file_format)
+            data = sheet_export(
+                municipality=municipality,
+                file_format=file_format,
+                areas=areas_for_user(user=request.user, municipality=municipality.pk),
+            )
             response = HttpResponse(data, content_type=CONTENT_TYPES[file_format])
             response["Content-Disposition"] = (
                 f'attachment; filename="konfigurationsark-{municipality.code}.{file_format}"'
@@ -360,7 +426,6 @@ class SheetAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
 
     form = SheetForm
     municipality_path = "municipality"
-    municipal_admin_permissions = frozenset({"view", "add", "change"})
     list_display = (
         "municipality",
         "show_document_titles",
@@ -389,7 +454,7 @@ class SheetAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
 class SheetChangeAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     """The history of every sheet: who, when, before → after; any change can be reverted."""
 
-    municipal_admin_permissions = frozenset({"view", "revert"})
+    area_path = "kle_number"
     list_display = ("changed_at", "municipality", "kle_number", "target", "action", "via", "user")
     list_filter = ("target", "action", "via")
     search_fields = ("^kle_number",)
@@ -420,9 +485,7 @@ class SheetChangeAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_revert_permission(self, request, obj=None):
-        if request.user.is_superuser:
-            return True
-        return self._allowed(request, "revert", obj)
+        return self.has_action_permission(request, "revert", obj)
 
     @admin.display(description=_("før → efter"))
     def difference(self, obj):
@@ -467,7 +530,7 @@ class SheetChangeAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
     def revert_view(self, request, change_id):
         change = self.get_object(request, str(change_id))
         if not self.has_revert_permission(request, change):
-            raise Http404
+            raise PermissionDenied
         self._revert(request, [change])
         return HttpResponseRedirect(reverse("admin:borgerblikket_sheetchange_changelist"))
 
@@ -498,48 +561,84 @@ def _shown(value) -> str:
     return str(value)
 
 
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    """Who administers which municipality. Only superusers may change this."""
+class MembershipForm(forms.ModelForm):
+    """A user's role in a municipality; an area admin's areas are KLE main groups or groups."""
 
-    list_display = ("user", "municipality", "created_at")
+    class Meta:
+        model = Membership
+        fields = ("user", "municipality", "role", "areas")
+
+    def clean(self):
+        cleaned = super().clean()
+        role, areas = cleaned.get("role"), cleaned.get("areas")
+        if role == Membership.Role.AREA and not areas:
+            self.add_error("areas", _("En områdeadministrator skal have mindst ét område"))
+        if role and role != Membership.Role.AREA and areas:
+            self.add_error("areas", _("Kun en områdeadministrator har områder"))
+        return cleaned
+
+
+@admin.register(Membership)
+class MembershipAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
+    """Who works in which municipality, in which role. A municipal lead admin manages the
+    memberships of their own municipality; operators and superusers those of all."""
+
+    form = MembershipForm
+    list_display = ("user", "municipality", "role", "areas_shown", "created_at")
+    list_filter = ("role",)
     list_select_related = ("user", "municipality")
     search_fields = ("user__username", "municipality__name", "^municipality__code")
-    autocomplete_fields = ("user", "municipality")
+    filter_horizontal = ("areas",)
+    scoped_list_filters = ("municipality",)
 
-    def has_module_permission(self, request):
-        return request.user.is_superuser
+    @admin.display(description=_("områder"))
+    def areas_shown(self, obj):
+        return ", ".join(s.number for s in obj.areas.all())
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("areas")
 
-    def has_add_permission(self, request):
-        return request.user.is_superuser
+    def get_readonly_fields(self, request, obj=None):
+        # A membership is of one user in one municipality; its role and areas change.
+        return ("user", "municipality") if obj else ()
 
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+    def get_autocomplete_fields(self, request):
+        # Searching every account is for superusers (who may view users at all).
+        return ("user", "municipality") if request.user.is_superuser else ()
 
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is None:
+            return formfield
+        if db_field.name == "municipality":
+            formfield.queryset = scope_queryset(
+                formfield.queryset, user=request.user, perm="borgerblikket.add_membership"
+            )
+        elif db_field.name == "user" and not request.user.is_superuser:
+            formfield.queryset = self._users_offered(request, formfield.queryset)
+        return formfield
+
+    def _users_offered(self, request, queryset):
+        """Staff accounts (no superusers, no operators) not working for another municipality:
+        a lead admin never learns of another municipality's staff."""
+        queryset = queryset.filter(is_staff=True, is_superuser=False).exclude(
+            groups__name=OPERATOR_GROUP
+        )
+        if is_operator(user=request.user):
+            return queryset.order_by("username")
+        own = self.scoped_municipalities(request, "add")
+        return (
+            queryset.exclude(
+                borgerblikket_memberships__in=Membership.objects.exclude(municipality__in=own)
+            )
+            .distinct()
+            .order_by("username")
+        )
 
 
 class OperatorOnlyAdmin(admin.ModelAdmin):
-    """National data an operator (superuser) edits; municipal admins do not see it."""
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+    """National data the national operators edit (Django's permissions of the operators'
+    group, docs/roles.md); municipal roles have none of them."""
 
 
 @admin.register(MandatoryKleNumber)

@@ -17,14 +17,23 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumError
 
 from borgerblikket import selectors
+from borgerblikket.models import Membership
 from borgerblikket.selectors import conformance, quality, rollout
-from borgerblikket.selectors.scoping import is_municipal_admin, municipalities_for_user
+from borgerblikket.selectors.scoping import (
+    is_operator,
+    municipalities_for_user,
+    municipality_codes_for_user,
+    user_may,
+    user_roles,
+)
 from borgerblikket.services import conformance as conformance_services
 from indexes.masking import cpr_masked
 from indexes.models import (
@@ -42,6 +51,30 @@ from indexes.services.access import RECORD_KINDS, data_access_record, data_acces
 PAGE_SIZE = 50
 
 
+def permission_denied(request, exception=None):
+    """A refusal (403) in the admin's look for a staff user in the admin, naming their roles
+    (``handler403`` in config/urls.py); Django's own page anywhere else."""
+    user = getattr(request, "user", None)
+    if not (request.path.startswith("/admin/") and user is not None and user.is_staff):
+        return defaults.permission_denied(request, exception)
+    names = dict(municipalities_for_user(user=user).values_list("code", "name"))
+    roles = [
+        {
+            "municipality": names.get(code, code),
+            "label": Membership.Role(role).label,
+            "areas": areas,
+        }
+        for code, role, areas in user_roles(user=user)
+    ]
+    response = TemplateResponse(
+        request,
+        "admin/403.html",
+        _context(request, title=_("Ingen adgang"), roles=roles, operator=is_operator(user=user)),
+        status=403,
+    )
+    return response.render()
+
+
 def cpr_mask(cpr: str | None) -> str:
     """``DDMMYY-****``: the most of a CPR number an admin page shows."""
     return f"{cpr[:6]}-****" if cpr else ""
@@ -51,16 +84,28 @@ def _context(request, **extra) -> dict:
     return {**admin.site.each_context(request), **extra}
 
 
-def _municipality_or_404(request, code: str) -> Municipality:
-    municipality = municipalities_for_user(user=request.user).filter(code=code).first()
+def _municipality_or_404(request, code: str, perm: str) -> Municipality:
+    """A municipality where the user may ``perm``; another's is the same 404 as none."""
+    municipality = municipalities_for_user(user=request.user, perm=perm).filter(code=code).first()
     if municipality is None:
         raise Http404
     return municipality
 
 
-def _require_staff_scope(request) -> None:
-    if not (request.user.is_superuser or is_municipal_admin(user=request.user)):
+def _require(request, perm: str) -> None:
+    """The user's role may ``perm`` somewhere, else the refusal page (403)."""
+    if not request.user.is_staff or not user_may(user=request.user, perm=perm):
         raise PermissionDenied
+
+
+def _actor_type(user) -> str:
+    return DataAccess.Actor.OPERATOR if is_operator(user=user) else DataAccess.Actor.MUNICIPAL_ADMIN
+
+
+PREVIEW = "borgerblikket.preview_citizen"
+QUALITY = "borgerblikket.view_quality"
+QUALITY_RECORDS = "borgerblikket.view_quality_records"
+ROLLOUT = "borgerblikket.view_rollout"
 
 
 # --- preview as citizen ----------------------------------------------------------------------
@@ -93,9 +138,10 @@ class PreviewForm(forms.Form):
 def citizen_preview(request):
     """See exactly what a citizen sees from the admin's municipality (KOMBIT's verification
     client). The CPR is posted, never in a URL, and every preview is logged as an access."""
-    _require_staff_scope(request)
+    _require(request, PREVIEW)
     form = PreviewForm(
-        request.POST or None, municipalities=municipalities_for_user(user=request.user)
+        request.POST or None,
+        municipalities=municipalities_for_user(user=request.user, perm=PREVIEW),
     )
     context = {"title": _("Vis som borger"), "form": form}
     if request.method == "POST" and form.is_valid():
@@ -104,9 +150,7 @@ def citizen_preview(request):
         user = request.user
         data_access_record(
             cpr=cpr,
-            actor_type=(
-                DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
-            ),
+            actor_type=_actor_type(user),
             channel=DataAccess.Channel.PREVIEW,
             record_kind=DataAccess.RecordKind.ALL,
             user=user,
@@ -130,7 +174,7 @@ def citizen_preview(request):
             ),
             areas=selectors.exposed_areas_for_municipality(municipality=municipality.code),
         )
-        form = PreviewForm(municipalities=municipalities_for_user(user=request.user))
+        form = PreviewForm(municipalities=municipalities_for_user(user=request.user, perm=PREVIEW))
         form.fields["municipality"].initial = municipality
         context["form"] = form
     return TemplateResponse(
@@ -142,8 +186,8 @@ def citizen_preview(request):
 
 
 def quality_index(request):
-    _require_staff_scope(request)
-    municipalities = list(municipalities_for_user(user=request.user))
+    _require(request, QUALITY)
+    municipalities = list(municipalities_for_user(user=request.user, perm=QUALITY))
     if len(municipalities) == 1:
         return redirect("borgerblikket_admin:quality", code=municipalities[0].code)
     return TemplateResponse(
@@ -155,8 +199,8 @@ def quality_index(request):
 
 def quality_report(request, code: str):
     """Counts of every check and of invisible cases, per source system, with drill-downs."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY)
+    municipality = _municipality_or_404(request, code, QUALITY)
     systems = list(SourceSystem.objects.filter(municipality=municipality).order_by("name"))
     counts = {
         key: quality.check_counts(municipality=municipality, key=key) for key in quality.CHECKS
@@ -213,6 +257,10 @@ def quality_report(request, code: str):
             reason_rows=reason_rows,
             rejection_rows=rejection_rows,
             delivery_rows=delivery_rows,
+            # The records behind the counts (citizens' cases) are for some roles only.
+            records=user_may(
+                user=request.user, perm=QUALITY_RECORDS, municipality=municipality.code
+            ),
         ),
     )
 
@@ -220,7 +268,13 @@ def quality_report(request, code: str):
 def _record_rows(queryset, model) -> tuple[list[str], callable]:
     """Columns and a row function for a drill-down list (CPR masked)."""
     if model is CaseDocument:
-        headings = ["Sag", "Sagens KLE", "Dokument", "Dokumentets KLE", "Fagsystem"]
+        headings = [
+            _t("Sag"),
+            _t("Sagens KLE"),
+            _t("Dokument"),
+            _t("Dokumentets KLE"),
+            _t("Fagsystem"),
+        ]
 
         def row(link):
             return (
@@ -233,7 +287,7 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
 
         return headings, row
     if model is Document:
-        headings = ["Titel", "Type", "Brevdato", "Fagsystem", "Problemer"]
+        headings = [_t("Titel"), _t("Type"), _t("Brevdato"), _t("Fagsystem"), _t("Problemer")]
 
         def row(doc):
             return (
@@ -246,7 +300,14 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
 
         return headings, row
     if model is GrantedBenefit:
-        headings = ["Ydelse", "Bevilling", "Part (CPR)", "KLE", "Fagsystem", "CPR-nummer i"]
+        headings = [
+            _t("Ydelse"),
+            _t("Bevilling"),
+            _t("Part (CPR)"),
+            _t("KLE"),
+            _t("Fagsystem"),
+            _t("CPR-nummer i"),
+        ]
 
         def row(benefit):
             texts = quality.texts_with_cpr(obj=benefit, texts=quality.BENEFIT_CPR_TEXTS)
@@ -263,17 +324,17 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
 
         return headings, row
     headings = [
-        "Sagsnummer",
-        "Titel",
-        "Part (CPR)",
-        "KLE",
-        "Status",
-        "Fagsystemets status",
-        "Oprettet",
-        "Senest ændret",
-        "Sagsbehandler",
-        "Fagsystem",
-        "Problemer",
+        _t("Sagsnummer"),
+        _t("Titel"),
+        _t("Part (CPR)"),
+        _t("KLE"),
+        _t("Status"),
+        _t("Fagsystemets status"),
+        _t("Oprettet"),
+        _t("Senest ændret"),
+        _t("Sagsbehandler"),
+        _t("Fagsystem"),
+        _t("Problemer"),
     ]
 
     def row(case):
@@ -308,9 +369,7 @@ def _list_reads_log(request, municipality, *, model, ids, channel: str, what: st
     user = request.user
     data_access_record_many(
         reads=records_citizens(model=model, ids=ids),
-        actor_type=(
-            DataAccess.Actor.OPERATOR if user.is_superuser else DataAccess.Actor.MUNICIPAL_ADMIN
-        ),
+        actor_type=_actor_type(user),
         channel=channel,
         record_kind=RECORD_KINDS[model],
         detail=what,
@@ -406,8 +465,8 @@ def _csv_response(headings, rows, name):
 
 def quality_check(request, code: str, key: str):
     """The records a check finds (filter ``?source_system=``; ``?format=csv`` to download)."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY_RECORDS)
+    municipality = _municipality_or_404(request, code, QUALITY_RECORDS)
     check = quality.CHECKS.get(key)
     if check is None:
         raise Http404
@@ -423,8 +482,8 @@ def quality_check(request, code: str, key: str):
 
 def quality_invisible(request, code: str, reason: str):
     """The cases invisible to citizens for one reason."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY_RECORDS)
+    municipality = _municipality_or_404(request, code, QUALITY_RECORDS)
     labels = {**quality.INVISIBILITY_REASONS, "visible": _("Synlige for borgeren")}
     if reason not in labels:
         raise Http404
@@ -440,14 +499,14 @@ def quality_invisible(request, code: str, reason: str):
 
 
 REJECTION_HEADINGS = [
-    "Modtaget",
-    "Fagsystem",
-    "Posttype",
-    "Eksternt id",
-    "Årsag",
-    "Kode",
-    "Besked",
-    "Kildens tidsstempel",
+    _("Modtaget"),
+    _("Fagsystem"),
+    _("Posttype"),
+    _("Eksternt id"),
+    _("Årsag"),
+    _("Kode"),
+    _("Besked"),
+    _("Kildens tidsstempel"),
 ]
 
 
@@ -472,8 +531,8 @@ def _rejection_row(rejection) -> tuple:
 def quality_rejections(request, code: str, reason: str):
     """Deliveries a feed's poll rejected for one problem code (``?source_system=``,
     ``?format=csv``); ``reason`` "all" lists every code. Never reached the index."""
-    _require_staff_scope(request)
-    municipality = _municipality_or_404(request, code)
+    _require(request, QUALITY_RECORDS)
+    municipality = _municipality_or_404(request, code, QUALITY_RECORDS)
     system_id = request.GET.get("source_system") or ""
     try:
         system = int(system_id) if system_id else None
@@ -487,7 +546,7 @@ def quality_rejections(request, code: str, reason: str):
     label = _("Afviste leverancer") if reason == "all" else quality.rejection_label(code=reason)
     if request.GET.get("format") == "csv":
         return _csv_response(
-            REJECTION_HEADINGS,
+            [str(h) for h in REJECTION_HEADINGS],
             (_rejection_row(r) for r in rejections.iterator()),
             f"afviste-{municipality.code}-{reason}",
         )
@@ -499,7 +558,7 @@ def quality_rejections(request, code: str, reason: str):
             request,
             title=f"{label} ({municipality.name})",
             municipality=municipality,
-            headings=REJECTION_HEADINGS,
+            headings=[str(h) for h in REJECTION_HEADINGS],
             # No admin page per rejection: the first column is not a link.
             rows=[(_rejection_row(r), "") for r in page.object_list],
             page=page,
@@ -512,10 +571,13 @@ def quality_rejections(request, code: str, reason: str):
 
 
 def rollout_status(request):
-    """Where each of the 98 municipalities stands (operators only)."""
-    if not request.user.is_superuser:
-        raise PermissionDenied
+    """Where each of the 98 municipalities stands (operators); a municipal role sees its
+    own municipalities' position."""
+    _require(request, ROLLOUT)
     status = rollout.rollout_status()
+    codes = municipality_codes_for_user(user=request.user, perm=ROLLOUT)
+    if codes is not None:
+        status = [s for s in status if s.code in codes]
     summary = rollout.rollout_summary(status=status)
     groups = [
         {
@@ -549,10 +611,11 @@ def conformance_report(request, source_system_id: int):
     Operators see every system; a municipal admin their municipalities' systems. Only an
     operator approves a product for roll-out (POST ``approve`` / ``withdraw``).
     """
-    _require_staff_scope(request)
+    _require(request, QUALITY)
     system = (
         SourceSystem.objects.filter(
-            municipality__in=municipalities_for_user(user=request.user), pk=source_system_id
+            municipality__in=municipalities_for_user(user=request.user, perm=QUALITY),
+            pk=source_system_id,
         )
         .select_related("municipality")
         .first()
@@ -560,7 +623,7 @@ def conformance_report(request, source_system_id: int):
     if system is None:
         raise Http404
     if request.method == "POST":
-        if not request.user.is_superuser:
+        if not is_operator(user=request.user):
             raise PermissionDenied
         if "approve" in request.POST:
             conformance_services.product_approve(

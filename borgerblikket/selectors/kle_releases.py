@@ -18,10 +18,11 @@ def kle_impact_items_open() -> QuerySet[KleImpactItem]:
 
 
 def kle_impact_reports_for_user(*, user) -> QuerySet[KleImpactReport]:
-    """The reports of the user's municipalities (superusers: all), each annotated
+    """The reports of the municipalities where the user's role may see them (operators:
+    all), each annotated
     ``open_count`` and ``item_count``."""
     reports = KleImpactReport.objects.select_related("release__publication", "municipality")
-    codes = municipality_codes_for_user(user=user)
+    codes = municipality_codes_for_user(user=user, perm="borgerblikket.view_kleimpactreport")
     if codes is not None:
         reports = reports.filter(municipality_id__in=codes)
     return reports.annotate(

@@ -11,6 +11,7 @@ from functools import partial
 
 import tablib
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from import_export import fields, resources
 from import_export.formats import base_formats
@@ -137,8 +138,15 @@ def _cell_unescape(value):
     return value
 
 
-def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
-    """The municipality's sheet as a file in the sheet's columns."""
+def _in_areas(number: str, areas: tuple[str, ...] | None) -> bool:
+    return areas is None or any(number == a or number.startswith(f"{a}.") for a in areas)
+
+
+def sheet_export(
+    *, municipality: Municipality, file_format: str, areas: tuple[str, ...] | None = None
+) -> bytes:
+    """The municipality's sheet as a file in the sheet's columns (an area admin's: the rows
+    of their KLE ``areas`` only)."""
     if file_format not in FORMATS:
         raise SheetError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv", field="format")
     rows = (
@@ -146,6 +154,11 @@ def sheet_export(*, municipality: Municipality, file_format: str) -> bytes:
         .select_related("kle_subject", "source_system")
         .order_by("kle_subject__number")
     )
+    if areas is not None:
+        inside = Q(pk__in=[])
+        for area in areas:
+            inside |= Q(kle_subject__number=area) | Q(kle_subject__number__startswith=f"{area}.")
+        rows = rows.filter(inside)
     dataset = SheetRowResource().export(queryset=rows)
     dataset = tablib.Dataset(
         *[tuple(_cell_escape(value) for value in row) for row in dataset],
@@ -246,9 +259,14 @@ def _shown(name: str, value) -> str:
 
 
 def sheet_import_plan(
-    *, municipality: Municipality, content: bytes, file_format: str
+    *,
+    municipality: Municipality,
+    content: bytes,
+    file_format: str,
+    areas: tuple[str, ...] | None = None,
 ) -> ImportPlan:
-    """What importing the file would do, line by line. Writes nothing."""
+    """What importing the file would do, line by line. Writes nothing. With ``areas`` (an
+    area admin's KLE main groups and groups) a line of another KLE number is rejected."""
     rows = _read_rows(content=content, file_format=file_format)
     header_at = next(
         (
@@ -302,6 +320,10 @@ def sheet_import_plan(
             line.errors.append(f"KLE-nr.: {kle_number} står også i linje {seen[kle_number]}")
         else:
             seen[kle_number] = number
+        if kle_number and not _in_areas(kle_number, areas):
+            line.errors.append(
+                f"KLE-nr.: {kle_number} ligger uden for dine områder ({', '.join(areas)})"
+            )
         if line.errors:
             continue
         values = {k: v for k, v in check.values.items() if k != "kle_subject"}
@@ -324,10 +346,18 @@ def sheet_import_plan(
 
 
 def sheet_import_start(
-    *, municipality: Municipality, user, file_name: str, content: bytes, file_format: str
+    *,
+    municipality: Municipality,
+    user,
+    file_name: str,
+    content: bytes,
+    file_format: str,
+    areas: tuple[str, ...] | None = None,
 ) -> tuple[SheetImport, ImportPlan]:
     """Store an upload and return its plan; nothing of it is applied yet."""
-    plan = sheet_import_plan(municipality=municipality, content=content, file_format=file_format)
+    plan = sheet_import_plan(
+        municipality=municipality, content=content, file_format=file_format, areas=areas
+    )
     upload = SheetImport.objects.create(
         municipality=municipality,
         user=user,
@@ -339,8 +369,11 @@ def sheet_import_start(
 
 
 @transaction.atomic
-def sheet_import_apply(*, sheet_import: SheetImport, user) -> ImportPlan:
-    """Apply a previewed upload: the rows to add and change, each logged; rejected rows are not."""
+def sheet_import_apply(
+    *, sheet_import: SheetImport, user, areas: tuple[str, ...] | None = None
+) -> ImportPlan:
+    """Apply a previewed upload: the rows to add and change, each logged; rejected rows are not
+    (with ``areas``: every line outside them is rejected, as in the preview)."""
     upload = SheetImport.objects.select_for_update().get(pk=sheet_import.pk)
     if upload.applied_at is not None:
         raise SheetError("Importen er allerede gennemført")
@@ -350,6 +383,7 @@ def sheet_import_apply(*, sheet_import: SheetImport, user) -> ImportPlan:
         municipality=upload.municipality,
         content=bytes(upload.content),
         file_format=upload.file_format,
+        areas=areas,
     )
     for line in plan.added + plan.changed:
         values = dict(line.values)

@@ -318,7 +318,10 @@ def test_reports_of_another_municipality_are_404(side, world):
     # Only one municipality: the index goes straight to it.
     response = client.get(reverse("borgerblikket_admin:quality_index"))
     assert response.status_code == 302 and response["Location"].endswith(f"/quality/{me}/")
-    assert client.get(reverse("borgerblikket_admin:rollout")).status_code == 403
+    # Roll-out: the own municipality's position only.
+    rollout = client.get(reverse("borgerblikket_admin:rollout"))
+    assert rollout.status_code == 200
+    assert {m.code for g in rollout.context["groups"] for m in g["municipalities"]} == {me}
 
 
 def test_operator_only_models_are_hidden_from_municipal_admins(odense_client, world):

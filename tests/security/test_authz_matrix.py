@@ -228,7 +228,9 @@ MATRIX: dict[str, Entry] = {
     "admin:autocomplete": Entry(ADMIN_LOGIN, "test_autocomplete_offers_only_the_own_municipality"),
     # Borgerblikket's admin pages.
     "borgerblikket_admin:preview": Entry(ADMIN_LOGIN, "test_preview_only_for_the_own_municipality"),
-    "borgerblikket_admin:rollout": Entry(ADMIN_LOGIN, "test_rollout_is_for_operators_only"),
+    "borgerblikket_admin:rollout": Entry(
+        ADMIN_LOGIN, "test_rollout_shows_a_municipality_only_its_own_position"
+    ),
     "borgerblikket_admin:conformance": Entry(
         ADMIN_LOGIN, "test_conformance_of_another_municipalitys_system_is_the_same_404_as_none"
     ),
@@ -921,13 +923,18 @@ def test_preview_only_for_the_own_municipality(admin_world):
     assert DataAccess.objects.count() == before
 
 
-def test_rollout_is_for_operators_only(admin_world, admin_user):
-    assert (
-        admin_world[ODENSE]["client"].get(reverse("borgerblikket_admin:rollout")).status_code == 403
-    )
+def test_rollout_shows_a_municipality_only_its_own_position(admin_world, admin_user):
+    """A municipal admin sees where their own municipality stands, no other's; the operator
+    sees all 98."""
+    page = admin_world[ODENSE]["client"].get(reverse("borgerblikket_admin:rollout"))
+    assert page.status_code == 200
+    shown = {m.code for g in page.context["groups"] for m in g["municipalities"]}
+    assert shown == {ODENSE}
+    assert "Fredensborg" not in page.content.decode()
     operator = Client()
     operator.force_login(admin_user)
-    assert operator.get(reverse("borgerblikket_admin:rollout")).status_code == 200
+    page = operator.get(reverse("borgerblikket_admin:rollout"))
+    assert page.status_code == 200 and page.context["total"] == 98
 
 
 def test_conformance_of_another_municipalitys_system_is_the_same_404_as_none(
