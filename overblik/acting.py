@@ -39,17 +39,25 @@ def acting_principal(request) -> Principal | None:
     return principal
 
 
-def looking(request):
-    """What the views hand the selectors: the citizen's CPR, or who looks at whose data."""
+def looking(request) -> Looking:
+    """What the views hand the selectors: who looks at whose data (their own, or a
+    principal's), and the login's assurance level (sensitive titles, issue 15)."""
     own = citizen_cpr(request)
     principal = acting_principal(request)
-    return Looking(who=own, whose=principal.cpr) if principal else own
+    assurance = request.session.get(keys.ASSURANCE) or None
+    return Looking(who=own, whose=principal.cpr if principal else own, assurance=assurance)
 
 
 def area_names(scope: tuple[str, ...]) -> list[str]:
     """The KLE areas' names ("Hjemmehjælp …"), for the switcher; the number if KLE lacks it."""
     titles = dict(Subject.objects.filter(number__in=scope).values_list("number", "title"))
     return [titles.get(number, number) for number in scope]
+
+
+def main_group_name(number: str) -> str:
+    """The name of the KLE main group an area lies in ("Sundhed"); the number if KLE lacks it."""
+    main = number[:2]
+    return Subject.objects.filter(number=main).values_list("title", flat=True).first() or main
 
 
 def choices(request) -> tuple[list[tuple[str, Principal, list[str]]], bool]:

@@ -2,6 +2,9 @@
 
 CPR = "overblik_cpr"
 NAME = "overblik_name"
+# The NSIS assurance level the citizen logged in with (the broker's claim value): whether
+# their own sensitive case titles are shown (issue 15).
+ASSURANCE = "overblik_assurance"
 CITIZEN_ID = "overblik_citizen_id"
 # Changes after this moment are marked "new since your last visit" (ISO timestamp or None).
 SINCE = "overblik_since"

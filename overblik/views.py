@@ -159,7 +159,12 @@ def case(request, case_id: int, *, cpr):
     context = selectors.case_page(cpr=cpr, case_id=case_id)
     if context is None:
         raise Http404
-    _log_acting(request, DataAccess.RecordKind.CASE, [context["case"].kle_subject.title])
+    case_ = context["case"]
+    # A sensitive case whose title is withheld is logged by its KLE main group, not its emne.
+    subject = case_.kle_subject.title
+    if case_.title_withheld:
+        subject = acting.main_group_name(case_.kle_subject.number)
+    _log_acting(request, DataAccess.RecordKind.CASE, [subject])
     return render(request, "overblik/case.html", context | {"since": _since(request)})
 
 

@@ -39,8 +39,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     CharField,
     Exists,
@@ -52,8 +54,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from borgerblikket.citizen_safe import citizen_safe
 from borgerblikket.models import (
@@ -75,8 +78,10 @@ from indexes.models import (
     GrantedBenefit,
     Municipality,
     ProgressStatus,
+    Sensitivity,
 )
 from indexes.models import Case as IndexedCase
+from kle.models import Subject
 
 _CPR_RE = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
@@ -141,10 +146,69 @@ def cpr_normalise(*, cpr: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Looking:
-    """``who`` (the logged-in citizen's CPR) looks at ``whose`` data."""
+    """``who`` (the logged-in citizen's CPR) looks at ``whose`` data.
+
+    ``assurance`` is the NSIS assurance level ``who`` logged in with (the broker's claim
+    value, e.g. ``…/nsis/loa/Substantial``); it decides whether the citizen's own
+    sensitive case titles are shown (``sensitive_titles_withheld``). The portal always
+    passes a ``Looking``; a bare CPR number (the admin's preview) shows every title.
+    """
 
     who: str
     whose: str
+    assurance: str | None = None
+
+
+# NSIS assurance levels, lowest first; a claim value is known by its last path segment.
+ASSURANCE_LEVELS = ("low", "substantial", "high")
+# Sensitivity "Følsomme personoplysninger" and higher (SF1470 Foelsomhed).
+SENSITIVE_LEVELS = (Sensitivity.SENSITIVE, Sensitivity.VIP)
+
+
+def assurance_rank(level: str | None) -> int:
+    """0 low (and anything unknown), 1 substantial, 2 high."""
+    name = (level or "").rstrip("/").rsplit("/", 1)[-1].strip().lower()
+    return ASSURANCE_LEVELS.index(name) if name in ASSURANCE_LEVELS else 0
+
+
+def sensitive_titles_withheld(cpr) -> Q | None:
+    """Where the viewer sees a neutral title for a sensitive case: a ``Q`` on the record's
+    ``municipality`` (every municipality while acting for someone else; where the login's
+    assurance is below the municipality's setting for oneself), or ``None`` (nowhere)."""
+    if not isinstance(cpr, Looking):
+        return None
+    if cpr_normalise(cpr=cpr.who) != cpr_normalise(cpr=cpr.whose):
+        return Q()
+    rank = assurance_rank(cpr.assurance)
+    default = assurance_rank(settings.OVERBLIK_SENSITIVE_TITLES_LOA)
+    by_municipality = {
+        str(code): assurance_rank(level)
+        for code, level in settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY.items()
+    }
+    if rank < default:
+        return ~Q(municipality_id__in=[c for c, r in by_municipality.items() if r <= rank])
+    strict = [c for c, r in by_municipality.items() if r > rank]
+    return Q(municipality_id__in=strict) if strict else None
+
+
+def _withheld_q(cpr) -> Q:
+    """The sensitive cases whose title (and documents' titles) this viewer does not see."""
+    where = sensitive_titles_withheld(cpr)
+    if where is None:
+        return Q(pk__in=[])
+    return Q(sensitivity__in=SENSITIVE_LEVELS) & where
+
+
+def _neutral_title():
+    """ "Sag om <the KLE main group's name>" for the outer case ("Sag om sundhed")."""
+    main_group = Subject.objects.filter(
+        number=Substr(OuterRef("kle_subject__number"), 1, 2)
+    ).values("title")[:1]
+    return Concat(
+        Value(str(_("Sag om "))),
+        Lower(Subquery(main_group, output_field=CharField())),
+        output_field=CharField(),
+    )
 
 
 # A resolved viewer: whose CPR (normalised), and the KLE areas (None: every area).
@@ -227,7 +291,10 @@ def cases_visible_to_citizen(
     Each case carries ``display_title``: the case's own title or the sheet's KLE-navn,
     as the municipality chose (the KLE-navn also when the case title is empty or only
     a number). ``municipality`` narrows to one municipality (preview as citizen).
+    A sensitive case the viewer may not see the title of (``sensitive_titles_withheld``)
+    shows "Sag om <KLE main group>" instead, and carries ``title_withheld``.
     """
+    cpr_arg = cpr
     resolved = _resolve(cpr)
     if resolved is None:
         return CitizenCase.objects.none()
@@ -240,18 +307,23 @@ def cases_visible_to_citizen(
         .order_by()
         .values("title_source")[:1]
     )
+    withheld = _withheld_q(cpr_arg)
     return (
         visible.only(*CITIZEN_CASE_FIELDS)
         .alias(_title_source=title_source)
         .annotate(
+            title_withheld=Case(
+                When(withheld, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
             display_title=Case(
+                When(withheld, then=_neutral_title()),
                 When(
                     Q(_title_source=TitleSource.CASE) & ~Q(title__regex=_NO_TITLE_REGEX),
                     then=F("title"),
                 ),
                 default=_row_name(),
                 output_field=CharField(),
-            )
+            ),
         )
         .order_by("-last_changed_at", "-id")
     )
@@ -303,8 +375,9 @@ def documents_visible_for_case(*, cpr: "str | Looking | None", case) -> list[Cit
     """Titles of the case's documents, if the case is visible and the municipality shows them.
 
     Internal notes, journal notes and documents "Visning undtaget for borger" are never
-    shown (rule 6).
+    shown (rule 6); nor the titles on a sensitive case whose own title is withheld.
     """
+    withheld = _withheld_q(cpr)
     resolved = _resolve(cpr)
     case_id = getattr(case, "pk", case)
     if resolved is None or case_id is None:
@@ -314,7 +387,10 @@ def documents_visible_for_case(*, cpr: "str | Looking | None", case) -> list[Cit
         municipality=OuterRef("municipality"), show_document_titles=True
     )
     visible_case = (
-        _cases(cpr=cpr, scope=scope).filter(pk=OuterRef("case_id")).filter(Exists(shows_titles))
+        _cases(cpr=cpr, scope=scope)
+        .filter(pk=OuterRef("case_id"))
+        .filter(Exists(shows_titles))
+        .exclude(withheld)
     )
     links = (
         CaseDocument.objects.filter(case_id=case_id)
@@ -622,7 +698,7 @@ class ExpectedDecision:
 
 
 def case_expected_decision(
-    *, cpr: str | None, case_id: int, today: dt.date | None = None
+    *, cpr: "str | Looking | None", case_id: int, today: dt.date | None = None
 ) -> ExpectedDecision | None:
     """The expected decision of a case the citizen may see, else ``None`` (never says why).
 
@@ -631,9 +707,10 @@ def case_expected_decision(
     processing time. The case arose when its Opstaaet period began (SF1470 Fremdrift;
     the case's ``created_on`` when its history has none), taken as a Danish date.
     """
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return None
+    cpr, scope = resolved
     try:
         case_id = int(case_id)
     except (TypeError, ValueError):
@@ -644,7 +721,7 @@ def case_expected_decision(
         .values("valid_from")[:1]
     )
     case = (
-        _cases(cpr=cpr)
+        _cases(cpr=cpr, scope=scope)
         .filter(pk=case_id, status__in=(ProgressStatus.OPENED, ProgressStatus.INFORMED))
         .annotate(_arose=Subquery(arose))
         .values("municipality", "kle_subject", "source_system", "created_on", "_arose")

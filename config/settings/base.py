@@ -437,3 +437,13 @@ OVERBLIK_RELATIONS_TIMEOUT = env.float("OVERBLIK_RELATIONS_TIMEOUT", default=3.0
 OVERBLIK_RELATIONS_CACHE_SECONDS = min(env.int("OVERBLIK_RELATIONS_CACHE_SECONDS", default=60), 60)
 # A parent sees a child's data until the child's birthday at this age.
 OVERBLIK_CHILD_AGE_LIMIT = env.int("OVERBLIK_CHILD_AGE_LIMIT", default=15)
+
+# --- Sensitive titles (issue 15) ---------------------------------------------
+# A case with sensitivity "Følsomme personoplysninger" or higher shows a neutral
+# title ("Sag om <KLE main group>") to a holder or parent, and to the citizen
+# themself when their login's NSIS assurance level is below this (low, substantial,
+# high); per municipality: OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY="461=high,751=high".
+OVERBLIK_SENSITIVE_TITLES_LOA = env("OVERBLIK_SENSITIVE_TITLES_LOA", default="substantial")
+OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = env.dict(
+    "OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY", default={}
+)

@@ -11,7 +11,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from simulators.demo_citizens import DEMO_CHILDREN
 from simulators.mitid.citizens import DEMO_CITIZENS
 from tests.overblik import data as portal_data
 from tests.plugins.portal import oidc_login
@@ -155,3 +157,50 @@ def test_acting_is_written_in_both_access_logs(sofie, oidc_settings):
     assert 'data-testid="seen-for-others"' in own
     assert "Du så oplysninger for Kim Borgersen: ydelse om Praktisk hjælp, med fuldmagt" in own
     assert KIM.cpr not in own
+
+
+EMIL = next(c for c in DEMO_CHILDREN if c.key == "demo-barn-emil")
+HANS = next(c for c in DEMO_CITIZENS if c.sub == "demo-hans")
+
+
+@pytest.fixture
+def hans(client, oidc_settings, relations):
+    portal_data.build(cpr=EMIL.cpr)
+    assert oidc_login(client, sub="demo-hans").status_code == 302
+    return client
+
+
+def test_a_parent_sees_the_childs_cases_and_both_logs_say_so(hans):
+    from indexes.models import DataAccess
+
+    assert "Ansøgning om kontanthjælp 1" not in hans.get(reverse("overblik:cases")).content.decode()
+    page = hans.get(reverse("overblik:acting")).content.decode()
+    assert "Emil Hansen" in page and EMIL.cpr not in page
+    assert hans.post(reverse("overblik:acting"), {"handle": handles(page)[1]}).status_code == 302
+    text = hans.get(reverse("overblik:cases")).content.decode()
+    assert "Ansøgning om kontanthjælp 1" in text
+    assert 'data-testid="acting-banner"' in text and "Emil Hansen" in text
+    assert EMIL.cpr not in text and HANS.cpr not in text
+    row = DataAccess.objects.get(actor_cpr=HANS.cpr)
+    assert row.citizen_cpr == EMIL.cpr and row.actor_type == DataAccess.Actor.PARENT
+    own = hans.get(reverse("overblik:access-log")).content.decode()
+    assert "Du så oplysninger for Emil Hansen:" in own and "med forældremyndighed" in own
+
+
+def test_a_parent_loses_access_on_the_childs_birthday_at_the_limit(hans, settings):
+    # Emil was born on 9 April 2016: at a limit of his age today he is no longer "under" it.
+    today = timezone.localdate()
+    age = today.year - 2016 - ((today.month, today.day) < (4, 9))
+    settings.OVERBLIK_CHILD_AGE_LIMIT = age
+    cache.clear()
+    page = hans.get(reverse("overblik:acting")).content.decode()
+    assert handles(page) == ["mig"]  # nobody but himself
+    settings.OVERBLIK_CHILD_AGE_LIMIT = age + 1
+    cache.clear()
+    assert len(handles(hans.get(reverse("overblik:acting")).content.decode())) == 2
+
+
+def test_another_familys_child_is_out_of_reach(sofie):
+    page = sofie.get(reverse("overblik:acting")).content.decode()
+    assert "Emil Hansen" not in page
+    assert sofie.post(reverse("overblik:acting"), {"handle": EMIL.cpr}).status_code == 400
