@@ -53,6 +53,7 @@ class CitizenLogin:
     name: str
     citizen_id: int
     since: datetime | None
+    assurance: str = ""
 
 
 def citizen_cpr(request: HttpRequest) -> str | None:
@@ -129,6 +130,7 @@ class CitizenOIDCBackend(OIDCAuthenticationBackend):
             name=name if isinstance(name, str) else "",
             citizen_id=citizen.pk,
             since=citizen_visit_start(citizen=citizen),
+            assurance=level,
         )
         return user
 
@@ -163,6 +165,7 @@ class CitizenCallbackView(OIDCAuthenticationCallbackView):
         now = time.time()
         session[keys.CPR] = login.cpr
         session[keys.NAME] = login.name
+        session[keys.ASSURANCE] = login.assurance
         session[keys.CITIZEN_ID] = login.citizen_id
         session[keys.SINCE] = login.since.isoformat() if login.since else None
         session[keys.LOGIN_AT] = now

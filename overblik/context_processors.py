@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from overblik import session as keys
+from overblik.acting import acting_principal
 
 # (url name, label, url names that mark the item as current)
 MENU = (
@@ -34,7 +35,13 @@ def portal(request):
     is_citizen = bool(
         session is not None and request.user.is_authenticated and session.get(keys.CPR)
     )
+    acting_for, acting_ended = None, False
+    if is_citizen:
+        acting_for = acting_principal(request)
+        acting_ended = bool(session.pop(keys.ACTING_ENDED, False))
     return {
+        "acting_for": acting_for,
+        "acting_ended": acting_ended,
         "is_citizen": is_citizen,
         "citizen_name": session.get(keys.NAME, "") if is_citizen else "",
         "menu": _menu(request) if is_citizen else [],

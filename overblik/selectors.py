@@ -484,6 +484,15 @@ _WHERE = {
 
 
 def _who(access: DataAccess) -> str:
+    if access.actor_type == DataAccess.Actor.HOLDER:
+        if access.actor_relation:
+            return _("Din %(relation)s %(name)s") % {
+                "relation": access.actor_relation,
+                "name": access.actor_name,
+            }
+        return access.actor_name or str(_("En med fuldmagt fra dig"))
+    if access.actor_type == DataAccess.Actor.PARENT:
+        return _("Din forælder %(name)s") % {"name": access.actor_name}
     municipality = access.municipality.name if access.municipality_id else ""
     if access.actor_type == DataAccess.Actor.MUNICIPAL_ADMIN:
         if municipality:
@@ -519,6 +528,10 @@ def _what(access: DataAccess) -> str:
         what = _("læste %(thing)s") % {"thing": thing}
     else:
         what = _("så %(thing)s") % {"thing": thing}
+    if access.actor_type == DataAccess.Actor.HOLDER:
+        return _("%(what)s, med fuldmagt") % {"what": what}
+    if access.actor_type == DataAccess.Actor.PARENT:
+        return _("%(what)s, med forældremyndighed") % {"what": what}
     if access.channel == DataAccess.Channel.ADMIN_LIST:
         where = _LISTS.get(access.record_kind, _("en liste i kommunens administration"))
     else:
@@ -537,4 +550,54 @@ def data_access_page(*, cpr: str | None, number) -> Page:
     """One page of the citizen's access log, each row described in their words."""
     page = Paginator(data_accesses_for_citizen(cpr=cpr), ACCESS_LOG_PAGE_SIZE).get_page(number)
     page.object_list = [data_access_described(access) for access in page.object_list]
+    return page
+
+
+# The reader's own record of what they saw for others (issue 15): about one area, about
+# several, about none named.
+_SEEN_FOR_OTHERS = {
+    DataAccess.RecordKind.CASE: (_("sag om %(subject)s"), _("sager om %(subject)s"), _("sager")),
+    DataAccess.RecordKind.BENEFIT: (
+        _("ydelse om %(subject)s"),
+        _("ydelser om %(subject)s"),
+        _("ydelser"),
+    ),
+}
+
+
+def seen_for_others_page(*, cpr: str | None, number) -> Page:
+    """What the citizen saw while acting for others ("Det har du set for andre"), newest
+    first, each in their words: "Du så oplysninger for Kim Borgersen: sag om …, med fuldmagt".
+    """
+    cpr = cpr_normalise(cpr=cpr)
+    rows = (
+        DataAccess.objects.filter(actor_cpr=cpr).order_by("-accessed_at", "-pk")
+        if cpr
+        else DataAccess.objects.none()
+    )
+    page = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(number)
+    described = []
+    for access in page.object_list:
+        subjects = [s for s in access.subject.split(SUBJECT_SEPARATOR) if s]
+        one, several, none = _SEEN_FOR_OTHERS.get(
+            access.record_kind, (_("%(subject)s"), _("%(subject)s"), _("sager og ydelser"))
+        )
+        if subjects:
+            phrase = one if len(subjects) == 1 else several
+            thing = phrase % {"subject": get_text_list(subjects, str(_("og")))}
+        else:
+            thing = str(none)
+        basis = (
+            _("med forældremyndighed")
+            if access.actor_type == DataAccess.Actor.PARENT
+            else _("med fuldmagt")
+        )
+        described.append(
+            CitizenAccess(
+                accessed_at=access.accessed_at,
+                who=str(_("Du så oplysninger for %(name)s:") % {"name": access.citizen_name}),
+                what=f"{thing}, {basis}",
+            )
+        )
+    page.object_list = citizen_safe(described)
     return page

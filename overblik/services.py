@@ -10,6 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from borgerblikket.selectors.acting import PARENT
+from indexes.models import DataAccess
+from indexes.services.access import SUBJECT_SEPARATOR, data_access_record
 from overblik.models import Citizen
 
 
@@ -53,3 +56,27 @@ def citizen_visit_start(*, citizen: Citizen, now: datetime | None = None) -> dat
 def citizen_seen(*, citizen_id: int, now: datetime | None = None) -> None:
     """Record that the citizen is still active (called at most once a minute per session)."""
     Citizen.objects.filter(pk=citizen_id).update(last_seen_at=now or timezone.now())
+
+
+def acting_read_record(
+    *, who: str, who_name: str, principal, record_kind: str, subjects: list[str]
+) -> None:
+    """Log that ``who`` saw ``principal``'s data while acting for them (issue 15).
+
+    One row serves both logs: the principal's "Hvem har set mine data" (by the reader's
+    name and relation, "Din datter Sofie Borgersen så din sag om …, med fuldmagt") and the
+    reader's own record ("Det har du set for andre", found by ``actor_cpr``).
+    """
+    data_access_record(
+        cpr=principal.cpr,
+        actor_type=DataAccess.Actor.PARENT
+        if principal.basis == PARENT
+        else DataAccess.Actor.HOLDER,
+        channel=DataAccess.Channel.PORTAL,
+        record_kind=record_kind,
+        subject=SUBJECT_SEPARATOR.join(dict.fromkeys(s for s in subjects if s)),
+        actor_cpr=who,
+        actor_name=who_name,
+        actor_relation=principal.relation,
+        citizen_name=principal.name,
+    )

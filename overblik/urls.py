@@ -36,6 +36,7 @@ urlpatterns = [
     path("serviceydelser/", views.services, name="services"),
     path("serviceydelser/<int:benefit_id>/", views.service, name="service"),
     path("hvem-har-set-mine-data/", views.access_log, name="access-log"),
+    path("du-ser/", views.acting_switch, name="acting"),
     # Public: what each municipality shows (seed 004, "absence means absence").
     path("kommuner/", views.municipalities, name="municipalities"),
     path("kommuner/<kommune:code>/", views.municipality, name="municipality"),

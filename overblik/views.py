@@ -16,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from borgerblikket import selectors as bs
-from overblik import selectors
+from indexes.models import DataAccess
+from overblik import acting, selectors
 from overblik import session as keys
 from overblik.auth import citizen_cpr, login_configured
+from overblik.services import acting_read_record
 
 LOGIN_ERRORS = {
     "assurance_level": _(
@@ -34,16 +36,37 @@ LOGIN_ERROR_DEFAULT = _("Login lykkedes ikke. Prøv igen om lidt.")
 
 
 def citizen_required(view):
-    """Only a logged-in citizen (with a CPR number in the session) gets past; others log in."""
+    """Only a logged-in citizen (with a CPR number in the session) gets past; others log in.
+
+    The view gets ``cpr``: the citizen's own CPR number, or — while they act for someone
+    else — ``Looking(who=…, whose=…)``, which the selectors restrict to the relation.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        cpr = citizen_cpr(request)
-        if cpr is None:
+        if citizen_cpr(request) is None:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        return view(request, *args, cpr=cpr, **kwargs)
+        return view(request, *args, cpr=acting.looking(request), **kwargs)
 
     return wrapper
+
+
+def _log_acting(request, record_kind: str, subjects: list[str] | None = None) -> None:
+    """While the citizen acts for someone else, log the read in both access logs: the
+    principal's "Hvem har set mine data" and the citizen's own record (issue 15). Without
+    named subjects, the relation's areas (none for all areas) say what it was about."""
+    principal = acting.acting_principal(request)
+    if principal is None:
+        return
+    if subjects is None:
+        subjects = [] if principal.scope == ("*",) else acting.area_names(principal.scope)
+    acting_read_record(
+        who=citizen_cpr(request),
+        who_name=request.session.get(keys.NAME, ""),
+        principal=principal,
+        record_kind=record_kind,
+        subjects=subjects,
+    )
 
 
 def home(request):
@@ -96,6 +119,7 @@ def _since(request) -> datetime | None:
 def overview(request, *, cpr):
     """Overblik: latest changed cases, latest payments, active services, exposed areas."""
     context = selectors.overview_for_citizen(cpr=cpr)
+    _log_acting(request, DataAccess.RecordKind.ALL)
     return render(request, "overblik/overview.html", context | {"since": _since(request)})
 
 
@@ -108,6 +132,7 @@ def cases(request, *, cpr):
     queryset = selectors.cases_for_list(cpr=cpr, which=selectors.CASE_FILTERS[which])
     page = Paginator(queryset, settings.OVERBLIK_CASES_PER_PAGE).get_page(request.GET.get("side"))
     areas = selectors.areas_by_municipality(cpr=cpr)
+    _log_acting(request, DataAccess.RecordKind.CASE)
     return render(
         request,
         "overblik/cases.html",
@@ -134,12 +159,19 @@ def case(request, case_id: int, *, cpr):
     context = selectors.case_page(cpr=cpr, case_id=case_id)
     if context is None:
         raise Http404
+    case_ = context["case"]
+    # A sensitive case whose title is withheld is logged by its KLE main group, not its emne.
+    subject = case_.kle_subject.title
+    if case_.title_withheld:
+        subject = acting.main_group_name(case_.kle_subject.number)
+    _log_acting(request, DataAccess.RecordKind.CASE, [subject])
     return render(request, "overblik/case.html", context | {"since": _since(request)})
 
 
 @citizen_required
 def benefits(request, *, cpr):
     """Ydelser: economic benefits with payments by month, totals per year, the next payment."""
+    _log_acting(request, DataAccess.RecordKind.BENEFIT)
     return render(
         request,
         "overblik/benefits.html",
@@ -153,6 +185,7 @@ def benefits(request, *, cpr):
 @citizen_required
 def services(request, *, cpr):
     """Serviceydelser og hjælpemidler: Navn, Bevilget fra, Bevilget til, Status, Detaljer."""
+    _log_acting(request, DataAccess.RecordKind.BENEFIT)
     return render(
         request,
         "overblik/services.html",
@@ -166,6 +199,7 @@ def service(request, benefit_id: int, *, cpr):
     context = selectors.service_page(cpr=cpr, benefit_id=benefit_id)
     if context is None:
         raise Http404
+    _log_acting(request, DataAccess.RecordKind.BENEFIT, [context["service"].kle_subject.title])
     return render(request, "overblik/service.html", context)
 
 
@@ -189,6 +223,38 @@ def municipality(request, code: str):
 
 @citizen_required
 def access_log(request, *, cpr):
-    """Hvem har set mine data: who else read the citizen's data, newest first, in pages."""
-    page = selectors.data_access_page(cpr=cpr, number=request.GET.get("side"))
-    return render(request, "overblik/access_log.html", {"page": page})
+    """Hvem har set mine data: who else read the citizen's data, newest first, in pages.
+
+    Always the logged-in citizen's own log, also while they act for someone else.
+    """
+    own = citizen_cpr(request)
+    page = selectors.data_access_page(cpr=own, number=request.GET.get("side"))
+    seen = selectors.seen_for_others_page(cpr=own, number=request.GET.get("set"))
+    return render(request, "overblik/access_log.html", {"page": page, "seen_for_others": seen})
+
+
+@citizen_required
+def acting_switch(request, *, cpr):
+    """Du ser nu oplysninger for: choose whose data to see (oneself, a principal, a child).
+
+    The form posts an opaque per-session handle, never a CPR number.
+    """
+    error = None
+    if request.method == "POST":
+        if acting.switch(request, request.POST.get("handle", "")):
+            return redirect("overblik:overview")
+        error = _("Vælg en af personerne på listen.")
+    people, unavailable = acting.choices(request)
+    current = acting.acting_principal(request)
+    return render(
+        request,
+        "overblik/acting.html",
+        {
+            "people": people,
+            "unavailable": unavailable,
+            "current_cpr": current.cpr if current else None,
+            "own_handle": acting.OWN,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

@@ -264,7 +264,40 @@ DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
             ),
         ),
     ),
+    DemoCitizen(
+        key="demo-sofie",
+        name="Sofie Borgersen",
+        cpr="1405781000",
+        male=False,
+        about="Kims datter: fuldmagt til hans hjemmehjælp og hjælpemidler (ikke pension)",
+    ),
 )
+
+
+# Children cannot log in here; a parent with custody sees them (the CPR relations
+# stand-in, simulators/relations). Their matters are delivered like the citizens'.
+DEMO_CHILDREN: tuple[DemoCitizen, ...] = (
+    DemoCitizen(
+        key="demo-barn-emil",
+        name="Emil Hansen",
+        cpr="0904164001",
+        male=True,
+        about="Hans Emil Hansens søn (10 år): en kørestol fra Syddjurs",
+        matters=(
+            DemoMatter(
+                SYDDJURS,
+                "visitation",
+                D(2025, 2, 3),
+                6,
+                20,
+                services=(("koerestol", D(2025, 3, 1), None),),
+                note="Hjælpemiddel til et barn: forælderen ser sagen",
+            ),
+        ),
+    ),
+)
+# Everyone the simulated systems deliver matters for.
+DEMO_PEOPLE: tuple[DemoCitizen, ...] = DEMO_CITIZENS + DEMO_CHILDREN
 
 
 def demo_citizen_get(*, key: str) -> DemoCitizen:

@@ -28,7 +28,7 @@ from simulators.catalogue import (
     Kind,
 )
 from simulators.cpr import birth_date_of, cpr_for_index
-from simulators.demo_citizens import DEMO_CITIZENS, DemoCitizen, DemoMatter
+from simulators.demo_citizens import DEMO_PEOPLE, DemoCitizen, DemoMatter
 
 TZ = ZoneInfo("Europe/Copenhagen")
 # Each municipality draws its citizens from its own slice of the CPR numbering,
@@ -436,7 +436,7 @@ def _first_of_next_month(day: datetime.date) -> datetime.date:
 
 def _demo_engagements(citizen: DemoCitizen, municipality: str, next_number) -> list[Engagement]:
     person = Citizen(
-        index=DEMO_NUMBER_BASE + [c.key for c in DEMO_CITIZENS].index(citizen.key),
+        index=DEMO_NUMBER_BASE + [c.key for c in DEMO_PEOPLE].index(citizen.key),
         cpr=citizen.cpr,
         first_name=citizen.name.split(" ", 1)[0],
         last_name=citizen.name.rsplit(" ", 1)[-1],
@@ -517,7 +517,7 @@ def world_build(
         )
     if demo:
         demo_number = _Counter(DEMO_NUMBER_BASE)
-        for demo_citizen in DEMO_CITIZENS:
+        for demo_citizen in DEMO_PEOPLE:
             engagements.extend(_demo_engagements(demo_citizen, municipality, demo_number))
     return World(
         seed=seed,

@@ -67,6 +67,7 @@ def serve_env(tmp_path: Path, **extra) -> dict:
             "PORT": str(free_port(8300)),
             "OIDC_MOCK_PORT": str(free_port(9450)),
             "SIMULATORS_PORT": str(free_port(9480)),
+            "RELATIONS_PORT": str(free_port(9490)),
         }
         | extra
     )
@@ -128,7 +129,7 @@ def test_ctrl_c_stops_every_server_cleanly_and_quietly(tmp_path):
             wait_for(lambda: " ready." in log.read_text(), "the Celery worker")
             wait_for(lambda: "beat: Starting" in log.read_text(), "Celery beat")
         started = group_members(process.pid)
-        assert len(started) >= (7 if with_broker else 4), started
+        assert len(started) >= (8 if with_broker else 5), started
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise
@@ -216,8 +217,8 @@ def test_ctrl_c_signals_each_server_once_while_it_shuts_down(tmp_path):
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
         wait_for(
-            lambda: len(logs()) == 5,
-            "the five servers (simulated systems, login mock, worker, beat, portal)",
+            lambda: len(logs()) == 6,
+            "the six servers (simulated systems, relations, login mock, worker, beat, portal)",
         )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
@@ -247,7 +248,10 @@ def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
     )
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
-        wait_for(lambda: len(logs()) == 3, "the simulated systems, the login mock and the portal")
+        wait_for(
+            lambda: len(logs()) == 4,
+            "the simulated systems, the relations stand-in, the login mock and the portal",
+        )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise

@@ -78,10 +78,17 @@ class DataAccessAdmin(indexes.admin.ReadOnlyAdminMixin, admin.ModelAdmin):
         "channel",
         "record_kind",
         "subject",
+        "actor_masked",
+        "actor_name",
+        "actor_relation",
         "user",
         "detail_masked",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("læser (CPR)"))
+    def actor_masked(self, obj) -> str:
+        return indexes.admin.cpr_mask(obj.actor_cpr) if obj.actor_cpr else ""
 
     @admin.display(description=_("borger (CPR)"))
     def citizen_masked(self, obj) -> str:

@@ -21,6 +21,14 @@ A record is shown only when every rule of KOMBIT's Borgerblikket holds
 
 Retracted records are never shown. No CPR (or a malformed one) means nothing.
 
+**Who is looking, and whose data** (issue 15): every selector's ``cpr`` is either
+the citizen's own CPR number or a ``Looking(who=…, whose=…)``. Someone looking at
+another person's data — a holder of a power of attorney, a parent with custody —
+gets exactly what that person would see, restricted to the areas (KLE main
+groups/groups) of the relation in force today (``selectors.acting``); no relation,
+or a relation service that does not answer, means nothing. Same query, same rules:
+there is no second door.
+
 Every text a selector returns has its CPR-shaped numbers masked
 (``borgerblikket.citizen_safe``: the proxies' querysets, and the lists built here).
 
@@ -34,8 +42,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     CharField,
     Exists,
@@ -47,8 +57,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from borgerblikket.citizen_safe import citizen_safe
 from borgerblikket.models import (
@@ -60,7 +71,7 @@ from borgerblikket.models import (
     SheetRow,
     TitleSource,
 )
-from borgerblikket.selectors import patterns
+from borgerblikket.selectors import acting, patterns
 from indexes.models import (
     BenefitStatus,
     CaseDocument,
@@ -70,8 +81,10 @@ from indexes.models import (
     GrantedBenefit,
     Municipality,
     ProgressStatus,
+    Sensitivity,
 )
 from indexes.models import Case as IndexedCase
+from kle.models import Subject
 
 _CPR_RE = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
@@ -134,6 +147,103 @@ def cpr_normalise(*, cpr: str | None) -> str | None:
     return "".join(match.groups()) if match else None
 
 
+@dataclass(frozen=True)
+class Looking:
+    """``who`` (the logged-in citizen's CPR) looks at ``whose`` data.
+
+    ``assurance`` is the NSIS assurance level ``who`` logged in with (the broker's claim
+    value, e.g. ``…/nsis/loa/Substantial``); it decides whether the citizen's own
+    sensitive case titles are shown (``sensitive_titles_withheld``). The portal always
+    passes a ``Looking``; a bare CPR number (the admin's preview) shows every title.
+    """
+
+    who: str
+    whose: str
+    assurance: str | None = None
+
+
+# NSIS assurance levels, lowest first; a claim value is known by its last path segment.
+ASSURANCE_LEVELS = ("low", "substantial", "high")
+# Sensitivity "Følsomme personoplysninger" and higher (SF1470 Foelsomhed).
+SENSITIVE_LEVELS = (Sensitivity.SENSITIVE, Sensitivity.VIP)
+
+
+def assurance_rank(level: str | None) -> int:
+    """0 low (and anything unknown), 1 substantial, 2 high."""
+    name = (level or "").rstrip("/").rsplit("/", 1)[-1].strip().lower()
+    return ASSURANCE_LEVELS.index(name) if name in ASSURANCE_LEVELS else 0
+
+
+def sensitive_titles_withheld(cpr) -> Q | None:
+    """Where the viewer sees a neutral title for a sensitive case: a ``Q`` on the record's
+    ``municipality`` (every municipality while acting for someone else; where the login's
+    assurance is below the municipality's setting for oneself), or ``None`` (nowhere)."""
+    if not isinstance(cpr, Looking):
+        return None
+    if cpr_normalise(cpr=cpr.who) != cpr_normalise(cpr=cpr.whose):
+        return Q()
+    rank = assurance_rank(cpr.assurance)
+    default = assurance_rank(settings.OVERBLIK_SENSITIVE_TITLES_LOA)
+    by_municipality = {
+        str(code): assurance_rank(level)
+        for code, level in settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY.items()
+    }
+    if rank < default:
+        return ~Q(municipality_id__in=[c for c, r in by_municipality.items() if r <= rank])
+    strict = [c for c, r in by_municipality.items() if r > rank]
+    return Q(municipality_id__in=strict) if strict else None
+
+
+def _withheld_q(cpr) -> Q:
+    """The sensitive cases whose title (and documents' titles) this viewer does not see."""
+    where = sensitive_titles_withheld(cpr)
+    if where is None:
+        return Q(pk__in=[])
+    return Q(sensitivity__in=SENSITIVE_LEVELS) & where
+
+
+def _neutral_title():
+    """ "Sag om <the KLE main group's name>" for the outer case ("Sag om sundhed")."""
+    main_group = Subject.objects.filter(
+        number=Substr(OuterRef("kle_subject__number"), 1, 2)
+    ).values("title")[:1]
+    return Concat(
+        Value(str(_("Sag om "))),
+        Lower(Subquery(main_group, output_field=CharField())),
+        output_field=CharField(),
+    )
+
+
+# A resolved viewer: whose CPR (normalised), and the KLE areas (None: every area).
+Resolved = tuple[str, tuple[str, ...] | None]
+
+
+def _resolve(cpr) -> Resolved | None:
+    """Whose data, and within which areas; ``None`` when nothing may be seen."""
+    if isinstance(cpr, Looking):
+        who, whose = cpr_normalise(cpr=cpr.who), cpr_normalise(cpr=cpr.whose)
+        if who is None or whose is None:
+            return None
+        if who == whose:
+            return whose, None
+        scope = acting.scope_for(who=who, whose=whose)
+        if not scope:
+            return None
+        return whose, None if scope == acting.ALL_AREAS else scope
+    normalised = cpr_normalise(cpr=cpr)
+    return None if normalised is None else (normalised, None)
+
+
+def scope_q(scope: tuple[str, ...] | None, field: str = "kle_subject__number") -> Q:
+    """Records whose KLE number lies in one of the areas (no areas given: every record)."""
+    if scope is None:
+        return Q()
+    q = Q(pk__in=[])
+    for area in scope:
+        q |= Q(**{field: area}) | Q(**{f"{field}__startswith": f"{area}."})
+    return q
+
+
 def exposure_q(
     *, municipality: str, kle_subject: str, source_system: str, created_on: str, is_open: Q
 ) -> Q:
@@ -150,10 +260,10 @@ def exposure_q(
     return not_sandbox & (Q(on_or_after_show_from) | (is_open & Q(active_before_show_from)))
 
 
-def _cases(*, cpr: str, model=IndexedCase) -> QuerySet:
+def _cases(*, cpr: str, model=IndexedCase, scope: tuple[str, ...] | None = None) -> QuerySet:
     """The visible cases of a normalised CPR (internal use: no field restriction)."""
     return model.objects.filter(
-        party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
+        scope_q(scope), party_cpr=cpr, retracted_at__isnull=True, hidden_from_citizen=False
     ).filter(
         exposure_q(
             municipality="municipality",
@@ -178,18 +288,22 @@ def _row_name():
 
 
 def cases_visible_to_citizen(
-    *, cpr: str | None, municipality: str | None = None
+    *, cpr: "str | Looking | None", municipality: str | None = None
 ) -> QuerySet[CitizenCase]:
     """The citizen's cases that the rules let them see, newest change first.
 
     Each case carries ``display_title``: the case's own title or the sheet's KLE-navn,
     as the municipality chose (the KLE-navn also when the case title is empty or only
     a number). ``municipality`` narrows to one municipality (preview as citizen).
+    A sensitive case the viewer may not see the title of (``sensitive_titles_withheld``)
+    shows "Sag om <KLE main group>" instead, and carries ``title_withheld``.
     """
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    cpr_arg = cpr
+    resolved = _resolve(cpr)
+    if resolved is None:
         return CitizenCase.objects.none()
-    visible = _cases(cpr=cpr, model=CitizenCase)
+    cpr, scope = resolved
+    visible = _cases(cpr=cpr, model=CitizenCase, scope=scope)
     if municipality is not None:
         visible = visible.filter(municipality=municipality)
     title_source = Subquery(
@@ -197,18 +311,23 @@ def cases_visible_to_citizen(
         .order_by()
         .values("title_source")[:1]
     )
+    withheld = _withheld_q(cpr_arg)
     return (
         visible.only(*CITIZEN_CASE_FIELDS)
         .alias(_title_source=title_source)
         .annotate(
+            title_withheld=Case(
+                When(withheld, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
             display_title=Case(
+                When(withheld, then=_neutral_title()),
                 When(
                     Q(_title_source=TitleSource.CASE) & ~Q(title__regex=_NO_TITLE_REGEX),
                     then=F("title"),
                 ),
                 default=_row_name(),
                 output_field=CharField(),
-            )
+            ),
         )
         .order_by("-last_changed_at", "-id")
     )
@@ -222,7 +341,7 @@ def case_awaits_citizen(case) -> bool:
     return case.awaiting_party_since is not None and case.status != ProgressStatus.CLOSED
 
 
-def cases_awaiting_citizen(*, cpr: str | None) -> QuerySet[CitizenCase]:
+def cases_awaiting_citizen(*, cpr: "str | Looking | None") -> QuerySet[CitizenCase]:
     """The citizen's visible cases the municipality waits for them on, longest wait first.
 
     ``case_awaits_citizen``'s rule in SQL (a wait on an open case), for the overview's
@@ -236,7 +355,7 @@ def cases_awaiting_citizen(*, cpr: str | None) -> QuerySet[CitizenCase]:
     )
 
 
-def case_visible_to_citizen(*, cpr: str | None, case_id: int) -> CitizenCase | None:
+def case_visible_to_citizen(*, cpr: "str | Looking | None", case_id: int) -> CitizenCase | None:
     """One case if the citizen may see it, else ``None`` (never says why)."""
     try:
         case_id = int(case_id)
@@ -256,20 +375,27 @@ class CitizenDocument:
     type_label: str
 
 
-def documents_visible_for_case(*, cpr: str | None, case) -> list[CitizenDocument]:
+def documents_visible_for_case(*, cpr: "str | Looking | None", case) -> list[CitizenDocument]:
     """Titles of the case's documents, if the case is visible and the municipality shows them.
 
     Internal notes, journal notes and documents "Visning undtaget for borger" are never
-    shown (rule 6).
+    shown (rule 6); nor the titles on a sensitive case whose own title is withheld.
     """
-    cpr = cpr_normalise(cpr=cpr)
+    withheld = _withheld_q(cpr)
+    resolved = _resolve(cpr)
     case_id = getattr(case, "pk", case)
-    if cpr is None or case_id is None:
+    if resolved is None or case_id is None:
         return []
+    cpr, scope = resolved
     shows_titles = Sheet.objects.filter(
         municipality=OuterRef("municipality"), show_document_titles=True
     )
-    visible_case = _cases(cpr=cpr).filter(pk=OuterRef("case_id")).filter(Exists(shows_titles))
+    visible_case = (
+        _cases(cpr=cpr, scope=scope)
+        .filter(pk=OuterRef("case_id"))
+        .filter(Exists(shows_titles))
+        .exclude(withheld)
+    )
     links = (
         CaseDocument.objects.filter(case_id=case_id)
         .filter(Exists(visible_case))
@@ -297,13 +423,14 @@ class CitizenProgress:
     end: dt.datetime | None
 
 
-def case_progress_visible_to_citizen(*, cpr: str | None, case) -> list[CitizenProgress]:
+def case_progress_visible_to_citizen(*, cpr: "str | Looking | None", case) -> list[CitizenProgress]:
     """The progress history of a case the citizen may see, oldest first; else nothing."""
-    cpr = cpr_normalise(cpr=cpr)
+    resolved = _resolve(cpr)
     case_id = getattr(case, "pk", case)
-    if cpr is None or case_id is None:
+    if resolved is None or case_id is None:
         return []
-    visible_case = _cases(cpr=cpr).filter(pk=OuterRef("case_id"))
+    cpr, scope = resolved
+    visible_case = _cases(cpr=cpr, scope=scope).filter(pk=OuterRef("case_id"))
     periods = (
         CaseProgress.objects.filter(case_id=case_id)
         .filter(Exists(visible_case))
@@ -313,7 +440,7 @@ def case_progress_visible_to_citizen(*, cpr: str | None, case) -> list[CitizenPr
     return [CitizenProgress(status=s, start=start, end=end) for s, start, end in periods]
 
 
-def _benefits(*, cpr: str, model=None) -> QuerySet:
+def _benefits(*, cpr: str, model=None, scope: tuple[str, ...] | None = None) -> QuerySet:
     """The visible granted benefits of a normalised CPR (internal use).
 
     A benefit follows its KLE class and the cases it names (its own related case and
@@ -338,7 +465,7 @@ def _benefits(*, cpr: str, model=None) -> QuerySet:
         names_a_case = ~Q(**{f"{path}related_case_external_id": ""}) | ~Q(
             **{f"{path}related_case_number": ""}
         )
-        visible = _cases(cpr=cpr).filter(pk=OuterRef(f"{path}related_case"))
+        visible = _cases(cpr=cpr, scope=scope).filter(pk=OuterRef(f"{path}related_case"))
         return (Q(**{f"{path}related_case__isnull": True}) & ~names_a_case) | Q(Exists(visible))
 
     anchor_status = Coalesce("related_case__status", "grant__related_case__status")
@@ -346,7 +473,7 @@ def _benefits(*, cpr: str, model=None) -> QuerySet:
         Q(_anchor_status__isnull=True) & Q(status=BenefitStatus.ACTIVE)
     )
     return (
-        model.objects.filter(grant__party_cpr=cpr, grant__retracted_at__isnull=True)
+        model.objects.filter(scope_q(scope), grant__party_cpr=cpr, grant__retracted_at__isnull=True)
         .filter(case_ok(""), case_ok("grant"))
         .alias(
             _anchor_date=Coalesce(
@@ -367,21 +494,22 @@ def _benefits(*, cpr: str, model=None) -> QuerySet:
 
 
 def benefits_visible_to_citizen(
-    *, cpr: str | None, municipality: str | None = None
+    *, cpr: "str | Looking | None", municipality: str | None = None
 ) -> QuerySet[CitizenBenefit]:
     """The citizen's granted benefits the rules let them see, newest first.
 
     Each carries ``municipality_code``, ``payment_plan`` (when there is one) and
     ``visible_related_case_id`` (the related case, only when the citizen may see it).
     """
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return CitizenBenefit.objects.none()
-    visible = _benefits(cpr=cpr, model=CitizenBenefit)
+    cpr, scope = resolved
+    visible = _benefits(cpr=cpr, model=CitizenBenefit, scope=scope)
     if municipality is not None:
         visible = visible.filter(grant__municipality=municipality)
     related = Coalesce("related_case_id", "grant__related_case_id")
-    visible_case = _cases(cpr=cpr).filter(pk=OuterRef("_related"))
+    visible_case = _cases(cpr=cpr, scope=scope).filter(pk=OuterRef("_related"))
     return (
         visible.select_related("payment_plan")
         .only(*CITIZEN_BENEFIT_FIELDS, *(f"payment_plan__{f}" for f in _PLAN_FIELDS))
@@ -402,13 +530,14 @@ _PLAN_FIELDS = ("id", "frequency", "timing", "payment_day", "amount", "start_on"
 
 
 def payments_visible_to_citizen(
-    *, cpr: str | None, municipality: str | None = None
+    *, cpr: "str | Looking | None", municipality: str | None = None
 ) -> QuerySet[CitizenPayment]:
     """Payments of the citizen's visible benefits, newest disposal date first."""
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return CitizenPayment.objects.none()
-    benefits = _benefits(cpr=cpr)
+    cpr, scope = resolved
+    benefits = _benefits(cpr=cpr, scope=scope)
     if municipality is not None:
         benefits = benefits.filter(grant__municipality=municipality)
     return (
@@ -468,45 +597,58 @@ def exposed_areas_for_municipality(*, municipality: str) -> list[ExposedArea]:
     return _areas(SheetRow.objects.filter(municipality=municipality))
 
 
-def _citizens_municipalities(cpr: str, field: str = "municipality") -> Q:
+def _citizens_municipalities(
+    cpr: str, field: str = "municipality", scope: tuple[str, ...] | None = None
+) -> Q:
     """The municipalities "the citizen's own" for what they show (issue 11.11), as a
     condition on ``field``: those with a visible benefit, or a case about them that is not
     withheld from them — one in an area the sheet does not show counts (so the citizen
     learns what that municipality shows), a hidden ("Visning undtaget") or retracted one
     does not (that would tell)."""
     cases = IndexedCase.objects.filter(
+        scope_q(scope),
         party_cpr=cpr,
         retracted_at__isnull=True,
         hidden_from_citizen=False,
         source_system__sandbox=False,
     ).values("municipality")
-    benefits = _benefits(cpr=cpr).values("grant__municipality")
+    benefits = _benefits(cpr=cpr, scope=scope).values("grant__municipality")
     return Q(**{f"{field}__in": cases}) | Q(**{f"{field}__in": benefits})
 
 
-def municipalities_for_citizen(*, cpr: str | None) -> list[tuple[str, str]]:
+def municipalities_for_citizen(*, cpr: "str | Looking | None") -> list[tuple[str, str]]:
     """(code, name) of the citizen's municipalities (``_citizens_municipalities``), by name."""
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return []
-    rows = Municipality.objects.filter(_citizens_municipalities(cpr, "pk")).order_by("name")
+    cpr, scope = resolved
+    rows = Municipality.objects.filter(_citizens_municipalities(cpr, "pk", scope)).order_by("name")
     return list(rows.values_list("code", "name"))
 
 
-def exposed_areas_for_citizen(*, cpr: str | None) -> list[ExposedArea]:
+def exposed_areas_for_citizen(*, cpr: "str | Looking | None") -> list[ExposedArea]:
     """What each of the citizen's municipalities (``_citizens_municipalities``) shows."""
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return []
-    return _areas(SheetRow.objects.filter(_citizens_municipalities(cpr)))
+    cpr, scope = resolved
+    return _areas(
+        SheetRow.objects.filter(_citizens_municipalities(cpr, scope=scope), scope_q(scope))
+    )
 
 
-def case_contact(*, cpr: str | None, case_id: int) -> ExposedArea | None:
+def case_contact(*, cpr: "str | Looking | None", case_id: int) -> ExposedArea | None:
     """The sheet's contact details for a case the citizen may see (the contact box)."""
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return None
-    case = _cases(cpr=cpr).filter(pk=case_id).values("municipality", "kle_subject").first()
+    cpr, scope = resolved
+    case = (
+        _cases(cpr=cpr, scope=scope)
+        .filter(pk=case_id)
+        .values("municipality", "kle_subject")
+        .first()
+    )
     if case is None:
         return None
     areas = _areas(
@@ -515,7 +657,7 @@ def case_contact(*, cpr: str | None, case_id: int) -> ExposedArea | None:
     return areas[0] if areas else None
 
 
-def benefit_contact(*, cpr: str | None, benefit_id: int) -> ExposedArea | None:
+def benefit_contact(*, cpr: "str | Looking | None", benefit_id: int) -> ExposedArea | None:
     """The sheet's contact details for a granted benefit the citizen may see.
 
     Seed 002's service page ("Kontakt"): the municipality's sheet row for the
@@ -523,15 +665,16 @@ def benefit_contact(*, cpr: str | None, benefit_id: int) -> ExposedArea | None:
     granting source system (rule 3). ``None`` when the citizen may not see the
     benefit or the sheet has no such row.
     """
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return None
+    cpr, scope = resolved
     try:
         benefit_id = int(benefit_id)
     except (TypeError, ValueError):
         return None
     benefit = (
-        _benefits(cpr=cpr)
+        _benefits(cpr=cpr, scope=scope)
         .filter(pk=benefit_id)
         .values("grant__municipality", "grant__source_system", "kle_subject")
         .first()
@@ -564,7 +707,7 @@ class ExpectedDecision:
 
 
 def case_expected_decision(
-    *, cpr: str | None, case_id: int, today: dt.date | None = None
+    *, cpr: "str | Looking | None", case_id: int, today: dt.date | None = None
 ) -> ExpectedDecision | None:
     """The expected decision of a case the citizen may see, else ``None`` (never says why).
 
@@ -573,9 +716,10 @@ def case_expected_decision(
     processing time. The case arose when its Opstaaet period began (SF1470 Fremdrift;
     the case's ``created_on`` when its history has none), taken as a Danish date.
     """
-    cpr = cpr_normalise(cpr=cpr)
-    if cpr is None:
+    resolved = _resolve(cpr)
+    if resolved is None:
         return None
+    cpr, scope = resolved
     try:
         case_id = int(case_id)
     except (TypeError, ValueError):
@@ -586,7 +730,7 @@ def case_expected_decision(
         .values("valid_from")[:1]
     )
     case = (
-        _cases(cpr=cpr)
+        _cases(cpr=cpr, scope=scope)
         .filter(pk=case_id, status__in=(ProgressStatus.OPENED, ProgressStatus.INFORMED))
         .annotate(_arose=Subquery(arose))
         .values("municipality", "kle_subject", "source_system", "created_on", "_arose")

@@ -452,3 +452,27 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Acting for others: power of attorney and parents (issue 15) ------------
+# Who may see whom comes from two outside services (borgerblikket/relations.py):
+# Digital Fuldmagt (powers of attorney) and a CPR relations service (parents with
+# custody). Empty: nobody acts for anyone. The CPR number travels in a POST body,
+# never in a URL. `make run` and the tests point both at the stand-in
+# (simulators/relations, 127.0.0.1:RELATIONS_PORT).
+OVERBLIK_FULDMAGT_URL = env("OVERBLIK_FULDMAGT_URL", default="").rstrip("/")
+OVERBLIK_CPR_RELATIONS_URL = env("OVERBLIK_CPR_RELATIONS_URL", default="").rstrip("/")
+OVERBLIK_RELATIONS_TIMEOUT = env.float("OVERBLIK_RELATIONS_TIMEOUT", default=3.0)
+# How long an answer is reused (seconds, at most 60): a revocation takes effect within it.
+OVERBLIK_RELATIONS_CACHE_SECONDS = min(env.int("OVERBLIK_RELATIONS_CACHE_SECONDS", default=60), 60)
+# A parent sees a child's data until the child's birthday at this age.
+OVERBLIK_CHILD_AGE_LIMIT = env.int("OVERBLIK_CHILD_AGE_LIMIT", default=15)
+
+# --- Sensitive titles (issue 15) ---------------------------------------------
+# A case with sensitivity "Følsomme personoplysninger" or higher shows a neutral
+# title ("Sag om <KLE main group>") to a holder or parent, and to the citizen
+# themself when their login's NSIS assurance level is below this (low, substantial,
+# high); per municipality: OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY="461=high,751=high".
+OVERBLIK_SENSITIVE_TITLES_LOA = env("OVERBLIK_SENSITIVE_TITLES_LOA", default="substantial")
+OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = env.dict(
+    "OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY", default={}
+)

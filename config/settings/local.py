@@ -22,3 +22,12 @@ OVERBLIK_DEMO_ACCOUNTS = True
 INSTALLED_APPS = [*INSTALLED_APPS, "simulators"]
 SIMULATORS_PORT = env.int("SIMULATORS_PORT", default=9401)
 SIMULATORS_URL = env("SIMULATORS_URL", default=f"http://127.0.0.1:{SIMULATORS_PORT}")
+# Digital Fuldmagt and CPR relations (issue 15): the stand-in on RELATIONS_PORT
+# (simulators/relations, started by scripts/serve).
+RELATIONS_PORT = env.int("RELATIONS_PORT", default=9402)
+OVERBLIK_FULDMAGT_URL = env(
+    "OVERBLIK_FULDMAGT_URL", default=f"http://127.0.0.1:{RELATIONS_PORT}/fuldmagt"
+).rstrip("/")
+OVERBLIK_CPR_RELATIONS_URL = env(
+    "OVERBLIK_CPR_RELATIONS_URL", default=f"http://127.0.0.1:{RELATIONS_PORT}/cpr"
+).rstrip("/")

@@ -23,6 +23,9 @@ class DataAccess(models.Model):
         SOURCE_SYSTEM = "source_system", _("Fagsystem")
         SUPPORT = "support", _("Support")
         OPERATOR = "operator", _("Driftsoperatør")
+        # A citizen acting for this one in Mit Overblik (issue 15).
+        HOLDER = "holder", _("Fuldmagtshaver")
+        PARENT = "parent", _("Forælder")
 
     class Channel(models.TextChoices):
         """Where the data was seen."""
@@ -33,6 +36,7 @@ class DataAccess(models.Model):
         QUALITY_REPORT = "quality_report", _("Datakvalitetsrapport")
         QUALITY_DOWNLOAD = "quality_download", _("Udtræk fra datakvalitetsrapporten")
         API_READBACK = "api_readback", _("Fagsystemets opslag i sine egne indberetninger")
+        PORTAL = "portal", _("Mit Overblik, for borgeren")
         OTHER = "other", _("Andet")
 
     class RecordKind(models.TextChoices):
@@ -63,6 +67,13 @@ class DataAccess(models.Model):
     )
     record_kind = models.CharField(_("hvad"), max_length=20, choices=RecordKind.choices, blank=True)
     subject = models.CharField(_("om"), max_length=255, blank=True)
+    # A citizen acting for this one (issue 15): the reader's CPR number (their own record,
+    # "Det har du set for andre"; never shown to this citizen), the name and relation this
+    # citizen is told ("Din datter Sofie …"), and this citizen's name as the reader is told.
+    actor_cpr = models.CharField(_("læser (CPR)"), max_length=10, blank=True, db_index=True)
+    actor_name = models.CharField(_("læserens navn"), max_length=255, blank=True)
+    actor_relation = models.CharField(_("læserens relation"), max_length=40, blank=True)
+    citizen_name = models.CharField(_("borgerens navn"), max_length=255, blank=True)
     # For the admin's audit only (never shown to the citizen): the reader's account and
     # an internal note (case numbers, external ids).
     user = models.ForeignKey(

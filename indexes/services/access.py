@@ -49,12 +49,20 @@ def data_access_record(
     user=None,
     source_system: SourceSystem | None = None,
     municipality: Municipality | None = None,
+    actor_cpr: str = "",
+    actor_name: str = "",
+    actor_relation: str = "",
+    citizen_name: str = "",
 ) -> DataAccess:
     """Log that someone other than the citizen read the citizen's data.
 
     ``detail`` is the admin's internal note; a CPR-shaped number in it (a title) is
-    stored masked."""
+    stored masked. ``actor_*`` and ``citizen_name``: a citizen acting for this one."""
     return DataAccess.objects.create(
+        actor_cpr=actor_cpr,
+        actor_name=actor_name[:255],
+        actor_relation=actor_relation[:40],
+        citizen_name=citizen_name[:255],
         citizen_cpr=cpr,
         actor_type=actor_type,
         channel=channel,

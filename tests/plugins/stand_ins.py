@@ -30,3 +30,30 @@ def stand_ins():
         os.environ.pop("SIMULATORS_URL", None)
     else:
         os.environ["SIMULATORS_URL"] = before[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def relations_stand_in():
+    """Digital Fuldmagt and CPR relations (``simulators.relations``) on a free port."""
+    from simulators.relations import relations_server_start
+
+    server = relations_server_start(host="127.0.0.1", port=0)
+    before = settings.OVERBLIK_FULDMAGT_URL, settings.OVERBLIK_CPR_RELATIONS_URL
+    settings.OVERBLIK_FULDMAGT_URL = server.fuldmagt_url
+    settings.OVERBLIK_CPR_RELATIONS_URL = server.cpr_url
+    yield server
+    server.shutdown()
+    server.server_close()
+    settings.OVERBLIK_FULDMAGT_URL, settings.OVERBLIK_CPR_RELATIONS_URL = before
+
+
+@pytest.fixture
+def relations(relations_stand_in):
+    """The stand-in with the demo relations, and an empty relations cache; reset after."""
+    from django.core.cache import cache
+
+    relations_stand_in.reset()
+    cache.clear()
+    yield relations_stand_in
+    relations_stand_in.reset()
+    cache.clear()

@@ -187,6 +187,8 @@ MATRIX: dict[str, Entry] = {
         PORTAL_LOGIN,
         "test_another_citizens_object_is_the_same_404_as_none",
     ),
+    # Acting for someone else (issue 15): an opaque per-session handle, POSTed.
+    "overblik:acting": Entry(PORTAL_LOGIN, "test_a_holder_reaches_only_the_principals_areas"),
     # The index API (bearer keys of source systems only).
     **_entries(
         [f"indexes:{s}-list" for s in KINDS_SEGMENTS],
@@ -522,6 +524,42 @@ def test_citizen_lists_show_only_the_citizens_own(portal, client, name):
     # A staff user (no CPR in the session) is no citizen.
     client.force_login(f.municipal_admin(ODENSE))
     response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("overblik:login")
+    )
+
+
+def test_a_holder_reaches_only_the_principals_areas(portal, relations):
+    """Sofie holds a power of attorney from Kim for his cleaning help (27.24) only: she
+    reaches that, never his other areas, never another family's child or Hans' data, and
+    nothing by guessing handles."""
+    data, _kim, hans = portal
+    relations.powers[0]["scope"] = ["27.24"]
+    sofie = Client()
+    assert oidc_login(sofie, sub="demo-sofie").status_code == 302
+    switcher = sofie.get(reverse("overblik:acting")).content.decode()
+    handles = re.findall(r'name="handle" value="([^"]+)"', switcher)
+    assert len(handles) == 2 and "Emil Hansen" not in switcher  # Hans' child is not hers
+    # Guessed handles, CPR numbers and Hans' own handles change nothing.
+    hans_handles = re.findall(
+        r'name="handle" value="([^"]+)"', hans.get(reverse("overblik:acting")).content.decode()
+    )
+    for guess in ("x" * 16, portal_data.KIM.cpr, portal_data.HANS.cpr, *hans_handles[1:]):
+        assert sofie.post(reverse("overblik:acting"), {"handle": guess}).status_code == 400
+    assert sofie.get(reverse("overblik:service", args=[data.service.pk])).status_code == 404
+    assert sofie.post(reverse("overblik:acting"), {"handle": handles[1]}).status_code == 302
+    # In scope: Kim's cleaning service; out of scope: his kontanthjælp case, the same 404
+    # as a case that does not exist; Hans' records stay his.
+    assert sofie.get(reverse("overblik:service", args=[data.service.pk])).status_code == 200
+    missing = Case.objects.order_by("-pk").first().pk + 1000
+    outside = sofie.get(reverse("overblik:case", args=[data.cases[0].pk]))
+    none = sofie.get(reverse("overblik:case", args=[missing]))
+    assert outside.status_code == none.status_code == 404
+    assert same_page(outside, none)
+    assert sofie.get(reverse("overblik:case", args=[data.others_case.pk])).status_code == 404
+    assert sofie.get(reverse("overblik:service", args=[data.others_benefit.pk])).status_code == 404
+    # Anonymous: the login page.
+    response = Client().get(reverse("overblik:acting"))
     assert response.status_code == 302 and response["Location"].startswith(
         reverse("overblik:login")
     )

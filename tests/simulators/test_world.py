@@ -11,7 +11,12 @@ move any of these.
 import datetime
 import hashlib
 
+from simulators.demo_citizens import DEMO_CHILDREN
 from simulators.world import world_build
+
+# The demo children (issue 15) came later, after every other engagement: left out, so
+# the fingerprint still says the rest is unchanged.
+_LATER = {child.cpr for child in DEMO_CHILDREN}
 
 # sha256 over the fields below for seeds 1 and 7, 400 citizens and the demo citizens
 # of Odense, Syddjurs and Fredensborg (taken from the code before the refactoring).
@@ -33,6 +38,8 @@ def _fingerprint() -> str:
             for citizen in world.citizens:
                 digest.update(repr(citizen).encode())
             for e in world.engagements:
+                if e.citizen.cpr in _LATER:
+                    continue
                 fields = (e.key, e.number, e.kind.key, e.citizen.cpr, e.opened, e.informed,
                           e.decided, e.closed, e.granted, e.hidden, e.cvr, e.services,
                           e.paid_from)  # fmt: skip
