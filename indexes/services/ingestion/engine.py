@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from indexes.models import Change, Municipality, SourceSystem
 from indexes.payloads import DateTimeField, FieldProblem
-from indexes.services import bulk, canonical
+from indexes.services import bulk, canonical, outbox
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected
 from indexes.services.validation import Lookups, shape_check
 from kle.models import Subject
@@ -558,6 +558,8 @@ class Batch:
                 }
             )
         bulk.rows_insert(Change, changes)
+        # The outbox: the citizen's notifications, in the same transaction as the change.
+        outbox.events_for_changes(kind, decisions, received_at=self.received_at)
 
     def save_main(self, handler: Handler, decisions: list[Decision], fields_of) -> None:
         """Insert new and update changed main rows; ``decision.existing`` becomes the row.
