@@ -21,13 +21,13 @@ DELAY = {"seconds": float(os.environ.get("SIMULATORS_MAIL_DELAY", "0") or 0)}
 
 
 class Handler:
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.split("@", 1)[0].lower().startswith("bounce"):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if DELAY["seconds"]:
             # A slow server (PUT /delay): a test kills the sender while it waits here.
             await asyncio.sleep(DELAY["seconds"])
@@ -63,7 +63,7 @@ class Page(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         with LOCK:
             messages = list(MESSAGES)
             duplicates = DUPLICATES["count"]
@@ -78,18 +78,18 @@ class Page(BaseHTTPRequestHandler):
         )
         page = (
             '<!DOCTYPE html><html lang="da"><head><meta charset="utf-8">'
-            "<title>Demo-post – Mit Overblik</title></head><body><main>"
+            "<title>Demo-post - Mit Overblik</title></head><body><main>"
             "<h1>Demo-post modtaget af den lokale mailserver</h1>"
             f"<p>{len(messages)} e-mails (kun under make run).</p>{rows}</main></body></html>"
         )
         return self._send(200, page.encode(), "text/html; charset=utf-8")
 
-    def do_PUT(self):  # noqa: N802
+    def do_PUT(self):
         length = int(self.headers.get("Content-Length") or 0)
         DELAY["seconds"] = float(self.rfile.read(length) or 0)
         self._send(204, b"", "text/plain")
 
-    def do_DELETE(self):  # noqa: N802
+    def do_DELETE(self):
         with LOCK:
             MESSAGES.clear()
             SEEN_IDS.clear()
@@ -97,7 +97,7 @@ class Page(BaseHTTPRequestHandler):
             DELAY["seconds"] = 0.0
         self._send(204, b"", "text/plain")
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
 

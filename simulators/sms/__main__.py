@@ -20,7 +20,7 @@ class Gateway(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         if self.path != "/sms":
             return self._json(404, {"error": "not_found"})
         length = int(self.headers.get("Content-Length") or 0)
@@ -49,18 +49,18 @@ class Gateway(BaseHTTPRequestHandler):
                 KEYS[key] = answer
         return self._json(202, answer)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         with LOCK:
             return self._json(200, {"messages": list(SENT)})
 
-    def do_DELETE(self):  # noqa: N802
+    def do_DELETE(self):
         with LOCK:
             SENT.clear()
             KEYS.clear()
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
 
