@@ -34,9 +34,16 @@ class PreferencesForm(forms.Form):
         choices=TOPICS,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Vælg kun emner fra listen.")},
     )
     language = forms.ChoiceField(
-        label=_("Sprog i beskederne"), choices=Language.choices, widget=forms.RadioSelect
+        label=_("Sprog i beskederne"),
+        choices=Language.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Vælg sproget i beskederne: dansk eller engelsk."),
+            "invalid_choice": _("Vælg sproget i beskederne: dansk eller engelsk."),
+        },
     )
     paused = forms.BooleanField(label=_("Sæt alle beskeder på pause"), required=False)
 
