@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from overblik.models import NotificationSettings
 from overblik.notifications.preferences import unsubscribe_token
-from tests.notifications.helpers import EMAIL, MOBILE, KIM, kim_settings
+from tests.notifications.helpers import EMAIL, KIM, MOBILE, kim_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
