@@ -6,8 +6,8 @@ from overblik.notifications.dispatch import outbox_dispatch, reminders_write
 from overblik.notifications.sending import message_send, messages_due
 
 
-@shared_task(name="overblik.notifications_dispatch", acks_late=True)
-def notifications_dispatch_task(rounds: int = 50) -> dict:
+@shared_task(name="overblik.notifications_dispatch", acks_late=True, bind=True)
+def notifications_dispatch_task(self, rounds: int = 50) -> dict:
     """Outbox events into messages, then every due message to a send task (Celery beat,
     every ``OVERBLIK_NOTIFICATION_SWEEP_EVERY`` seconds). Idempotent: a second run
     finds the events taken and the messages claimed."""
@@ -18,8 +18,10 @@ def notifications_dispatch_task(rounds: int = 50) -> dict:
         if not taken:
             break
     due = messages_due()
+    # The send tasks go where this task came from (a worker's own queue in tests).
+    queue = (self.request.delivery_info or {}).get("routing_key")
     for message_id in due:
-        notification_send_task.delay(message_id)
+        notification_send_task.apply_async((message_id,), queue=queue)
     return {"events": events, "queued": len(due)}
 
 
