@@ -40,7 +40,7 @@ os.environ.pop("CELERY_BROKER_URL", None)  # nothing is sent: the bench stops at
 
 
 def cpr_of(i: int) -> str:
-    """The i-th bench CPR number: a real date (1–28 of a month, 1900s) and a sequence."""
+    """The i-th bench CPR number: a real date (1-28 of a month, 1900s) and a sequence."""
     dates, seq = divmod(i, 10000)
     day, rest = 1 + dates % 28, dates // 28
     month, year = 1 + rest % 12, (rest // 12) % 100
@@ -80,33 +80,89 @@ def seed(citizens: int) -> float:
         copy_rows(
             pg,
             "auth_user",
-            ["id", "password", "is_superuser", "username", "first_name", "last_name",
-             "email", "is_staff", "is_active", "date_joined"],
-            ((first + i, "!", "f", f"bench-{i}", "", "", "", "f", "t", now)
-             for i in range(citizens)),
+            [
+                "id",
+                "password",
+                "is_superuser",
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_staff",
+                "is_active",
+                "date_joined",
+            ],
+            (
+                (first + i, "!", "f", f"bench-{i}", "", "", "", "f", "t", now)
+                for i in range(citizens)
+            ),
         )
-        cursor.execute("SELECT setval(pg_get_serial_sequence('auth_user', 'id'), %s)",
-                       [first + citizens])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('auth_user', 'id'), %s)", [first + citizens]
+        )
         copy_rows(
             pg,
             "overblik_citizen",
             ["id", "user_id", "cpr_digest", "created_at"],
-            ((first + i, first + i, citizen_cpr_digest(cpr=cpr_of(i)), now)
-             for i in range(citizens)),
+            (
+                (first + i, first + i, citizen_cpr_digest(cpr=cpr_of(i)), now)
+                for i in range(citizens)
+            ),
         )
-        cursor.execute("SELECT setval(pg_get_serial_sequence('overblik_citizen', 'id'), %s)",
-                       [first + citizens])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('overblik_citizen', 'id'), %s)",
+            [first + citizens],
+        )
         import uuid
 
         copy_rows(
             pg,
             "overblik_notificationsettings",
-            ["id", "citizen_id", "email", "email_confirmed_at", "email_pending", "email_code",
-             "email_code_attempts", "mobile", "mobile_pending", "mobile_code",
-             "mobile_code_attempts", "topic_status", "topic_awaiting", "topic_deadline",
-             "topic_document", "topic_payment", "language", "paused", "updated_at"],
-            ((uuid.uuid4(), first + i, f"b{i}@example.dk", now, "", "", 0, "", "", "", 0,
-              "t", "t", "t", "t", "t", "da", "f", now) for i in range(citizens)),
+            [
+                "id",
+                "citizen_id",
+                "email",
+                "email_confirmed_at",
+                "email_pending",
+                "email_code",
+                "email_code_attempts",
+                "mobile",
+                "mobile_pending",
+                "mobile_code",
+                "mobile_code_attempts",
+                "topic_status",
+                "topic_awaiting",
+                "topic_deadline",
+                "topic_document",
+                "topic_payment",
+                "language",
+                "paused",
+                "updated_at",
+            ],
+            (
+                (
+                    uuid.uuid4(),
+                    first + i,
+                    f"b{i}@example.dk",
+                    now,
+                    "",
+                    "",
+                    0,
+                    "",
+                    "",
+                    "",
+                    0,
+                    "t",
+                    "t",
+                    "t",
+                    "t",
+                    "t",
+                    "da",
+                    "f",
+                    now,
+                )
+                for i in range(citizens)
+            ),
         )
         cursor.execute("ANALYZE auth_user, overblik_citizen, overblik_notificationsettings")
     return time.perf_counter() - started
@@ -156,7 +212,9 @@ def main() -> None:
         spent[enabled] += time.perf_counter() - began
         count[enabled] += len(items)
     off, on = count[False] / spent[False], count[True] / spent[True]
-    print(f"ingest, notifications off: {count[False]:,} cases in {spent[False]:.1f} s = {off:,.0f}/s")
+    print(
+        f"ingest, notifications off: {count[False]:,} cases in {spent[False]:.1f} s = {off:,.0f}/s"
+    )
     print(f"ingest, notifications on:  {count[True]:,} cases in {spent[True]:.1f} s = {on:,.0f}/s")
     print(f"outbox overhead: {(1 - on / off) * 100:.1f} % of ingest throughput (goal <= 10 %)")
 
@@ -164,15 +222,19 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM indexes_notificationevent")
         events = cursor.fetchone()[0]
         # The bare comparison for the outbox: the same event rows by plain INSERT.
-        cursor.execute("CREATE TEMP TABLE bench_events (LIKE indexes_notificationevent INCLUDING ALL)")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_events (LIKE indexes_notificationevent INCLUDING ALL)"
+        )
         began = time.perf_counter()
         cursor.execute(
             "INSERT INTO bench_events (topic, record_type, record_id, created_at) "
             "SELECT topic, record_type, record_id, created_at FROM indexes_notificationevent"
         )
         bare_events = time.perf_counter() - began
-    print(f"outbox rows: {events:,}; bare INSERT of the same rows: {bare_events:.2f} s "
-          f"({events / max(bare_events, 1e-9):,.0f}/s)")
+    print(
+        f"outbox rows: {events:,}; bare INSERT of the same rows: {bare_events:.2f} s "
+        f"({events / max(bare_events, 1e-9):,.0f}/s)"
+    )
 
     # 3. dispatch until empty.
     began = time.perf_counter()
@@ -184,27 +246,50 @@ def main() -> None:
         taken += n
     dispatch = time.perf_counter() - began
     messages = NotificationMessage.objects.count()
-    print(f"dispatch: {taken:,} events -> {messages:,} queued messages in {dispatch:.1f} s = "
-          f"{taken / dispatch:,.0f} events/s (goal >= 5,000/s)")
+    print(
+        f"dispatch: {taken:,} events -> {messages:,} queued messages in {dispatch:.1f} s = "
+        f"{taken / dispatch:,.0f} events/s (goal >= 5,000/s)"
+    )
 
     # 4. bare COPY of the very message rows.
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE bench_messages (LIKE overblik_notificationmessage INCLUDING ALL)")
-        columns = ["settings_id", "channel", "status", "send_after", "due_at", "items", "topics",
-                   "idempotency_key", "attempts", "last_error", "created_at"]
+        cursor.execute(
+            "CREATE TEMP TABLE bench_messages (LIKE overblik_notificationmessage INCLUDING ALL)"
+        )
+        columns = [
+            "settings_id",
+            "channel",
+            "status",
+            "send_after",
+            "due_at",
+            "items",
+            "topics",
+            "idempotency_key",
+            "attempts",
+            "last_error",
+            "created_at",
+        ]
         cursor.execute(f"SELECT {', '.join(columns)} FROM overblik_notificationmessage")
         rows = cursor.fetchall()
         import json
 
         rows = [
-            [json.dumps(v) if isinstance(v, list) else (v.isoformat() if isinstance(v, dt.datetime) else v)
-             for v in row]
+            [
+                json.dumps(v)
+                if isinstance(v, list)
+                else (v.isoformat() if isinstance(v, dt.datetime) else v)
+                for v in row
+            ]
             for row in rows
         ]
         began = time.perf_counter()
-        copy_rows(cursor.cursor if hasattr(cursor, "cursor") else cursor, "bench_messages", columns, rows)
+        copy_rows(
+            cursor.cursor if hasattr(cursor, "cursor") else cursor, "bench_messages", columns, rows
+        )
         bare = time.perf_counter() - began
-    print(f"bare COPY of the same {len(rows):,} message rows: {bare:.2f} s = {len(rows) / max(bare, 1e-9):,.0f}/s")
+    print(
+        f"bare COPY of the same {len(rows):,} message rows: {bare:.2f} s = {len(rows) / max(bare, 1e-9):,.0f}/s"
+    )
     print(f"load average at end: {load_average()}")
 
 

@@ -97,11 +97,7 @@ def outbox_dispatch(*, limit: int = 5000, now: dt.datetime | None = None) -> int
     """Turn up to ``limit`` outbox events into pending messages; how many events were taken."""
     now = now or timezone.now()
     with transaction.atomic():
-        events = list(
-            NotificationEvent.objects.select_for_update(skip_locked=True)
-            .order_by("id")
-            .values_list("id", "topic", "record_type", "record_id")[:limit]
-        )
+        events = _events_claim(limit)
         if not events:
             return 0
         parties = bs.event_parties([(t, i) for _, _, t, i in events])
@@ -117,8 +113,34 @@ def outbox_dispatch(*, limit: int = 5000, now: dt.datetime | None = None) -> int
                     for channel in row["channels"]:
                         messages[row["id"], channel].append([topic, record_type, record_id])
         _messages_upsert(messages, now)
-        NotificationEvent.objects.filter(pk__in=[e[0] for e in events]).delete()
+        if connection.vendor != "postgresql":
+            NotificationEvent.objects.filter(pk__in=[e[0] for e in events]).delete()
     return len(events)
+
+
+def _events_claim(limit: int) -> list[tuple]:
+    """Take up to ``limit`` events out of the outbox (inside the caller's transaction).
+
+    PostgreSQL: one ``DELETE … RETURNING`` of rows locked with ``SKIP LOCKED``, so
+    concurrent dispatchers take disjoint events and a rollback puts them back.
+    """
+    if connection.vendor != "postgresql":
+        return list(
+            NotificationEvent.objects.order_by("id").values_list(
+                "id", "topic", "record_type", "record_id"
+            )[:limit]
+        )
+    table = NotificationEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM {table} WHERE id IN (
+                SELECT id FROM {table} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+            ) RETURNING id, topic, record_type, record_id
+            """,  # noqa: S608 - the table name is the model's own
+            [limit],
+        )
+        return cursor.fetchall()
 
 
 def _messages_upsert(messages: dict[tuple, list], now: dt.datetime) -> None:
