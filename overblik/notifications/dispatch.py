@@ -30,7 +30,7 @@ from overblik.models import (
     NotificationMessage,
     NotificationSettings,
 )
-from overblik.services import citizen_cpr_digest
+from overblik.services import citizen_cpr_digests
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 _TOPIC_COLUMNS = {
@@ -101,7 +101,7 @@ def outbox_dispatch(*, limit: int = 5000, now: dt.datetime | None = None) -> int
         if not events:
             return 0
         parties = bs.event_parties([(t, i) for _, _, t, i in events])
-        digest_of = {cpr: citizen_cpr_digest(cpr=cpr) for cprs in parties.values() for cpr in cprs}
+        digest_of = citizen_cpr_digests(cpr for cprs in parties.values() for cpr in cprs)
         recipients = _recipients(set(digest_of.values()))
         messages: dict[tuple, list] = defaultdict(list)
         if recipients:
