@@ -67,6 +67,9 @@ def serve_env(tmp_path: Path, **extra) -> dict:
             "PORT": str(free_port(8300)),
             "OIDC_MOCK_PORT": str(free_port(9450)),
             "SIMULATORS_PORT": str(free_port(9480)),
+            "MAIL_SMTP_PORT": str(free_port(9500)),
+            "MAIL_PAGE_PORT": str(free_port(9510)),
+            "SMS_GATEWAY_PORT": str(free_port(9520)),
         }
         | extra
     )
@@ -216,8 +219,9 @@ def test_ctrl_c_signals_each_server_once_while_it_shuts_down(tmp_path):
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
         wait_for(
-            lambda: len(logs()) == 5,
-            "the five servers (simulated systems, login mock, worker, beat, portal)",
+            lambda: len(logs()) == 7,
+            "the seven servers (simulated systems, login mock, mail server, SMS gateway, "
+            "worker, beat, portal)",
         )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
@@ -247,7 +251,10 @@ def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
     )
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
-        wait_for(lambda: len(logs()) == 3, "the simulated systems, the login mock and the portal")
+        wait_for(
+            lambda: len(logs()) == 5,
+            "the simulated systems, the login mock, the mail server, the SMS gateway, the portal",
+        )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise
