@@ -4,6 +4,7 @@ Thin: forms check the input (an error names its field), services write.
 """
 
 import re
+from functools import wraps
 
 from django import forms
 from django.contrib import messages as flash
@@ -11,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from overblik import session as keys
 from overblik.models import Channel, Language, NotificationMessage
@@ -89,6 +90,19 @@ class CodeForm(forms.Form):
         return code
 
 
+def post_only(view):
+    """A form's target: a GET (a reload, or the language switch returning to the page a
+    form error left the browser on) goes back to the settings page instead of a 405."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            return redirect("overblik:notifications")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _settings(request):
     return preferences.settings_for(citizen_id=request.session[keys.CITIZEN_ID])
 
@@ -122,7 +136,7 @@ def notifications(request, *, cpr):
     return _page(request, _settings(request))
 
 
-@require_POST
+@post_only
 @citizen_required
 def preferences_save(request, *, cpr):
     settings = _settings(request)
@@ -171,31 +185,31 @@ def _address_confirm(request, channel, prefix, form_key):
     return redirect("overblik:notifications")
 
 
-@require_POST
+@post_only
 @citizen_required
 def email_start(request, *, cpr):
     return _address_start(request, Channel.EMAIL, EmailForm, "email", "email_form")
 
 
-@require_POST
+@post_only
 @citizen_required
 def email_confirm(request, *, cpr):
     return _address_confirm(request, Channel.EMAIL, "email", "email_code_form")
 
 
-@require_POST
+@post_only
 @citizen_required
 def mobile_start(request, *, cpr):
     return _address_start(request, Channel.SMS, MobileForm, "mobile", "mobile_form")
 
 
-@require_POST
+@post_only
 @citizen_required
 def mobile_confirm(request, *, cpr):
     return _address_confirm(request, Channel.SMS, "mobile", "mobile_code_form")
 
 
-@require_POST
+@post_only
 @citizen_required
 def address_remove(request, channel: str, *, cpr):
     if channel not in (Channel.EMAIL, Channel.SMS):

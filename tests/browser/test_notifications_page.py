@@ -37,7 +37,7 @@ def test_sign_up_for_email_with_a_code_on_a_phone_axe_clean(new_page, portal, ou
     assert "E-mailadressen er ikke gyldig" in page.content()
     assert_accessible(page)
     page.get_by_role("button", name="English").click()
-    page.goto(f"{portal}/beskeder/")
+    page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.get_by_role("heading", level=1).inner_text() == "Messages"
     assert_accessible(page)
     assert_fits(page, 375, "beskeder-en")

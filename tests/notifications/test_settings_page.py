@@ -107,3 +107,9 @@ def test_one_click_unsubscribe_rfc_8058(client, db):
         client.post("/beskeder/afmeld/forged/", {"List-Unsubscribe": "One-Click"}).status_code
         == 400
     )
+
+
+def test_a_get_of_a_form_target_goes_back_to_the_settings_page(citizen_client):
+    for url in ("/beskeder/e-mail/", "/beskeder/mobil/bekraeft/", "/beskeder/indstillinger/"):
+        answer = citizen_client.get(url)
+        assert (answer.status_code, answer["Location"]) == (302, "/beskeder/")
