@@ -14,6 +14,7 @@ MENU = (
     ("overblik:benefits", _("Ydelser"), {"benefits", "benefit"}),
     ("overblik:services", _("Serviceydelser og hjælpemidler"), {"services", "service"}),
     ("overblik:access-log", _("Hvem har set mine data"), {"access-log"}),
+    ("overblik:notifications", _("Beskeder"), {"notifications"}),
 )
 
 

@@ -29,6 +29,12 @@ def citizen_cpr_digest(*, cpr: str) -> str:
     return hmac.new(_hmac_key(), cpr.encode(), hashlib.sha256).hexdigest()
 
 
+def citizen_cpr_digests(cprs) -> dict[str, str]:
+    """``citizen_cpr_digest`` of many CPR numbers (the key derived once): {cpr: digest}."""
+    key = _hmac_key()
+    return {cpr: hmac.new(key, cpr.encode(), hashlib.sha256).hexdigest() for cpr in set(cprs)}
+
+
 @transaction.atomic
 def citizen_get_or_create(*, cpr: str) -> Citizen:
     """The citizen with this CPR number, created (with a login-only user) on first login."""

@@ -3,6 +3,7 @@
 from django.urls import include, path, register_converter
 
 from overblik import auth, views
+from overblik.notifications import views as notification_views
 
 
 class MunicipalityCode:
@@ -37,6 +38,26 @@ urlpatterns = [
     path("serviceydelser/<int:benefit_id>/", views.service, name="service"),
     path("hvem-har-set-mine-data/", views.access_log, name="access-log"),
     path("du-ser/", views.acting_switch, name="acting"),
+    path("beskeder/", notification_views.notifications, name="notifications"),
+    path("beskeder/indstillinger/", notification_views.preferences_save, name="notifications-save"),
+    path("beskeder/e-mail/", notification_views.email_start, name="notifications-email"),
+    path(
+        "beskeder/e-mail/bekraeft/",
+        notification_views.email_confirm,
+        name="notifications-email-confirm",
+    ),
+    path("beskeder/mobil/", notification_views.mobile_start, name="notifications-mobile"),
+    path(
+        "beskeder/mobil/bekraeft/",
+        notification_views.mobile_confirm,
+        name="notifications-mobile-confirm",
+    ),
+    path(
+        "beskeder/<str:channel>/fjern/",
+        notification_views.address_remove,
+        name="notifications-remove",
+    ),
+    path("beskeder/afmeld/<str:token>/", notification_views.unsubscribe, name="unsubscribe"),
     # Public: what each municipality shows (seed 004, "absence means absence").
     path("kommuner/", views.municipalities, name="municipalities"),
     path("kommuner/<kommune:code>/", views.municipality, name="municipality"),

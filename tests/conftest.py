@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.plugins.portal",
     "tests.plugins.stand_ins",
     "tests.plugins.db_leaks",
+    "tests.plugins.outside",
 ]
 
 

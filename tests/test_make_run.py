@@ -68,6 +68,9 @@ def serve_env(tmp_path: Path, **extra) -> dict:
             "OIDC_MOCK_PORT": str(free_port(9450)),
             "SIMULATORS_PORT": str(free_port(9480)),
             "RELATIONS_PORT": str(free_port(9490)),
+            "MAIL_SMTP_PORT": str(free_port(9500)),
+            "MAIL_PAGE_PORT": str(free_port(9510)),
+            "SMS_GATEWAY_PORT": str(free_port(9520)),
         }
         | extra
     )
@@ -217,8 +220,9 @@ def test_ctrl_c_signals_each_server_once_while_it_shuts_down(tmp_path):
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
         wait_for(
-            lambda: len(logs()) == 6,
-            "the six servers (simulated systems, relations, login mock, worker, beat, portal)",
+            lambda: len(logs()) == 8,
+            "the eight servers (simulated systems, relations, login mock, mail server, "
+            "SMS gateway, worker, beat, portal)",
         )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
@@ -249,8 +253,9 @@ def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
         wait_for(
-            lambda: len(logs()) == 4,
-            "the simulated systems, the relations stand-in, the login mock and the portal",
+            lambda: len(logs()) == 6,
+            "the simulated systems, the relations stand-in, the login mock, the mail server, "
+            "the SMS gateway and the portal",
         )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)

@@ -6,6 +6,11 @@ from borgerblikket.selectors.exposure import (
     municipalities_with_exposure,
     municipality_exposure,
 )
+from borgerblikket.selectors.notifications import (
+    cases_due_for_reminder,
+    event_parties,
+    record_visible_to_citizen,
+)
 from borgerblikket.selectors.visibility import (
     CitizenDocument,
     CitizenProgress,
@@ -45,13 +50,16 @@ __all__ = [
     "case_progress_visible_to_citizen",
     "case_visible_to_citizen",
     "cases_awaiting_citizen",
+    "cases_due_for_reminder",
     "cases_visible_to_citizen",
     "cpr_normalise",
     "documents_visible_for_case",
+    "event_parties",
     "exposed_areas_for_citizen",
     "exposed_areas_for_municipality",
     "municipalities_for_citizen",
     "municipalities_with_exposure",
     "municipality_exposure",
     "payments_visible_to_citizen",
+    "record_visible_to_citizen",
 ]

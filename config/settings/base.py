@@ -476,3 +476,48 @@ OVERBLIK_SENSITIVE_TITLES_LOA = env("OVERBLIK_SENSITIVE_TITLES_LOA", default="su
 OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = env.dict(
     "OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY", default={}
 )
+
+# --- Notifications (docs/notifications.md; issue 14) ------------------------------
+# Ingestion writes an outbox event with every change a citizen may be told about
+# (indexes.services.outbox); off: nothing is written and nothing is sent.
+OVERBLIK_NOTIFICATIONS_ENABLED = env.bool("OVERBLIK_NOTIFICATIONS_ENABLED", default=True)
+# At most one message per citizen and channel per window (seconds): events combine.
+OVERBLIK_NOTIFICATION_DIGEST_SECONDS = env.int("OVERBLIK_NOTIFICATION_DIGEST_SECONDS", default=3600)
+# SMS only from this hour to this hour (Europe/Copenhagen); otherwise queued until it opens.
+OVERBLIK_SMS_FROM_HOUR = env.int("OVERBLIK_SMS_FROM_HOUR", default=8)
+OVERBLIK_SMS_TO_HOUR = env.int("OVERBLIK_SMS_TO_HOUR", default=20)
+# A reminder this many days before an "Afventer dig" deadline (awaiting_party_due).
+OVERBLIK_NOTIFICATION_REMINDER_DAYS = env.int("OVERBLIK_NOTIFICATION_REMINDER_DAYS", default=3)
+# The address links in messages point at (no trailing slash).
+OVERBLIK_PUBLIC_URL = env("OVERBLIK_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Retries of a message whose server or gateway did not answer: backoff base and cap
+# (seconds, doubled per attempt); a message is never given up on, only delayed.
+OVERBLIK_NOTIFICATION_RETRY_BASE = env.float("OVERBLIK_NOTIFICATION_RETRY_BASE", default=30.0)
+OVERBLIK_NOTIFICATION_RETRY_MAX = env.float("OVERBLIK_NOTIFICATION_RETRY_MAX", default=3600.0)
+# A message being sent is another worker's for this long; after it the sweep takes it up
+# again (a worker killed mid-send), with the same idempotency key.
+OVERBLIK_NOTIFICATION_LEASE_SECONDS = env.int("OVERBLIK_NOTIFICATION_LEASE_SECONDS", default=120)
+OVERBLIK_NOTIFICATION_SWEEP_EVERY = env.float("OVERBLIK_NOTIFICATION_SWEEP_EVERY", default=10.0)
+# E-mail: Django's SMTP backend, configured by one URL, e.g.
+# smtp+tls://user:password@smtp.example.dk:587 (django-environ's email_url).
+EMAIL_URL = env("EMAIL_URL", default="smtp://127.0.0.1:9425")
+vars().update(env.email_url_config(EMAIL_URL))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mit Overblik <noreply@overblik.localhost>")
+# SMS through a provider (overblik.notifications.sms): "http" posts JSON to OVERBLIK_SMS_URL
+# with an Idempotency-Key header (the local gateway stand-in speaks it); "none" sends none.
+OVERBLIK_SMS_PROVIDER = env("OVERBLIK_SMS_PROVIDER", default="http")
+OVERBLIK_SMS_URL = env("OVERBLIK_SMS_URL", default="http://127.0.0.1:9426/sms")
+OVERBLIK_SMS_TOKEN = env("OVERBLIK_SMS_TOKEN", default="")
+OVERBLIK_SMS_SENDER = env("OVERBLIK_SMS_SENDER", default="MitOverblik")
+OVERBLIK_SMS_TIMEOUT = env.float("OVERBLIK_SMS_TIMEOUT", default=10.0)
+CELERY_BEAT_SCHEDULE["notifications-dispatch"] = {
+    "task": "overblik.notifications_dispatch",
+    "schedule": OVERBLIK_NOTIFICATION_SWEEP_EVERY,
+    "kwargs": {},
+}
+CELERY_BEAT_SCHEDULE["notifications-reminders"] = {
+    "task": "overblik.notifications_reminders",
+    "schedule": crontab(minute=5, hour=7),
+    "kwargs": {},
+}

@@ -45,6 +45,7 @@ from indexes.models.feeds import (
 )
 from indexes.models.history import Change
 from indexes.models.inbox import IdempotencyKey, InboxBatch, InboxRecord
+from indexes.models.outbox import NotificationEvent, NotificationTopic
 from indexes.models.registry import ApiCredential, ApiCredentialEvent, Municipality, SourceSystem
 
 __all__ = [
@@ -74,6 +75,8 @@ __all__ = [
     "InboxRecord",
     "IndexedRecord",
     "Municipality",
+    "NotificationEvent",
+    "NotificationTopic",
     "OutboxEvent",
     "Payment",
     "PaymentPlan",

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from indexes.models import Change, EventType, Municipality, SourceSystem
 from indexes.payloads import DateTimeField, FieldProblem
-from indexes.services import bulk, canonical, events
+from indexes.services import bulk, canonical, events, outbox
 from indexes.services.errors import Problem, RecordNotFound, RecordRejected
 from indexes.services.validation import Lookups, shape_check
 from kle.models import Subject
@@ -581,6 +581,8 @@ class Batch:
                 }
             )
         bulk.rows_insert(Change, changes)
+        # The outbox: the citizen's notifications, in the same transaction as the change.
+        outbox.events_for_changes(kind, decisions, received_at=self.received_at)
         if self.record_applied_wanted():
             events.events_emit(
                 events=[

@@ -1,0 +1,209 @@
+"""From outbox events to pending messages: one per citizen, channel and digest window.
+
+``outbox_dispatch`` claims a batch of events (``FOR UPDATE SKIP LOCKED``, so several
+workers share the outbox), asks the one door whose records they name, finds those
+citizens' settings by the keyed hash of the CPR number (never the number), keeps the
+topics each citizen chose on the channels they confirmed, and adds the events to the
+window's pending message (created if there is none), then deletes the events — all in
+one transaction, so an event becomes part of a message exactly once.
+
+The window: messages are sent at the end of the digest window the event falls in
+(``OVERBLIK_NOTIFICATION_DIGEST_SECONDS``), and an SMS not before the morning
+(``OVERBLIK_SMS_FROM_HOUR`` … ``OVERBLIK_SMS_TO_HOUR``, Danish time).
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from django.conf import settings as conf
+from django.db import connection, transaction
+from django.utils import timezone
+
+from borgerblikket import selectors as bs
+from indexes.models import NotificationEvent, NotificationTopic
+from overblik.models import (
+    Channel,
+    DeadlineReminder,
+    NotificationMessage,
+    NotificationSettings,
+)
+from overblik.services import citizen_cpr_digests
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+_TOPIC_COLUMNS = {
+    NotificationTopic.STATUS: "topic_status",
+    NotificationTopic.AWAITING: "topic_awaiting",
+    NotificationTopic.DEADLINE: "topic_deadline",
+    NotificationTopic.DOCUMENT: "topic_document",
+    NotificationTopic.PAYMENT: "topic_payment",
+}
+
+
+def window_end(moment: dt.datetime) -> dt.datetime:
+    """The end of the digest window ``moment`` falls in."""
+    seconds = max(1, conf.OVERBLIK_NOTIFICATION_DIGEST_SECONDS)
+    stamp = int(moment.timestamp())
+    return dt.datetime.fromtimestamp((stamp // seconds + 1) * seconds, tz=dt.UTC)
+
+
+def sms_hours(moment: dt.datetime) -> dt.datetime:
+    """``moment``, or the next opening of the SMS hours (Danish time) if outside them."""
+    local = moment.astimezone(COPENHAGEN)
+    start, end = conf.OVERBLIK_SMS_FROM_HOUR, conf.OVERBLIK_SMS_TO_HOUR
+    if start <= local.hour < end:
+        return moment
+    day = local.date() if local.hour < start else local.date() + dt.timedelta(days=1)
+    opening = dt.datetime.combine(day, dt.time(start), tzinfo=COPENHAGEN)
+    return opening.astimezone(dt.UTC)
+
+
+def send_after(channel: str, moment: dt.datetime) -> dt.datetime:
+    end = window_end(moment)
+    return sms_hours(end) if channel == Channel.SMS else end
+
+
+def _recipients(digests: set[str]) -> dict[str, dict]:
+    """The active settings of the citizens with these keyed hashes, by hash."""
+    fields = (
+        "id",
+        "citizen__cpr_digest",
+        "email",
+        "email_confirmed_at",
+        "email_bounced_at",
+        "mobile",
+        "mobile_confirmed_at",
+        "mobile_bounced_at",
+        *_TOPIC_COLUMNS.values(),
+    )
+    found = {}
+    rows = NotificationSettings.objects.filter(
+        citizen__cpr_digest__in=digests, paused=False
+    ).values(*fields)
+    for row in rows:
+        row["channels"] = [
+            channel
+            for channel, field in ((Channel.EMAIL, "email"), (Channel.SMS, "mobile"))
+            if row[field] and row[f"{field}_confirmed_at"] and not row[f"{field}_bounced_at"]
+        ]
+        if row["channels"]:
+            found[row["citizen__cpr_digest"]] = row
+    return found
+
+
+def outbox_dispatch(*, limit: int = 5000, now: dt.datetime | None = None) -> int:
+    """Turn up to ``limit`` outbox events into pending messages; how many events were taken."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        events = _events_claim(limit)
+        if not events:
+            return 0
+        parties = bs.event_parties([(t, i) for _, _, t, i in events])
+        digest_of = citizen_cpr_digests(cpr for cprs in parties.values() for cpr in cprs)
+        recipients = _recipients(set(digest_of.values()))
+        messages: dict[tuple, list] = defaultdict(list)
+        if recipients:
+            for _, topic, record_type, record_id in events:
+                for cpr in parties.get((record_type, record_id), ()):
+                    row = recipients.get(digest_of[cpr])
+                    if row is None or not row[_TOPIC_COLUMNS[topic]]:
+                        continue
+                    for channel in row["channels"]:
+                        messages[row["id"], channel].append([topic, record_type, record_id])
+        _messages_upsert(messages, now)
+        if connection.vendor != "postgresql":
+            NotificationEvent.objects.filter(pk__in=[e[0] for e in events]).delete()
+    return len(events)
+
+
+def _events_claim(limit: int) -> list[tuple]:
+    """Take up to ``limit`` events out of the outbox (inside the caller's transaction).
+
+    PostgreSQL: one ``DELETE … RETURNING`` of rows locked with ``SKIP LOCKED``, so
+    concurrent dispatchers take disjoint events and a rollback puts them back.
+    """
+    if connection.vendor != "postgresql":
+        return list(
+            NotificationEvent.objects.order_by("id").values_list(
+                "id", "topic", "record_type", "record_id"
+            )[:limit]
+        )
+    table = NotificationEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM {table} WHERE id IN (
+                SELECT id FROM {table} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+            ) RETURNING id, topic, record_type, record_id
+            """,  # noqa: S608 - the table name is the model's own
+            [limit],
+        )
+        return cursor.fetchall()
+
+
+def _messages_upsert(messages: dict[tuple, list], now: dt.datetime) -> None:
+    if not messages:
+        return
+    after = {channel: send_after(channel, now) for channel in Channel.values}
+    if connection.vendor != "postgresql":
+        for (settings_id, channel), items in messages.items():
+            message = NotificationMessage.objects.filter(
+                settings_id=settings_id,
+                channel=channel,
+                send_after=after[channel],
+                status=NotificationMessage.Status.PENDING,
+            ).first()
+            if message is None:
+                NotificationMessage.objects.create(
+                    settings_id=settings_id,
+                    channel=channel,
+                    send_after=after[channel],
+                    due_at=after[channel],
+                    items=items,
+                    created_at=now,
+                )
+            else:
+                message.items = message.items + items
+                message.save(update_fields=["items"])
+        return
+    keys = list(messages)
+    table = NotificationMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (settings_id, channel, status, send_after, due_at, items, topics,
+                                 idempotency_key, attempts, last_error, created_at)
+            SELECT s, c, 'pending', a, a, i::jsonb, '[]'::jsonb, k, 0, '', %s
+              FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::text[], %s::uuid[])
+                   AS t(s, c, a, i, k)
+            ON CONFLICT (settings_id, channel, send_after) WHERE status = 'pending'
+            DO UPDATE SET items = {table}.items || EXCLUDED.items
+            """,  # noqa: S608 - the table name is the model's own
+            [
+                now,
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [after[k[1]] for k in keys],
+                [json.dumps(messages[k]) for k in keys],
+                [uuid.uuid4() for _ in keys],
+            ],
+        )
+
+
+def reminders_write(*, today: dt.date | None = None) -> int:
+    """Outbox events for the "Afventer dig" deadlines ``OVERBLIK_NOTIFICATION_REMINDER_DAYS``
+    days ahead, once per case and deadline; how many were written."""
+    today = today or timezone.localdate()
+    on = today + dt.timedelta(days=conf.OVERBLIK_NOTIFICATION_REMINDER_DAYS)
+    written = 0
+    with transaction.atomic():
+        for case_id, due_on in bs.cases_due_for_reminder(on=on):
+            _, created = DeadlineReminder.objects.get_or_create(case_id=case_id, due_on=due_on)
+            if created:
+                NotificationEvent.objects.create(
+                    topic=NotificationTopic.DEADLINE, record_type="case", record_id=case_id
+                )
+                written += 1
+    return written
