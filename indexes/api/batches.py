@@ -128,22 +128,27 @@ class BatchCreateApi(IndexApiView):
         batch, rejections = inbox_batch_receive(
             source_system=self.source_system, items=serializer.validated_data["records"]
         )
-        url = reverse("indexes:batch-detail", kwargs={"batch_id": batch.id})
-        data = self.OutputSerializer(
-            {
-                "id": batch.id,
-                "status": batch.status,
-                "url": url,
-                "received": batch.record_count,
-                "accepted": batch.record_count - len(rejections),
-                "rejected": rejections,
-            }
-        ).data
-        return Response(
-            data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": request.build_absolute_uri(url)},
-        )
+        return batch_accepted(request, batch, rejections)
+
+
+def batch_accepted(request, batch, rejections: list) -> Response:
+    """The 202 of a stored batch (JSON bulk and the XML imports): where to poll it."""
+    url = reverse("indexes:batch-detail", kwargs={"batch_id": batch.id})
+    data = BatchCreateApi.OutputSerializer(
+        {
+            "id": batch.id,
+            "status": batch.status,
+            "url": url,
+            "received": batch.record_count,
+            "accepted": batch.record_count - len(rejections),
+            "rejected": rejections,
+        }
+    ).data
+    return Response(
+        data,
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Location": request.build_absolute_uri(url)},
+    )
 
 
 def batch_gone_detail() -> str:

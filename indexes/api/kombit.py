@@ -16,15 +16,14 @@ same services as JSON. Answers are JSON (problem documents too); each problem's
 """
 
 from django.conf import settings
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from indexes import payloads
 from indexes.api.base import IndexApiView
-from indexes.api.batches import BatchCreateApi
+from indexes.api.batches import BatchCreateApi, batch_accepted
 from indexes.api.dry_run import DRY_RUN
 from indexes.api.idempotency import idempotent
 from indexes.api.problems import ProblemError
@@ -162,22 +161,7 @@ class _ImportApi(_KombitXmlView):
                 [problem for rejection in rejections for problem in rejection["problems"]],
                 detail="Ingen post i dokumentet blev modtaget; se errors.",
             ) from None
-        url = reverse("indexes:batch-detail", kwargs={"batch_id": batch.id})
-        data = BatchCreateApi.OutputSerializer(
-            {
-                "id": batch.id,
-                "status": batch.status,
-                "url": url,
-                "received": batch.record_count,
-                "accepted": batch.record_count - len(rejections),
-                "rejected": rejections,
-            }
-        ).data
-        return Response(
-            data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": request.build_absolute_uri(url)},
-        )
+        return batch_accepted(request, batch, rejections)
 
 
 class Sf1470ImportApi(_ImportApi):
