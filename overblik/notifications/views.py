@@ -136,8 +136,8 @@ def notifications(request, *, cpr):
     return _page(request, _settings(request))
 
 
-@post_only
 @citizen_required
+@post_only
 def preferences_save(request, *, cpr):
     settings = _settings(request)
     form = PreferencesForm(request.POST)
@@ -185,32 +185,32 @@ def _address_confirm(request, channel, prefix, form_key):
     return redirect("overblik:notifications")
 
 
-@post_only
 @citizen_required
+@post_only
 def email_start(request, *, cpr):
     return _address_start(request, Channel.EMAIL, EmailForm, "email", "email_form")
 
 
-@post_only
 @citizen_required
+@post_only
 def email_confirm(request, *, cpr):
     return _address_confirm(request, Channel.EMAIL, "email", "email_code_form")
 
 
-@post_only
 @citizen_required
+@post_only
 def mobile_start(request, *, cpr):
     return _address_start(request, Channel.SMS, MobileForm, "mobile", "mobile_form")
 
 
-@post_only
 @citizen_required
+@post_only
 def mobile_confirm(request, *, cpr):
     return _address_confirm(request, Channel.SMS, "mobile", "mobile_code_form")
 
 
-@post_only
 @citizen_required
+@post_only
 def address_remove(request, channel: str, *, cpr):
     if channel not in (Channel.EMAIL, Channel.SMS):
         return redirect("overblik:notifications")

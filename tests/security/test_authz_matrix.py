@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from borgerblikket.models import (
@@ -51,6 +52,9 @@ from indexes.models import (
 )
 from indexes.services.credentials import credential_create
 from kle.models import Publication, Subject, Succession
+from overblik.models import NotificationSettings
+from overblik.notifications.preferences import unsubscribe_token
+from overblik.services import citizen_get_or_create
 from tests.borgerblikket import factories as f
 from tests.borgerblikket.test_admin_scoping import FREDENSBORG, ODENSE, world  # noqa: F401
 from tests.indexes import api_support as api
@@ -189,6 +193,24 @@ MATRIX: dict[str, Entry] = {
     ),
     # Acting for someone else (issue 15): an opaque per-session handle, POSTed.
     "overblik:acting": Entry(PORTAL_LOGIN, "test_a_holder_reaches_only_the_principals_areas"),
+    # Notifications (issue 14): no ids in the routes, the session's citizen only.
+    **_entries(
+        [
+            "overblik:notifications",
+            "overblik:notifications-save",
+            "overblik:notifications-email",
+            "overblik:notifications-email-confirm",
+            "overblik:notifications-mobile",
+            "overblik:notifications-mobile-confirm",
+            "overblik:notifications-remove",
+        ],
+        PORTAL_LOGIN,
+        "test_notification_settings_are_only_the_own_citizens",
+    ),
+    # One-click unsubscribe (RFC 8058): public, the signed token is the authority.
+    "overblik:unsubscribe": Entry(
+        PUBLIC, "test_an_unsubscribe_token_acts_only_on_the_settings_it_names"
+    ),
     # The index API (bearer keys of source systems only).
     **_entries(
         [f"indexes:{s}-list" for s in KINDS_SEGMENTS],
@@ -563,6 +585,77 @@ def test_a_holder_reaches_only_the_principals_areas(portal, relations):
     assert response.status_code == 302 and response["Location"].startswith(
         reverse("overblik:login")
     )
+
+
+def _settings_of(person) -> NotificationSettings:
+    citizen = citizen_get_or_create(cpr=person.cpr)
+    settings, _ = NotificationSettings.objects.update_or_create(
+        citizen=citizen,
+        defaults={
+            "email": f"{person.name.split()[0].lower()}@example.dk",
+            "email_confirmed_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        },
+    )
+    return settings
+
+
+def test_notification_settings_are_only_the_own_citizens(portal, relations):
+    """The settings pages carry no ids: every form acts on the logged-in citizen's own
+    settings. Kim's saves and removals leave Hans' alone, neither sees the other's address,
+    and a holder acting for Kim still sees and changes only her own."""
+    _data, kim, hans = portal
+    hans_settings = _settings_of(portal_data.HANS)
+    kim_settings = _settings_of(portal_data.KIM)
+    assert "hans@example.dk" not in kim.get(reverse("overblik:notifications")).content.decode()
+    assert "kim@example.dk" not in hans.get(reverse("overblik:notifications")).content.decode()
+    saved = kim.post(reverse("overblik:notifications-save"), {"language": "en", "paused": "on"})
+    assert saved.status_code == 302
+    removed = kim.post(reverse("overblik:notifications-remove", args=["email"]))
+    assert removed.status_code == 302
+    hans_settings.refresh_from_db()
+    kim_settings.refresh_from_db()
+    assert (kim_settings.paused, kim_settings.channel_active("email")) == (True, False)
+    assert (hans_settings.paused, hans_settings.channel_active("email")) == (False, True)
+    # Sofie, holding Kim's power of attorney, acting for him: her own settings only.
+    sofie = Client()
+    assert oidc_login(sofie, sub="demo-sofie").status_code == 302
+    handles = re.findall(
+        r'name="handle" value="([^"]+)"', sofie.get(reverse("overblik:acting")).content.decode()
+    )
+    assert sofie.post(reverse("overblik:acting"), {"handle": handles[1]}).status_code == 302
+    kim_settings.email, kim_settings.email_confirmed_at = "kim@example.dk", timezone.now()
+    kim_settings.save()
+    page = sofie.get(reverse("overblik:notifications")).content.decode()
+    assert "kim@example.dk" not in page
+    sofie.post(reverse("overblik:notifications-remove", args=["email"]))
+    kim_settings.refresh_from_db()
+    assert kim_settings.channel_active("email")
+
+
+def test_an_unsubscribe_token_acts_only_on_the_settings_it_names(client, portal):
+    """A signed token names one citizen's settings and channel: a forged token, a token
+    with another settings id spliced in, or one for a channel that does not exist is the
+    same 400 as garbage, and changes nothing; Kim's real token stops only Kim's e-mail."""
+    kim_settings, hans_settings = _settings_of(portal_data.KIM), _settings_of(portal_data.HANS)
+    token = unsubscribe_token(settings_id=kim_settings.pk, channel="email")
+    signature = token.split(":", 1)[1]
+    spliced = unsubscribe_token(settings_id=hans_settings.pk, channel="email").split(":", 1)[0]
+    bad_tokens = [
+        "garbage",
+        f"{spliced}:{signature}",
+        unsubscribe_token(settings_id=hans_settings.pk, channel="fax"),
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+    ]
+    answers = [client.post(f"/beskeder/afmeld/{bad}/") for bad in bad_tokens]
+    assert {answer.status_code for answer in answers} == {400}
+    assert all(same_page(answer, answers[0]) for answer in answers)
+    hans_settings.refresh_from_db()
+    kim_settings.refresh_from_db()
+    assert hans_settings.channel_active("email") and kim_settings.channel_active("email")
+    assert client.post(f"/beskeder/afmeld/{token}/").status_code == 200
+    hans_settings.refresh_from_db()
+    kim_settings.refresh_from_db()
+    assert hans_settings.channel_active("email") and not kim_settings.channel_active("email")
 
 
 def test_another_citizens_object_is_the_same_404_as_none(portal):
