@@ -28,10 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_bb_bench")
 
 KLE_NUMBERS = [f"32.24.{n:02d}" for n in range(1, 7)] + [f"15.17.{n:02d}" for n in range(1, 7)]
 
@@ -257,7 +256,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    flags_add(parser, database="overblik_bb_bench", port=False)
     args = parser.parse_args()
+    flags_apply(args)
     database_ensure()
     django_setup()
     fill(args.cases)

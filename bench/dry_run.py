@@ -73,9 +73,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=500, help="requests of each kind")
     parser.add_argument("--batches", type=int, default=10, help="bulk posts of each kind")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--port", type=int, default=ingest.PORT)
+    ingest.flags_add(parser, database="overblik_api_bench")
     args = parser.parse_args()
-    ingest.PORT = args.port
+    ingest.PORT = ingest.flags_apply(args)
 
     load_before = load_average()
     database_ensure()

@@ -18,9 +18,12 @@ database of its own, then measures:
 
 Usage (the database is created when missing; every loop is bounded):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/overblik_api_bench \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \\
-    .venv/bin/python bench/ingest.py --cases 20000 --put-samples 500 [--xml]
+    .venv/bin/python bench/ingest.py --cases 20000 --put-samples 500 [--xml] \\
+        [--database-url postgres://postgres@127.0.0.1:5432/overblik_api_bench] [--port N]
+
+``--database-url`` defaults to ``DATABASE_URL``, else the database above; ``--port``
+(gunicorn's) to a free loopback port.
 
 Figures and how to read them: docs/performance.md, section "Ingestion".
 """
@@ -40,17 +43,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure, percentile  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply, percentile  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_api_bench")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 # Persistent database connections, as a deployment should run (a new PostgreSQL
 # connection per request costs more than the PUT itself).
 os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
 
-HOST, PORT = "127.0.0.1", 8013
+HOST = "127.0.0.1"
+PORT = 0  # main() sets it from --port (default: a free port)
 TABLES = [  # what one case + document delivery writes (COPY ceiling)
     "indexes_case",
     "indexes_caseprogress",
@@ -461,7 +464,10 @@ def main() -> None:
     parser.add_argument(
         "--xml", action="store_true", help="also deliver the same content as SF1470 v6 XML"
     )
+    flags_add(parser, database="overblik_api_bench")
     args = parser.parse_args()
+    global PORT
+    PORT = flags_apply(args)
 
     load_before = os.getloadavg()[0]
     database_ensure()

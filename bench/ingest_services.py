@@ -32,10 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_svc_bench")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
 
 TABLES = [
@@ -257,7 +256,9 @@ def main() -> None:
     )
     parser.add_argument("--singles", type=int, default=300)
     parser.add_argument("--profile", help="write a cProfile of the create step to this file")
+    flags_add(parser, database="overblik_svc_bench", port=False)
     args = parser.parse_args()
+    flags_apply(args)
     database_ensure()
     system, run = setup()
     truncate()

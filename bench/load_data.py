@@ -32,11 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_load_bench")
 os.environ.pop("CELERY_BROKER_URL", None)  # polls run in-process here
 
 
@@ -45,7 +44,9 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=455_000)
     parser.add_argument("--municipalities", type=int, default=10)
     parser.add_argument("--ingest-citizens", type=int, default=300)
+    flags_add(parser, database="overblik_load_bench", port=False)
     args = parser.parse_args()
+    flags_apply(args)
 
     database_ensure()
     import django

@@ -42,7 +42,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--seed", type=int, default=3)
+    portal.flags_add(parser, database="overblik_portal_bench")
     args = parser.parse_args()
+    portal.PORT = portal.flags_apply(args)
 
     load_start = portal.load_average()
     portal.database_ensure()

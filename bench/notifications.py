@@ -31,10 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure, load_average  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply, load_average  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_notify_bench")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
 os.environ.pop("CELERY_BROKER_URL", None)  # nothing is sent: the bench stops at the queue
 
@@ -173,7 +172,9 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=1_000_000)
     parser.add_argument("--changes", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=1000)
+    flags_add(parser, database="overblik_notify_bench", port=False)
     args = parser.parse_args()
+    flags_apply(args)
     database_ensure()
 
     from bench.ingest_services import case_record, setup, truncate

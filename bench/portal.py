@@ -48,16 +48,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure, load_average, percentile  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply, load_average, percentile  # noqa: E402 - after sys.path
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.portal_settings"
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_portal_bench")
 os.environ.pop("CELERY_BROKER_URL", None)  # the pages do not queue tasks
 # Persistent database connections, as production runs (config/settings/production.py).
 os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
 
 HOST = "127.0.0.1"
-PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8023"))
+PORT = 0  # main() sets it from --port (default: a free port)
 CASES_PER_CITIZEN = 2.2  # simulators.bulk.CASES_PER_CITIZEN's mean
 # Queries of the request machinery, not of the page (session, user, citizen touch).
 MACHINERY_TABLES = ('"django_session"', '"auth_user"', '"overblik_citizen"')
@@ -616,7 +615,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="citizens (requests per kind)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    flags_add(parser, database="overblik_portal_bench")
     args = parser.parse_args()
+    global PORT
+    PORT = flags_apply(args)
 
     load_start = load_average()
     database_ensure()

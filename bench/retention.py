@@ -28,10 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure, load_average  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply, load_average  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_retention_bench")
 
 KLE = "32.18.02"
 
@@ -213,7 +212,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000, help="due cases (as many stay)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=1000)
+    flags_add(parser, database="overblik_retention_bench", port=False)
     args = parser.parse_args()
+    flags_apply(args)
     database_ensure()
     django_setup()
     print(f"load average {load_average()}; {args.cases:,} due cases, batch {args.batch_size}")

@@ -40,7 +40,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_scale")
 
 from bench import portal  # noqa: E402 - after sys.path and the environment
 
@@ -159,7 +158,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-copy", action="store_true", help="skip the COPY ceiling")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "scale.jsonl")
+    portal.flags_add(parser, database="overblik_scale")
     args = parser.parse_args()
+    portal.PORT = portal.flags_apply(args)
 
     steps = [int(s) for s in args.steps.split(",")]
     if args.max:

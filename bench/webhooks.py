@@ -31,11 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.support import database_ensure, load_average  # noqa: E402 - after sys.path
+from bench.support import database_ensure, flags_add, flags_apply, load_average  # noqa: E402 - after sys.path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/overblik_webhooks_bench")
 os.environ.pop("CELERY_BROKER_URL", None)  # dispatch runs in this process; nothing queued
 
 RECEIVER = r"""
@@ -95,8 +94,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--records", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--port", type=int, default=8019)
+    flags_add(parser, database="overblik_webhooks_bench")
     args = parser.parse_args()
+    port = flags_apply(args)
 
     load_before = load_average()
     database_ensure()
@@ -131,16 +131,14 @@ def main() -> None:
     WebhookSubscription.objects.filter(source_system=system).delete()
     subscription = WebhookSubscription.objects.create(
         source_system=system,
-        url=f"http://127.0.0.1:{args.port}/hooks",
+        url=f"http://127.0.0.1:{port}/hooks",
         event_types=[EventType.RECORD_APPLIED],
     )
-    receiver = subprocess.Popen(
-        [sys.executable, "-c", RECEIVER, subscription.secret, str(args.port)]
-    )
+    receiver = subprocess.Popen([sys.executable, "-c", RECEIVER, subscription.secret, str(port)])
     try:
         for _ in range(100):
             try:
-                receiver_counts(args.port)
+                receiver_counts(port)
                 break
             except OSError:
                 time.sleep(0.05)
@@ -174,7 +172,7 @@ def main() -> None:
         ).exists():
             webhooks_dispatch(subscription_id=subscription.pk, max_seconds=600)
         elapsed = time.perf_counter() - started
-        counts = receiver_counts(args.port)
+        counts = receiver_counts(port)
     finally:
         receiver.terminate()
         receiver.wait(timeout=10)
