@@ -118,7 +118,8 @@ class NotificationMessage(models.Model):
     """One message to a citizen on one channel: the events of a digest window combined.
 
     ``send_after`` is the end of the window (for SMS moved into the day's sending hours);
-    while the message is ``pending`` later events of the same window join its ``items``.
+    while the message is ``pending`` later events of the same window join its ``items``;
+    once it is taken, they go to the next window's message (one message per window).
     ``idempotency_key`` goes with every attempt (the e-mail's Message-ID, the SMS
     gateway's Idempotency-Key), so a retry after a worker died mid-send is recognised.
     """
@@ -155,11 +156,13 @@ class NotificationMessage(models.Model):
         verbose_name = _("notifikation")
         verbose_name_plural = _("notifikationer")
         constraints = [
-            # One message per citizen, channel and window: later events join it.
+            # One message per citizen, channel and window, whatever its status: later
+            # events join it while it is pending, and go to the next window once it has
+            # left (a dispatcher late by a moment never makes a second message for a
+            # window already sent; overblik.notifications.dispatch).
             models.UniqueConstraint(
                 fields=["settings", "channel", "send_after"],
-                condition=models.Q(status="pending"),
-                name="notification_one_pending_per_window",
+                name="notification_one_per_window",
             ),
         ]
         indexes = [

@@ -9,7 +9,9 @@ one transaction, so an event becomes part of a message exactly once.
 
 The window: messages are sent at the end of the digest window the event falls in
 (``OVERBLIK_NOTIFICATION_DIGEST_SECONDS``), and an SMS not before the morning
-(``OVERBLIK_SMS_FROM_HOUR`` … ``OVERBLIK_SMS_TO_HOUR``, Danish time).
+(``OVERBLIK_SMS_FROM_HOUR`` … ``OVERBLIK_SMS_TO_HOUR``, Danish time). A window has one
+message, whatever its status: events that arrive after it was taken for sending go to
+the next window's.
 """
 
 import datetime as dt
@@ -144,52 +146,70 @@ def _events_claim(limit: int) -> list[tuple]:
 
 
 def _messages_upsert(messages: dict[tuple, list], now: dt.datetime) -> None:
-    if not messages:
-        return
-    after = {channel: send_after(channel, now) for channel in Channel.values}
+    """Add each (settings, channel)'s items to its pending message of the window ``now``
+    falls in (created if needed). A window whose message has already left ``pending``
+    (taken for sending by a worker whose clock passed the window's end while this
+    dispatcher's ``now`` had not) takes nothing more: the items go to the next window,
+    so a window never gets a second message (the unique constraint
+    ``notification_one_per_window``)."""
+    after = {key: send_after(key[1], now) for key in messages}
+    while after:
+        taken = _messages_add(after, messages, now)
+        after = {
+            key: send_after(key[1], moment) for key, moment in after.items() if key not in taken
+        }
+
+
+def _messages_add(after: dict[tuple, dt.datetime], messages: dict[tuple, list], now) -> set:
+    """One round of ``_messages_upsert``: the keys whose items found a pending message."""
     if connection.vendor != "postgresql":
-        for (settings_id, channel), items in messages.items():
+        taken = set()
+        for key, moment in after.items():
+            settings_id, channel = key
             message = NotificationMessage.objects.filter(
-                settings_id=settings_id,
-                channel=channel,
-                send_after=after[channel],
-                status=NotificationMessage.Status.PENDING,
+                settings_id=settings_id, channel=channel, send_after=moment
             ).first()
             if message is None:
                 NotificationMessage.objects.create(
                     settings_id=settings_id,
                     channel=channel,
-                    send_after=after[channel],
-                    due_at=after[channel],
-                    items=items,
+                    send_after=moment,
+                    due_at=moment,
+                    items=messages[key],
                     created_at=now,
                 )
-            else:
-                message.items = message.items + items
+            elif message.status == NotificationMessage.Status.PENDING:
+                message.items = message.items + messages[key]
                 message.save(update_fields=["items"])
-        return
-    keys = list(messages)
+            else:
+                continue
+            taken.add(key)
+        return taken
+    keys = list(after)
     table = NotificationMessage._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (settings_id, channel, status, send_after, due_at, items, topics,
-                                 idempotency_key, attempts, last_error, created_at)
+            INSERT INTO {table} AS m (settings_id, channel, status, send_after, due_at, items,
+                                      topics, idempotency_key, attempts, last_error, created_at)
             SELECT s, c, 'pending', a, a, i::jsonb, '[]'::jsonb, k, 0, '', %s
               FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::text[], %s::uuid[])
                    AS t(s, c, a, i, k)
-            ON CONFLICT (settings_id, channel, send_after) WHERE status = 'pending'
-            DO UPDATE SET items = {table}.items || EXCLUDED.items
+            ON CONFLICT (settings_id, channel, send_after)
+            DO UPDATE SET items = m.items || EXCLUDED.items WHERE m.status = 'pending'
+            RETURNING settings_id, channel
             """,  # noqa: S608 - the table name is the model's own
             [
                 now,
                 [k[0] for k in keys],
                 [k[1] for k in keys],
-                [after[k[1]] for k in keys],
+                [after[k] for k in keys],
                 [json.dumps(messages[k]) for k in keys],
                 [uuid.uuid4() for _ in keys],
             ],
         )
+        taken = {(str(s), c) for s, c in cursor.fetchall()}
+    return {key for key in keys if (str(key[0]), key[1]) in taken}
 
 
 def reminders_write(*, today: dt.date | None = None) -> int:

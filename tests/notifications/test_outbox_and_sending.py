@@ -12,7 +12,13 @@ from django.utils import timezone
 from indexes.models import NotificationEvent
 from indexes.services.ingestion import record_apply
 from overblik.models import NotificationMessage
-from overblik.notifications.dispatch import outbox_dispatch, reminders_write, send_after
+from overblik.notifications.dispatch import (
+    outbox_dispatch,
+    reminders_write,
+    send_after,
+    sms_hours,
+    window_end,
+)
 from overblik.notifications.sending import message_send
 from tests.indexes.factories import SourceSystemFactory, case_payload, kle_ensure
 from tests.notifications.helpers import EMAIL, MOBILE, due_message, kim_settings, personal_details
@@ -90,6 +96,36 @@ def test_events_of_one_window_become_one_message_per_channel(data):
     assert len(email.items) == 5
 
 
+def test_an_event_dispatched_after_its_window_was_sent_waits_for_the_next_window(data, outside):
+    """The defect of a second message for one window: a dispatcher whose clock (or whose
+    transaction, begun before the window closed) still says window W adds an event after
+    W's message has left ``pending``. The partial unique index covered only pending
+    messages, so a second message for W was created, already due, and sent at once.
+    At most one message per citizen, channel and window, whatever its status."""
+    mail, _ = outside
+    settings = kim_settings(mobile="", mobile_confirmed_at=None)
+    end = window_end(timezone.now())
+    late_in_window = end - dt.timedelta(seconds=1)
+    NotificationEvent.objects.create(topic="status", record_type="case", record_id=data.cases[0].pk)
+    outbox_dispatch(now=late_in_window)
+    first = NotificationMessage.objects.get(settings=settings)
+    assert first.send_after == end
+    assert message_send(first.pk, now=end + dt.timedelta(seconds=1)) == Status.SENT
+
+    # The stale dispatcher: its "now" is still inside the window that was just sent.
+    NotificationEvent.objects.create(topic="status", record_type="case", record_id=data.cases[1].pk)
+    outbox_dispatch(now=late_in_window)
+    for message in NotificationMessage.objects.filter(status=Status.PENDING, due_at__lte=end):
+        message_send(message.pk, now=end + dt.timedelta(seconds=2))
+    in_window = NotificationMessage.objects.filter(settings=settings, send_after=end)
+    assert in_window.count() == 1
+    assert len(mail.messages()) == 1
+    # The late event is not lost: it waits in the next window's message.
+    later = NotificationMessage.objects.get(settings=settings, status=Status.PENDING)
+    assert later.send_after == send_after("email", end)
+    assert later.items == [["status", "case", data.cases[1].pk]]
+
+
 def test_a_topic_turned_off_a_pause_or_an_unconfirmed_address_queues_nothing(data):
     kim_settings(topic_status=False)
     NotificationEvent.objects.create(topic="status", record_type="case", record_id=data.cases[0].pk)
@@ -146,7 +182,8 @@ def test_the_mail_arrives_with_nothing_personal_text_html_and_one_click_unsubscr
     email = due_message(settings, items=items)
     text = due_message(settings, channel="sms", items=items)
     assert message_send(email.pk) == Status.SENT
-    assert message_send(text.pk) == Status.SENT
+    # An SMS goes only in the SMS hours (08-20 Danish time): send it at their next opening.
+    assert message_send(text.pk, now=sms_hours(timezone.now())) == Status.SENT
     [received] = mail.messages()
     assert received["to"] == [EMAIL]
     assert received["subject"] == "Der er nyt i en af dine sager på Mit Overblik"
@@ -222,7 +259,8 @@ def test_a_hard_bounce_stops_the_channel(data, outside):
     settings = kim_settings(email="bounce@example.dk", mobile="22990000")
     items = [["status", "case", data.cases[0].pk]]
     assert message_send(due_message(settings, items=items).pk) == Status.BOUNCED
-    assert message_send(due_message(settings, channel="sms", items=items).pk) == Status.BOUNCED
+    text = due_message(settings, channel="sms", items=items)
+    assert message_send(text.pk, now=sms_hours(timezone.now())) == Status.BOUNCED
     settings.refresh_from_db()
     assert settings.email_bounced_at and settings.mobile_bounced_at
     assert not settings.channel_active("email") and not settings.channel_active("sms")
