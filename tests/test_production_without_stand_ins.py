@@ -69,7 +69,9 @@ def run(folder: Path, *args: str) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "OVERBLIK_", "SIMULATORS_"))
+        if not k.startswith(
+            ("DJANGO_", "DATABASE_", "CELERY_", "OVERBLIK_", "SIMULATORS_", "EMAIL_")
+        )
         and k != "PYTHONPATH"
     }
     return subprocess.run(
@@ -100,6 +102,52 @@ def test_production_starts_without_the_stand_ins(image):
     assert "simulators" not in report["apps"]
     assert report["stand_ins_loaded"] == []
     assert {"indexes.sources.feed_poll", "indexes.inbox_batch_process"} <= set(report["tasks"])
+
+
+# Production settings as loaded in the copy: every value that names a loopback port, and
+# how mail and SMS go out.
+SETTINGS = """
+import json, re
+import django
+django.setup()
+from django.conf import settings
+
+def texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from texts(item)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            yield from texts(item)
+
+names = [n for n in dir(settings) if n.isupper()]
+loopback = {
+    n: t for n in names for t in texts(getattr(settings, n))
+    if re.search(r"(127\\.0\\.0\\.1|localhost):94\\d\\d", t)
+}
+print(json.dumps({
+    "loopback": loopback,
+    "email_backend": settings.EMAIL_BACKEND,
+    "email_host": [settings.EMAIL_HOST, settings.EMAIL_PORT],
+    "sms": [settings.OVERBLIK_SMS_PROVIDER, settings.OVERBLIK_SMS_URL],
+}))
+"""
+
+
+def test_production_settings_point_at_no_stand_in(image):
+    """Nothing in production's settings defaults to a stand-in's address (the demo's
+    ports 9400-9499: the login, the source systems, relations, the mail server and the
+    SMS gateway). Unset, mail goes nowhere (Django's dummy backend; the citizens'
+    e-mails wait, retried: docs/notifications.md) and no SMS provider is configured."""
+    loaded = run(image, "-c", SETTINGS)
+
+    assert loaded.returncode == 0, loaded.stderr
+    report = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert report["loopback"] == {}
+    assert report["email_backend"] == "django.core.mail.backends.dummy.EmailBackend"
+    assert report["sms"] == ["none", ""]
 
 
 def test_a_product_module_importing_the_stand_ins_would_not_start(image):

@@ -499,15 +499,22 @@ OVERBLIK_NOTIFICATION_RETRY_MAX = env.float("OVERBLIK_NOTIFICATION_RETRY_MAX", d
 OVERBLIK_NOTIFICATION_LEASE_SECONDS = env.int("OVERBLIK_NOTIFICATION_LEASE_SECONDS", default=120)
 OVERBLIK_NOTIFICATION_SWEEP_EVERY = env.float("OVERBLIK_NOTIFICATION_SWEEP_EVERY", default=10.0)
 # E-mail: Django's SMTP backend, configured by one URL, e.g.
-# smtp+tls://user:password@smtp.example.dk:587 (django-environ's email_url).
-EMAIL_URL = env("EMAIL_URL", default="smtp://127.0.0.1:9425")
-vars().update(env.email_url_config(EMAIL_URL))
+# smtp+tls://user:password@smtp.example.dk:587 (django-environ's email_url). Unset: no
+# server — Django's mail goes nowhere and the citizens' e-mails wait, retried, never
+# marked sent (docs/notifications.md); the local and test settings point at the
+# stand-in, never these defaults.
+EMAIL_URL = env("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url_config(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Mit Overblik <noreply@overblik.localhost>")
 # SMS through a provider (overblik.notifications.sms): "http" posts JSON to OVERBLIK_SMS_URL
 # with an Idempotency-Key header (the local gateway stand-in speaks it); "none" sends none.
-OVERBLIK_SMS_PROVIDER = env("OVERBLIK_SMS_PROVIDER", default="http")
-OVERBLIK_SMS_URL = env("OVERBLIK_SMS_URL", default="http://127.0.0.1:9426/sms")
+# Unset URL: no provider ("none": SMS messages wait, retried), as for e-mail.
+OVERBLIK_SMS_URL = env("OVERBLIK_SMS_URL", default="")
+OVERBLIK_SMS_PROVIDER = env("OVERBLIK_SMS_PROVIDER", default="http" if OVERBLIK_SMS_URL else "none")
 OVERBLIK_SMS_TOKEN = env("OVERBLIK_SMS_TOKEN", default="")
 OVERBLIK_SMS_SENDER = env("OVERBLIK_SMS_SENDER", default="MitOverblik")
 OVERBLIK_SMS_TIMEOUT = env.float("OVERBLIK_SMS_TIMEOUT", default=10.0)

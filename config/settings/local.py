@@ -31,3 +31,10 @@ OVERBLIK_FULDMAGT_URL = env(
 OVERBLIK_CPR_RELATIONS_URL = env(
     "OVERBLIK_CPR_RELATIONS_URL", default=f"http://127.0.0.1:{RELATIONS_PORT}/cpr"
 ).rstrip("/")
+
+# The stand-ins for the notifications' mail server and SMS gateway (simulators/mail,
+# simulators/sms; docs/notifications.md): scripts/serve starts them and exports these.
+EMAIL_URL = env("EMAIL_URL", default="smtp://127.0.0.1:9425")
+vars().update(env.email_url_config(EMAIL_URL))
+OVERBLIK_SMS_URL = env("OVERBLIK_SMS_URL", default="http://127.0.0.1:9426/sms")
+OVERBLIK_SMS_PROVIDER = env("OVERBLIK_SMS_PROVIDER", default="http")

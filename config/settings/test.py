@@ -93,3 +93,11 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # test_kle_releases_worker.py).
 KLE_SYNC_API_BASE = ""
 KLE_SYNC_DIR = env("OVERBLIK_TEST_KLE_SYNC_DIR", default="")
+
+# The stand-ins for the notifications' mail server and SMS gateway (simulators/mail,
+# simulators/sms): tests/plugins/outside.py starts them on free ports and points these
+# there.
+EMAIL_URL = env("EMAIL_URL", default="smtp://127.0.0.1:9425")
+vars().update(env.email_url_config(EMAIL_URL))
+OVERBLIK_SMS_URL = env("OVERBLIK_SMS_URL", default="http://127.0.0.1:9426/sms")
+OVERBLIK_SMS_PROVIDER = env("OVERBLIK_SMS_PROVIDER", default="http")

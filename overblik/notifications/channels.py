@@ -49,6 +49,9 @@ def email_send(email: Email, *, key: str) -> None:
         headers={"Message-ID": message_id(key), **email.headers},
     )
     message.attach_alternative(email.html, "text/html")
+    if not settings.EMAIL_URL:
+        # No server configured (EMAIL_URL unset): the message waits, it is not "sent".
+        raise Transient("no e-mail server configured (EMAIL_URL)")
     try:
         connection = get_connection(fail_silently=False)
         message.connection = connection

@@ -268,3 +268,13 @@ def test_a_hard_bounce_stops_the_channel(data, outside):
     outbox_dispatch()
     assert not NotificationMessage.objects.filter(status=Status.PENDING).exists()
     assert mail.messages() == [] and sms.messages() == []
+
+
+def test_without_a_mail_server_configured_an_email_waits_and_is_not_marked_sent(data, settings):
+    """Production without EMAIL_URL has no mail server (never a stand-in's): the message
+    is deferred like one to a server that is down, not lost and not "sent"."""
+    settings.EMAIL_URL = ""
+    message = due_message(kim_settings(), items=[["status", "case", data.cases[0].pk]])
+    assert message_send(message.pk) == Status.PENDING
+    message.refresh_from_db()
+    assert message.sent_at is None and "EMAIL_URL" in message.last_error
