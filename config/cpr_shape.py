@@ -45,6 +45,14 @@ CPR_SHAPE_SQL = f"(^|[^0-9]){_DATE}{_SEPARATOR}{_SERIAL}([^0-9]|$)"
 # separators can then only be a dash or a space. ASCII, so the schema file stays plain.
 CPR_SHAPE_ASCII_SCHEMA = f"(^|[^0-9]){_DATE}[- ]?{_SERIAL}([^0-9]|$)"
 
+# A UUID in its canonical form (RFC 9562 §4: 8-4-4-4-12 hexadecimal digits), the form of
+# SF1470's UUIDIdentifikator. About 5 in 10,000 random UUIDs hold ten digits in a row that
+# look like a CPR number ("…-0101-…" seldom, "ab010170-1234-…" more often); a whole id in
+# this form is not taken for one (``uuid_canonical``). Free text is never exempt.
+_HEX = "[0-9a-fA-F]"
+UUID_CANONICAL_PATTERN = f"^{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}$"
+UUID_CANONICAL = re.compile(UUID_CANONICAL_PATTERN)
+
 # The most of a CPR number that may be shown (the admin's ``DDMMYY-****``).
 MASK = "****"
 
@@ -52,6 +60,17 @@ MASK = "****"
 def cpr_shape_in(text: str | None) -> bool:
     """Whether ``text`` contains a CPR-shaped number."""
     return bool(text) and CPR_SHAPE.search(text) is not None
+
+
+def uuid_canonical(text: str | None) -> bool:
+    """Whether the whole of ``text`` is a UUID in canonical form (8-4-4-4-12 hex)."""
+    return isinstance(text, str) and UUID_CANONICAL.fullmatch(text) is not None
+
+
+def cpr_shape_in_id(text: str | None) -> bool:
+    """Whether the id ``text`` holds a CPR-shaped number: as ``cpr_shape_in``, except that
+    an id that is a canonical UUID never does (its digits are random, not a person's)."""
+    return cpr_shape_in(text) and not uuid_canonical(text)
 
 
 def cpr_shapes_mask(text: str) -> str:

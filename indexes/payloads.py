@@ -26,7 +26,7 @@ from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError as StdnumError
 
-from config.cpr_shape import CPR_SHAPE_ASCII_SCHEMA, cpr_shape_in
+from config.cpr_shape import CPR_SHAPE_ASCII_SCHEMA, UUID_CANONICAL_PATTERN, cpr_shape_in_id
 from indexes.models import (
     BenefitKind,
     BenefitStatus,
@@ -177,7 +177,8 @@ class ExternalIdField(TextField):
     """A source system's own id of a record (SF1470 UUIDIdentifikator or any stable id).
 
     Not trimmed: the id in the body is the one in the URL. One that holds a CPR-shaped
-    number is refused (``cpr_shaped``, ``config.cpr_shape``) and never repeated.
+    number is refused (``cpr_shaped``, ``config.cpr_shape``) and never repeated, unless
+    the whole id is a canonical UUID (``config.cpr_shape.uuid_canonical``).
     """
 
     def __init__(self, *, max_length: int = 100, **kwargs):
@@ -192,7 +193,7 @@ class ExternalIdField(TextField):
             raise FieldProblem("blank", "May not be blank.")
         if CONTROL_CHARACTERS.search(text):
             raise FieldProblem("invalid_character", "Contains a control character.")
-        if cpr_shape_in(text):
+        if cpr_shape_in_id(text):
             raise FieldProblem(
                 "cpr_shaped",
                 "Looks like a CPR number; an external id must never hold one "
@@ -208,7 +209,13 @@ class ExternalIdField(TextField):
 
     def schema(self) -> dict:
         pattern = _blank_allowed(EXTERNAL_ID_PATTERN) if self.allow_blank else EXTERNAL_ID_PATTERN
-        return {"pattern": pattern, "not": {"pattern": CPR_SHAPE_ASCII_SCHEMA}}
+        return {
+            "pattern": pattern,
+            "anyOf": [
+                {"pattern": UUID_CANONICAL_PATTERN},
+                {"not": {"pattern": CPR_SHAPE_ASCII_SCHEMA}},
+            ],
+        }
 
 
 def external_id_problem(value: str) -> FieldProblem | None:
@@ -224,7 +231,7 @@ def external_id_shown(value: Any) -> str:
     """A delivered id as a rejection may repeat and keep it: at most 100 characters, no
     NUL (PostgreSQL text cannot hold one: written ``\\u0000``), and "" for one that holds
     a CPR number."""
-    if not isinstance(value, str) or cpr_shape_in(value):
+    if not isinstance(value, str) or cpr_shape_in_id(value):
         return ""
     return value.replace("\x00", "\\u0000")[:100]  # as indexes.services.errors.nul_free
 

@@ -13,10 +13,14 @@ length; case numbers are printable ASCII too, so two spellings of one visible nu
 
 import json
 import logging
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexes.models import Case, InboxRecord
+from indexes.payloads import ExternalIdField, external_id_problem
 from tests.indexes.api_support import (
     case_record,
     document_record,
@@ -270,3 +274,64 @@ def test_a_case_number_with_surrounding_spaces_is_the_same_number(source_system_
     )
     assert second.status_code == 422
     assert second.json()["errors"][0]["code"] == "case_number_taken"
+
+
+# A random UUID whose digits look like a CPR number (about 5 in 10,000 do): "ab010170-1234".
+UUID_WITH_CPR_DIGITS = "ab010170-1234-4c5d-8e9f-a0b1c2d3e4f5"
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.uuids(version=4).map(str))
+def test_every_uuid4_in_canonical_form_is_an_external_id(value):
+    """Ids are often SF1470 UUIDIdentifikatorer: none is refused as ``cpr_shaped``, also
+    when its digits happen to look like a CPR number — in either case, and as the schema
+    says (``docs/openapi.yaml``'s pattern, read by Python's ``re``)."""
+    for form in (value, value.upper()):
+        assert external_id_problem(form) is None, form
+        schema = ExternalIdField().schema()
+        assert re.search(schema["pattern"], form)
+        assert any(
+            ("pattern" in rule and re.search(rule["pattern"], form))
+            or ("not" in rule and not re.search(rule["not"]["pattern"], form))
+            for rule in schema["anyOf"]
+        )
+
+
+@pytest.mark.parametrize(
+    "external_id",
+    [
+        "ab010170-1234",  # a UUID's start, no UUID
+        "sag-ab010170-1234-4c5d-8e9f-a0b1c2d3e4f5",  # a UUID inside a longer id
+        "ab010170-1234-4c5d-8e9f-a0b1c2d3e4f5/x",
+        "ab010170-1234-4c5d-8e9f-a0b1c2d3e4f",  # 11 digits in the last part
+        "ab010170-1234-4c5d-8e9f-a0b1c2d3e4fg",  # not hexadecimal
+        "0101701234",
+    ],
+)
+def test_a_cpr_in_an_id_that_is_not_a_canonical_uuid_is_still_refused(external_id):
+    problem = external_id_problem(external_id)
+    assert problem is not None and problem.code == "cpr_shaped", external_id
+    schema = ExternalIdField().schema()
+    assert not re.search(schema["anyOf"][0]["pattern"], external_id)
+    assert re.search(schema["anyOf"][1]["not"]["pattern"], external_id)
+
+
+@pytest.mark.parametrize("segment", SEGMENTS)
+def test_a_uuid_with_cpr_like_digits_is_stored_read_and_retracted(source_system_client, segment):
+    path = f"/api/v1/{segment}/{UUID_WITH_CPR_DIGITS}"
+    record = RECORDS[segment](UUID_WITH_CPR_DIGITS)
+    if segment == "grants":  # its benefit's id "<uuid>-b1" is no UUID, so it would be refused
+        record["benefits"][0]["external_id"] = "b-1"
+    if segment == "documents":
+        assert _put(source_system_client, "/api/v1/cases/c-1", case_record("c-1")).status_code in (
+            200,
+            201,
+        )
+    if segment == "payments":
+        grant = grant_record("g-1")
+        assert _put(source_system_client, "/api/v1/grants/g-1", grant).status_code in (200, 201)
+    response = _put(source_system_client, path, record)
+    assert response.status_code in (200, 201), response.content
+    assert source_system_client.get(path).json()["external_id"] == UUID_WITH_CPR_DIGITS
+    deleted = source_system_client.delete(path, HTTP_SOURCE_TIMESTAMP="2030-01-01T00:00:00+01:00")
+    assert deleted.status_code in (200, 204), deleted.content
