@@ -8,7 +8,9 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -135,6 +137,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues (docs/scaling.md, "Queues"): one source system's backlog must not delay another's.
+# An inbox batch of at most INDEXES_QUEUE_SINGLE_MAX_RECORDS records (a single delivery)
+# goes to `ingest.single`; a bigger one to `ingest.bulk.<source system id mod SHARDS>`;
+# feed polls to `ingest.feeds`; everything else to `celery`. A worker started without -Q
+# consumes every queue below, taking from them in turn (kombu's Redis transport rotates
+# the queues it polls), so a 50,000-record backlog of one system waits behind the
+# others' batches, not they behind it (bench/queues.py). Off (INDEXES_QUEUES_SPLIT=false):
+# everything on `celery`, first in first out.
+INDEXES_QUEUES_SPLIT = env.bool("INDEXES_QUEUES_SPLIT", default=True)
+INDEXES_QUEUE_SINGLE_MAX_RECORDS = env.int("INDEXES_QUEUE_SINGLE_MAX_RECORDS", default=100)
+INDEXES_QUEUE_BULK_SHARDS = env.int("INDEXES_QUEUE_BULK_SHARDS", default=8)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name)
+    for name in (
+        CELERY_TASK_DEFAULT_QUEUE,
+        "ingest.single",
+        "ingest.feeds",
+        *(f"ingest.bulk.{shard}" for shard in range(INDEXES_QUEUE_BULK_SHARDS)),
+    )
+]
+CELERY_TASK_ROUTES = (
+    {"indexes.sources.feed_poll": {"queue": "ingest.feeds"}} if INDEXES_QUEUES_SPLIT else {}
+)
 # The inbox sweep (indexes.services.inbox.inbox_sweep) re-enqueues pending batches
 # not enqueued for INDEXES_INBOX_SWEEP_AFTER seconds: after a killed worker (its
 # task stays unacknowledged in Redis for the visibility timeout, an hour) or a lost
@@ -316,6 +342,54 @@ def cache_config(url: str) -> dict:
 
 
 CACHES = {"default": cache_config(REDIS_CACHE_URL)}
+
+# --- Sessions (docs/scaling.md, "Sessions") --------------------------------------
+# SESSION_BACKEND: where sessions live. `db` (the default): the database table.
+# `cached_db`: Redis in front of the table (every page reads its session from Redis; a
+# save still writes through to the table, so a lost Redis loses no login). `redis`:
+# Redis alone (the primary sees no session traffic at all; a flushed Redis logs every
+# citizen out — run that Redis with persistence and `maxmemory-policy noeviction`).
+# The sessions' Redis: REDIS_SESSION_URL, else REDIS_CACHE_URL, else the broker's.
+# https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
+SESSION_BACKEND = env("SESSION_BACKEND", default="db")
+REDIS_SESSION_URL = env("REDIS_SESSION_URL", default="")
+SESSION_ENGINES = {
+    "db": "django.contrib.sessions.backends.db",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+    "redis": "django.contrib.sessions.backends.cache",
+}
+
+
+def sessions_config(backend: str, url: str) -> tuple[str, dict | None]:
+    """The session engine for ``backend`` and the Redis cache it needs (None for `db`)."""
+    if backend not in SESSION_ENGINES:
+        raise ImproperlyConfigured(
+            f"SESSION_BACKEND must be one of {', '.join(SESSION_ENGINES)}, not {backend!r}."
+        )
+    if backend == "db":
+        return SESSION_ENGINES[backend], None
+    if not url:
+        raise ImproperlyConfigured(
+            f"SESSION_BACKEND={backend} needs a Redis: set REDIS_SESSION_URL "
+            "(or REDIS_CACHE_URL, or CELERY_BROKER_URL)."
+        )
+    cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "overblik-sessions",
+        # A session in Redis lives as long as the cookie says (set_expiry), never less.
+        "TIMEOUT": None,
+        "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+    }
+    return SESSION_ENGINES[backend], cache
+
+
+SESSION_CACHE_ALIAS = "sessions"
+SESSION_ENGINE, _sessions_cache = sessions_config(
+    SESSION_BACKEND, REDIS_SESSION_URL or REDIS_CACHE_URL or CELERY_BROKER_URL
+)
+if _sessions_cache:
+    CACHES[SESSION_CACHE_ALIAS] = _sessions_cache
 
 # --- Security defaults shared by all environments ----------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -11,7 +11,17 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, OVERBLIK_MOCK_OIDC_URL, REDIS_CACHE_URL, cache_config, env
+from .base import (
+    DATABASES,
+    OVERBLIK_MOCK_OIDC_URL,
+    REDIS_CACHE_URL,
+    REDIS_SESSION_URL,
+    SESSION_BACKEND,
+    SESSION_CACHE_ALIAS,
+    cache_config,
+    env,
+    sessions_config,
+)
 
 
 def _required(name: str) -> str:
@@ -57,6 +67,11 @@ CELERY_BROKER_URL = _required("CELERY_BROKER_URL")
 # Rate limits must be counted across all gunicorn workers: a shared Redis cache
 # (REDIS_CACHE_URL, else the broker's Redis under the "overblik" key prefix).
 CACHES = {"default": cache_config(REDIS_CACHE_URL or CELERY_BROKER_URL)}
+SESSION_ENGINE, _sessions_cache = sessions_config(
+    SESSION_BACKEND, REDIS_SESSION_URL or REDIS_CACHE_URL or CELERY_BROKER_URL
+)
+if _sessions_cache:
+    CACHES[SESSION_CACHE_ALIAS] = _sessions_cache
 CELERY_TASK_ALWAYS_EAGER = False
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, env
+from .base import INSTALLED_APPS, SESSION_BACKEND, SESSION_CACHE_ALIAS, env, sessions_config
 
 SECRET_KEY = "tests-only-not-secret"  # noqa: S105
 DEBUG = False
@@ -69,11 +69,23 @@ else:
 # One process: the rate limits' counters live in its memory, whatever
 # REDIS_CACHE_URL says (tests/security/test_throttling.py clears it).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# SESSION_BACKEND=cached_db|redis runs the suite with sessions in the suite's Redis (its
+# broker's); tests/security/test_session_backends.py runs the session tests so.
+SESSION_ENGINE, _sessions_cache = sessions_config(
+    SESSION_BACKEND, env("REDIS_SESSION_URL", default=_broker_url)
+)
+if _sessions_cache:
+    CACHES[SESSION_CACHE_ALIAS] = _sessions_cache | {"KEY_PREFIX": "overblik-test-sessions"}
 # The whole suite makes many requests from one IP within a minute; the tests of
 # the limits themselves set low rates with override_settings.
 INDEXES_API_RATE = "1000000/minute"
 INDEXES_API_ANON_RATE = "1000000/minute"
 
+# The suite's workers take one queue of their own (tests/conftest.py), so every task goes
+# to the default queue; tests/indexes/test_queues.py turns the split on with a worker of
+# its own on the split queues.
+INDEXES_QUEUES_SPLIT = env.bool("INDEXES_QUEUES_SPLIT", default=False)
+CELERY_TASK_ROUTES = {}
 # Tests drive a real worker where they need one; nothing runs eagerly by default.
 CELERY_BROKER_URL = _broker_url
 CELERY_TASK_ALWAYS_EAGER = False

@@ -300,18 +300,40 @@ def _batch_check(
     return rows, rejections
 
 
+def inbox_queue(*, source_system_id: int, record_count: int) -> str | None:
+    """The Celery queue of a batch (settings, "Queues"); None: the default queue.
+
+    A small delivery goes to ``ingest.single``, a bigger one to its source system's bulk
+    shard, so one system's backlog never sits in front of another's deliveries.
+    """
+    if not settings.INDEXES_QUEUES_SPLIT:
+        return None
+    if record_count <= settings.INDEXES_QUEUE_SINGLE_MAX_RECORDS:
+        return "ingest.single"
+    return f"ingest.bulk.{source_system_id % settings.INDEXES_QUEUE_BULK_SHARDS}"
+
+
 def inbox_batch_enqueue(*, batch_id: uuid.UUID) -> bool:
-    """Hand ``batch_id`` to a worker; ``False`` (logged) when the broker is unreachable.
+    """Hand ``batch_id`` to a worker on its queue (``inbox_queue``); ``False`` (logged)
+    when the broker is unreachable.
 
     A failed enqueue loses nothing: the batch is in PostgreSQL and ``inbox_sweep``
-    enqueues it again.
+    enqueues it again, to the same queue.
     """
     from indexes.tasks import inbox_batch_process_task  # tasks import this module
 
+    queue = None
+    if settings.INDEXES_QUEUES_SPLIT:
+        sizes = InboxBatch.objects.filter(pk=batch_id).values_list(
+            "source_system_id", "record_count"
+        )
+        for source_system_id, record_count in sizes:
+            queue = inbox_queue(source_system_id=source_system_id, record_count=record_count)
     try:
         # Bounded retries: a request must not hang on a dead broker.
         inbox_batch_process_task.apply_async(
             kwargs={"batch_id": str(batch_id)},
+            **({"queue": queue} if queue else {}),
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         )
