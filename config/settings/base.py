@@ -385,11 +385,10 @@ def sessions_config(backend: str, url: str) -> tuple[str, dict | None]:
 
 
 SESSION_CACHE_ALIAS = "sessions"
-SESSION_ENGINE, _sessions_cache = sessions_config(
-    SESSION_BACKEND, REDIS_SESSION_URL or REDIS_CACHE_URL or CELERY_BROKER_URL
-)
-if _sessions_cache:
-    CACHES[SESSION_CACHE_ALIAS] = _sessions_cache
+# Each environment's module applies SESSION_BACKEND with the Redis it knows (local.py,
+# production.py, test.py): the broker's URL has a different default in each, so base
+# must not decide, nor refuse, before they have set it.
+SESSION_ENGINE = SESSION_ENGINES["db"]
 
 # --- Security defaults shared by all environments ----------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,7 +1,17 @@
 """Development settings: `make run` on a developer's machine."""
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, env
+from .base import (
+    CACHES,
+    CELERY_BROKER_URL,
+    INSTALLED_APPS,
+    REDIS_CACHE_URL,
+    REDIS_SESSION_URL,
+    SESSION_BACKEND,
+    SESSION_CACHE_ALIAS,
+    env,
+    sessions_config,
+)
 
 # Off by default: citizens trying the demo get the portal's own 404/500 pages,
 # never Django's technical ones (settings, URLs, tracebacks). Errors still reach
@@ -13,6 +23,11 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 # serves them only with DEBUG on).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+SESSION_ENGINE, _sessions_cache = sessions_config(
+    SESSION_BACKEND, REDIS_SESSION_URL or REDIS_CACHE_URL or CELERY_BROKER_URL
+)
+if _sessions_cache:
+    CACHES = CACHES | {SESSION_CACHE_ALIAS: _sessions_cache}
 # `make run` creates the demo's admin accounts (README, "The demo").
 OVERBLIK_DEMO_ACCOUNTS = True
 

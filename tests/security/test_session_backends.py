@@ -123,3 +123,40 @@ def test_the_session_security_tests_pass_with_sessions_in_redis(backend):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("module", "environment"),
+    [
+        # The test settings' broker has a default of its own (CI sets no CELERY_BROKER_URL).
+        ("config.settings.test", {}),
+        ("config.settings.local", {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/4"}),
+        ("config.settings.local", {"REDIS_SESSION_URL": "redis://127.0.0.1:6379/5"}),
+    ],
+)
+def test_each_environment_applies_the_session_backend_with_its_own_redis(module, environment):
+    """Base must not decide before the environment's module has set its Redis: CI's run
+    (no CELERY_BROKER_URL in the environment) refused to start under SESSION_BACKEND=redis."""
+    bare = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"CELERY_BROKER_URL", "REDIS_SESSION_URL", "REDIS_CACHE_URL"}
+    }
+    probe = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.SESSION_ENGINE, settings.CACHES['sessions']['LOCATION'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=bare
+        | environment
+        | {"SESSION_BACKEND": "redis", "DJANGO_SETTINGS_MODULE": module, "CI": "false"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    engine, location = result.stdout.split()
+    assert engine == "django.contrib.sessions.backends.cache"
+    assert location.startswith("redis://127.0.0.1:6379/")
