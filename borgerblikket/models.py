@@ -634,6 +634,8 @@ class RetentionRun(models.Model):
     # Delivery logs: inbox batches finished or parked, and feed rejections and polls, before.
     inbox_cutoff = models.DateTimeField(_("leveringsbatches slettet før"), null=True, blank=True)
     feed_log_cutoff = models.DateTimeField(_("feed-log slettet før"), null=True, blank=True)
+    # The outboxes: events back to the source systems (cursor API, webhooks), before.
+    events_cutoff = models.DateTimeField(_("udgående hændelser slettet før"), null=True, blank=True)
     # The exception's class name only: a message could quote a record.
     error = models.CharField(_("fejl"), max_length=200, blank=True)
 
@@ -661,11 +663,15 @@ class RetentionCount(models.Model):
         BATCH_RECORD = "batch_record", _("Leverede poster i batches")
         FEED_POLL = "feed_poll", _("Feed-hentninger")
         FEED_REJECT = "feed_reject", _("Afviste feed-poster")
+        EVENT = "event", _("Udgående hændelser")
+        DELIVERY = "delivery", _("Webhook-leveringer")
+        NOTIFICATION = "notification", _("Beskeder til borgere")
 
     run = models.ForeignKey(
         RetentionRun, on_delete=models.CASCADE, related_name="counts", verbose_name=_("kørsel")
     )
-    # NULL: access-log rows of no municipality (support, operators).
+    # NULL: access-log rows of no municipality (support, operators), KLE's events, and
+    # the messages sent to citizens (a citizen's, not a municipality's).
     municipality = models.ForeignKey(
         "indexes.Municipality",
         on_delete=models.PROTECT,

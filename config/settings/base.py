@@ -247,6 +247,14 @@ OVERBLIK_ACCESS_LOG_RETENTION_DAYS = env.int("OVERBLIK_ACCESS_LOG_RETENTION_DAYS
 # never goes. Also the longest a deleted case's delivered content outlives it there.
 OVERBLIK_INBOX_RETENTION_DAYS = env.int("OVERBLIK_INBOX_RETENTION_DAYS", default=30)
 OVERBLIK_FEED_LOG_RETENTION_DAYS = env.int("OVERBLIK_FEED_LOG_RETENTION_DAYS", default=30)
+# The outboxes, by the same job: events back to the source systems (the cursor API and
+# webhooks, docs/api.md "Events back") this many days after they were written, with their
+# delivered or dead webhook deliveries; an event with a delivery still pending never goes.
+# A cursor reader must read at least this often, or it reads on from the oldest kept.
+OVERBLIK_EVENTS_RETENTION_DAYS = env.int("OVERBLIK_EVENTS_RETENTION_DAYS", default=30)
+# The messages sent to citizens (their "Sendte beskeder" list) this many days after they
+# were made; a message still to be sent never goes.
+OVERBLIK_NOTIFICATION_RETENTION_DAYS = env.int("OVERBLIK_NOTIFICATION_RETENTION_DAYS", default=365)
 # Cases per transaction: bounds a run's locks and memory (docs/performance.md, "Retention").
 OVERBLIK_RETENTION_BATCH_SIZE = env.int("OVERBLIK_RETENTION_BATCH_SIZE", default=1000)
 # Hour (Europe/Copenhagen) of the nightly run.
