@@ -42,15 +42,17 @@ PRIMARY_ONLY = frozenset({"sessions.session"})
 logger = logging.getLogger(__name__)
 
 # How far behind the replica is, in seconds: 0 when everything it received is
-# replayed while it streams, else the age of the last replayed transaction (an upper
-# bound: after an idle spell on the primary it overstates, which only means the
-# primary serves a little longer). NULL: nothing replayed yet and not streaming.
+# replayed while it streams (after a restart the receive position restarts at the
+# segment's start, below the replay position: caught up too), else the age of the last
+# replayed transaction (an upper bound: a first write after an idle spell on the
+# primary reads as lag until it is replayed, so the primary serves a little longer).
+# NULL: nothing replayed yet and not streaming.
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
        CASE
          WHEN NOT pg_is_in_recovery() THEN 0
          WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')
-              AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+              AND pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
          ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())
        END
 """
