@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from borgerblikket.models import (
     MandatoryKleNumber,
@@ -81,23 +81,23 @@ def rollout_area(*, key: str) -> Area:
     """The area a ``?area=`` names; raises ``RolloutParameterError`` with a reason."""
     key = (key or "").strip()
     if not key:
-        return Area(key="", label=_t("Alle obligatoriske KLE-numre"), required=_mandatory())
+        return Area(key="", label=gettext("Alle obligatoriske KLE-numre"), required=_mandatory())
     if key.startswith(STAGE_PREFIX):
         stage = RolloutStage.objects.filter(slug=key.removeprefix(STAGE_PREFIX)).first()
         if stage is None:
-            raise RolloutParameterError(_t("Etapen findes ikke: %(key)s") % {"key": key[:60]})
+            raise RolloutParameterError(gettext("Etapen findes ikke: %(key)s") % {"key": key[:60]})
         return Area(key=stage.area_key, label=stage.name, required=stage.numbers,
                     numbers=stage.numbers)  # fmt: skip
     if not re.fullmatch(r"[0-9]{2}(\.[0-9]{2})?", key):
         raise RolloutParameterError(
-            _t(
+            gettext(
                 "Området skal være en KLE-hovedgruppe (fx 15), en KLE-gruppe (fx 15.17) "
                 "eller en etape (etape:<navn>)."
             )
         )
     subject = Subject.objects.filter(number=key).first()
     if subject is None:
-        raise RolloutParameterError(_t("KLE-nummeret findes ikke: %(key)s") % {"key": key})
+        raise RolloutParameterError(gettext("KLE-nummeret findes ikke: %(key)s") % {"key": key})
     required = tuple(n for n in _mandatory() if n.startswith(f"{key}."))
     return Area(key=key, label=f"{subject.number} {subject.title}", required=required,
                 prefix=f"{key}.")  # fmt: skip
@@ -224,16 +224,16 @@ def rollout_week(*, text: str, today: dt.date | None = None) -> dt.date | None:
         return None
     match = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", text)
     if match is None:
-        raise RolloutParameterError(_t("Ugen skal skrives som år-Wuge, fx 2026-W49."))
+        raise RolloutParameterError(gettext("Ugen skal skrives som år-Wuge, fx 2026-W49."))
     year, week = int(match[1]), int(match[2])
     try:
         monday = dt.date.fromisocalendar(year, week, 1)
     except ValueError:
         raise RolloutParameterError(
-            _t("Uge %(week)d findes ikke i %(year)d.") % {"week": week, "year": year}
+            gettext("Uge %(week)d findes ikke i %(year)d.") % {"week": week, "year": year}
         ) from None
     if monday > week_monday(today or timezone.localdate()):
-        raise RolloutParameterError(_t("Ugen ligger i fremtiden."))
+        raise RolloutParameterError(gettext("Ugen ligger i fremtiden."))
     return monday
 
 
@@ -266,6 +266,11 @@ class TrendWeek:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def ordered(self) -> list[int]:
+        """The counts in the categories' order."""
+        return [self.counts.get(key, 0) for key in CATEGORIES]
 
 
 def rollout_trend(

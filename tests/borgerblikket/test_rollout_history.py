@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from borgerblikket.models import MandatoryKleNumber, RolloutSnapshot, RolloutStage
 from borgerblikket.selectors import rollout
@@ -23,6 +24,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 TZ = dt.timezone(dt.timedelta(hours=1))
 WEDNESDAY = dt.date(2026, 12, 2)  # week 2026-W49, Monday 30 November
 MONDAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(autouse=True)
+def _danish():
+    """The reasons are Danish here, whatever an earlier test's request left active."""
+    with translation.override("da"):
+        yield
 
 
 def _odense_and_fredensborg():
