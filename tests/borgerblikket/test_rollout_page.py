@@ -213,3 +213,14 @@ def test_the_page_speaks_english_on_request(data):
     html = client.get(URL).content.decode()
     assert "<title>Another municipality: not shown</title>" in html
     assert "Trend: the last 12 weeks (municipalities per category)" in html
+
+
+def test_the_tile_map_places_each_of_the_98_municipalities_once():
+    from borgerblikket import rollout_map
+    from indexes.models import Municipality
+
+    assert set(rollout_map.TILES) == set(Municipality.objects.values_list("code", flat=True))
+    assert len(set(rollout_map.TILES.values())) == len(rollout_map.TILES) == 98
+    tiles = rollout_map.map_tiles()
+    assert all(0 <= t.x <= rollout_map.WIDTH - rollout_map.TILE for t in tiles)
+    assert all(0 <= t.y <= rollout_map.HEIGHT - rollout_map.TILE for t in tiles)
