@@ -50,13 +50,17 @@ class Area:
     prefix: str | None = None  # "15." / "15.17."
     numbers: tuple[str, ...] | None = None  # a stage's numbers
 
-    def subjects(self):
-        """The KLE subjects inside the area (``None``: any)."""
+    def subjects(self) -> list[int] | None:
+        """The ids of the KLE subjects inside the area (``None``: any). A list, not a
+        subquery: the planner then probes the (municipality, kle_subject) index of the cases
+        with the ids (docs/performance.md)."""
         if self.prefix is not None:
-            return Subject.objects.filter(number__startswith=self.prefix).values("pk")
-        if self.numbers is not None:
-            return Subject.objects.filter(number__in=self.numbers).values("pk")
-        return None
+            found = Subject.objects.filter(number__startswith=self.prefix)
+        elif self.numbers is not None:
+            found = Subject.objects.filter(number__in=self.numbers)
+        else:
+            return None
+        return list(found.values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)
