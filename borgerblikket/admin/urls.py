@@ -10,6 +10,7 @@ wrap = admin.site.admin_view
 urlpatterns = [
     path("preview/", wrap(admin_views.citizen_preview), name="preview"),
     path("rollout/", wrap(admin_views.rollout_status), name="rollout"),
+    path("rollout/csv/", wrap(admin_views.rollout_csv), name="rollout_csv"),
     path(
         "conformance/<int:source_system_id>/",
         wrap(admin_views.conformance_report),

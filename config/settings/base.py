@@ -327,6 +327,17 @@ CELERY_BEAT_SCHEDULE["retention"] = {
     "kwargs": {},
 }
 
+# --- Roll-out history (docs/borgerblikket.md, "National roll-out") -------------
+# Each night the roll-out map's position of every municipality is written as the ISO
+# week's row (a later run in the week replaces it): late in the day, so Sunday's run
+# closes the week. Hour (Europe/Copenhagen); the minute is 53.
+OVERBLIK_ROLLOUT_SNAPSHOT_HOUR = env.int("OVERBLIK_ROLLOUT_SNAPSHOT_HOUR", default=23)
+CELERY_BEAT_SCHEDULE["rollout-snapshot"] = {
+    "task": "borgerblikket.rollout_snapshot",
+    "schedule": crontab(minute=53, hour=OVERBLIK_ROLLOUT_SNAPSHOT_HOUR),
+    "kwargs": {},
+}
+
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

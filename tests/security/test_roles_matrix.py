@@ -53,6 +53,7 @@ MODEL_RULES: dict[str, dict[str, str]] = {
     "borgerblikket.retentioncount": {"lead": "v", "admin": "v", "operator": "v"},
     "borgerblikket.membership": {"lead": "vacd", "operator": "vacd"},
     "borgerblikket.mandatoryklenumber": {"operator": "vacd"},
+    "borgerblikket.rolloutstage": {"operator": "vacd"},
     "borgerblikket.titleabbreviation": {"operator": "vacd"},
     "borgerblikket.titleleadword": {"operator": "vacd"},
     "borgerblikket.klerelease": {"operator": "v"},
@@ -107,6 +108,7 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "admin:admin/(?P<url>.*)$": dict.fromkeys(ROLES, ANY),  # the catch-all's 404
     "borgerblikket_admin:preview": _only("superuser", "lead", "admin"),
     "borgerblikket_admin:rollout": _only("superuser", "operator", "lead", "admin", "manager"),
+    "borgerblikket_admin:rollout_csv": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality_index": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:conformance": _only("superuser", "operator", "lead", "admin", "manager"),
