@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('borgerblikket', '0010_roles'),
+        ('borgerblikket', '0011_rollout_snapshots_stages'),
     ]
 
     operations = [
