@@ -77,6 +77,14 @@ class TitleSource(models.TextChoices):
     CASE = "case", _("Sagens egen titel")
 
 
+class AssuranceLevel(models.IntegerChoices):
+    """NSIS assurance levels, lowest first (the rank the visibility rule compares)."""
+
+    LOW = 0, _("Lav")
+    SUBSTANTIAL = 1, _("Betydelig")
+    HIGH = 2, _("Høj")
+
+
 class Sheet(models.Model):
     """A municipality's switches of its configuration sheet (one per municipality).
 
@@ -118,6 +126,22 @@ class Sheet(models.Model):
             "Afsluttede sager, deres dokumenter og ydelser slettes fra indekset så mange dage "
             "efter afslutningen, hvis det er kortere end KLE-emnets sletningsfrist. "
             "Tom: KLE's sletningsfrist."
+        ),
+    )
+    # Sensitive titles (issue 15): the NSIS assurance level a citizen's own login needs to
+    # see the titles of their cases and benefits with sensitivity "Følsomme
+    # personoplysninger" or higher (borgerblikket.selectors.visibility). Empty: the national
+    # default, OVERBLIK_SENSITIVE_TITLES_LOA.
+    sensitive_titles_assurance = models.PositiveSmallIntegerField(
+        _("sikringsniveau for følsomme titler"),
+        choices=AssuranceLevel.choices,
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_(
+            "Det NSIS-sikringsniveau, borgerens MitID-login skal have, for at borgeren selv "
+            "ser titlerne på sager og ydelser med følsomme personoplysninger. Tom: det "
+            "nationale standardniveau."
         ),
     )
     updated_at = models.DateTimeField(_("ændret"), default=timezone.now)

@@ -199,7 +199,12 @@ def service(request, benefit_id: int, *, cpr):
     context = selectors.service_page(cpr=cpr, benefit_id=benefit_id)
     if context is None:
         raise Http404
-    _log_acting(request, DataAccess.RecordKind.BENEFIT, [context["service"].kle_subject.title])
+    service_ = context["service"]
+    # A sensitive service whose name is withheld is logged by its KLE main group, as a case.
+    subject = service_.kle_subject.title
+    if service_.name_withheld:
+        subject = acting.main_group_name(service_.kle_subject.number)
+    _log_acting(request, DataAccess.RecordKind.BENEFIT, [subject])
     return render(request, "overblik/service.html", context)
 
 

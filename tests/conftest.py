@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.plugins.stand_ins",
     "tests.plugins.db_leaks",
     "tests.plugins.outside",
+    "tests.plugins.language",
 ]
 
 

@@ -174,24 +174,26 @@ def assurance_rank(level: str | None) -> int:
     return ASSURANCE_LEVELS.index(name) if name in ASSURANCE_LEVELS else 0
 
 
-def sensitive_titles_withheld(cpr) -> Q | None:
-    """Where the viewer sees a neutral title for a sensitive case: a ``Q`` on the record's
-    ``municipality`` (every municipality while acting for someone else; where the login's
-    assurance is below the municipality's setting for oneself), or ``None`` (nowhere)."""
+def sensitive_titles_withheld(cpr, *, municipality: str = "municipality_id") -> Q | None:
+    """Where the viewer sees a neutral title for a sensitive record: a ``Q`` on the
+    record's ``municipality`` (every municipality while acting for someone else; where the
+    login's assurance is below the municipality's level for oneself: its sheet's
+    ``sensitive_titles_assurance``, else ``OVERBLIK_SENSITIVE_TITLES_LOA``), or ``None``
+    (nowhere). The sheets are read in the same statement (a subquery), not before it."""
     if not isinstance(cpr, Looking):
         return None
     if cpr_normalise(cpr=cpr.who) != cpr_normalise(cpr=cpr.whose):
         return Q()
     rank = assurance_rank(cpr.assurance)
     default = assurance_rank(settings.OVERBLIK_SENSITIVE_TITLES_LOA)
-    by_municipality = {
-        str(code): assurance_rank(level)
-        for code, level in settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY.items()
-    }
+    if rank >= ASSURANCE_LEVELS.index("high"):
+        return None  # no level is above the highest
     if rank < default:
-        return ~Q(municipality_id__in=[c for c, r in by_municipality.items() if r <= rank])
-    strict = [c for c, r in by_municipality.items() if r > rank]
-    return Q(municipality_id__in=strict) if strict else None
+        # Withheld everywhere but where a sheet asks for no more than this login has.
+        enough = Sheet.objects.filter(sensitive_titles_assurance__lte=rank)
+        return ~Q(**{f"{municipality}__in": enough.values("municipality_id")})
+    stricter = Sheet.objects.filter(sensitive_titles_assurance__gt=rank)
+    return Q(**{f"{municipality}__in": stricter.values("municipality_id")})
 
 
 def _withheld_q(cpr) -> Q:
@@ -200,6 +202,33 @@ def _withheld_q(cpr) -> Q:
     if where is None:
         return Q(pk__in=[])
     return Q(sensitivity__in=SENSITIVE_LEVELS) & where
+
+
+def _benefit_withheld_q(cpr, *, path: str = "") -> Q:
+    """The benefits whose name (and message) this viewer does not see: a benefit is as
+    sensitive as its grant, or as the case it or its grant names; ``path`` leads from the
+    queried model to the benefit (``"benefit__"`` from a payment)."""
+    where = sensitive_titles_withheld(cpr, municipality=f"{path}grant__municipality_id")
+    if where is None:
+        return Q(pk__in=[])
+    sensitive = (
+        Q(**{f"{path}grant__sensitivity__in": SENSITIVE_LEVELS})
+        | Q(**{f"{path}related_case__sensitivity__in": SENSITIVE_LEVELS})
+        | Q(**{f"{path}grant__related_case__sensitivity__in": SENSITIVE_LEVELS})
+    )
+    return sensitive & where
+
+
+def _neutral_benefit_name(*, path: str = ""):
+    """ "Ydelse om <the KLE main group's name>" ("Ydelse om sociale ydelser")."""
+    main_group = Subject.objects.filter(
+        number=Substr(OuterRef(f"{path}kle_subject__number"), 1, 2)
+    ).values("title")[:1]
+    return Concat(
+        Value(str(_("Ydelse inden for "))),
+        Lower(Subquery(main_group, output_field=CharField())),
+        output_field=CharField(),
+    )
 
 
 def _neutral_title():
@@ -501,6 +530,7 @@ def benefits_visible_to_citizen(
     Each carries ``municipality_code``, ``payment_plan`` (when there is one) and
     ``visible_related_case_id`` (the related case, only when the citizen may see it).
     """
+    cpr_arg = cpr
     resolved = _resolve(cpr)
     if resolved is None:
         return CitizenBenefit.objects.none()
@@ -510,11 +540,22 @@ def benefits_visible_to_citizen(
         visible = visible.filter(grant__municipality=municipality)
     related = Coalesce("related_case_id", "grant__related_case_id")
     visible_case = _cases(cpr=cpr, scope=scope).filter(pk=OuterRef("_related"))
+    withheld = _benefit_withheld_q(cpr_arg)
     return (
         visible.select_related("payment_plan")
         .only(*CITIZEN_BENEFIT_FIELDS, *(f"payment_plan__{f}" for f in _PLAN_FIELDS))
         .alias(_related=related)
         .annotate(
+            # A sensitive benefit the viewer may not see the name of: the proxy's rows
+            # carry the neutral name in ``name`` and no message (CitizenSafeQuerySet).
+            name_withheld=Case(
+                When(withheld, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+            neutral_name=Case(
+                When(withheld, then=_neutral_benefit_name()),
+                default=None,
+                output_field=CharField(),
+            ),
             municipality_code=F("grant__municipality_id"),
             visible_related_case_id=Case(
                 When(Exists(visible_case), then=F("_related")),
@@ -532,7 +573,9 @@ _PLAN_FIELDS = ("id", "frequency", "timing", "payment_day", "amount", "start_on"
 def payments_visible_to_citizen(
     *, cpr: "str | Looking | None", municipality: str | None = None
 ) -> QuerySet[CitizenPayment]:
-    """Payments of the citizen's visible benefits, newest disposal date first."""
+    """Payments of the citizen's visible benefits, newest disposal date first; each
+    carries ``benefit_name`` (neutral for a sensitive benefit, as on the benefit)."""
+    cpr_arg = cpr
     resolved = _resolve(cpr)
     if resolved is None:
         return CitizenPayment.objects.none()
@@ -544,7 +587,16 @@ def payments_visible_to_citizen(
         CitizenPayment.objects.filter(benefit__in=benefits.values("pk"), retracted_at__isnull=True)
         .filter(Q(party_cpr=cpr) | Q(party_cpr__isnull=True))
         .only(*CITIZEN_PAYMENT_FIELDS)
-        .annotate(benefit_name=F("benefit__name"))
+        .annotate(
+            benefit_name=Case(
+                When(
+                    _benefit_withheld_q(cpr_arg, path="benefit__"),
+                    then=_neutral_benefit_name(path="benefit__"),
+                ),
+                default=F("benefit__name"),
+                output_field=CharField(),
+            )
+        )
         .order_by("-disposal_date", "-id")
     )
 

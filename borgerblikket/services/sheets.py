@@ -38,6 +38,7 @@ SETTINGS_FIELDS = (
     "title_source",
     "idle_days",
     "retention_days",
+    "sensitive_titles_assurance",
 )
 
 

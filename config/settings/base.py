@@ -637,11 +637,9 @@ OVERBLIK_CHILD_AGE_LIMIT = env.int("OVERBLIK_CHILD_AGE_LIMIT", default=15)
 # A case with sensitivity "Følsomme personoplysninger" or higher shows a neutral
 # title ("Sag om <KLE main group>") to a holder or parent, and to the citizen
 # themself when their login's NSIS assurance level is below this (low, substantial,
-# high); per municipality: OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY="461=high,751=high".
+# high); a municipality may ask for another level on its sheet (Sheet.sensitive_titles_
+# assurance, in the admin).
 OVERBLIK_SENSITIVE_TITLES_LOA = env("OVERBLIK_SENSITIVE_TITLES_LOA", default="substantial")
-OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = env.dict(
-    "OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY", default={}
-)
 
 # --- Notifications (docs/notifications.md; issue 14) ------------------------------
 # Ingestion writes an outbox event with every change a citizen may be told about

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from borgerblikket import relations as rel
 from borgerblikket import selectors
-from borgerblikket.models import SheetRow
+from borgerblikket.models import AssuranceLevel, SheetRow
 from borgerblikket.selectors import Looking
 from indexes.models import Sensitivity
 from kle.models import Subject
@@ -114,14 +114,15 @@ def test_the_citizen_sees_every_title_at_the_default_level(world, assurance):
 
 def test_a_municipality_that_asks_for_high_hides_titles_below_it(world, settings):
     sensitive, _vip, plain = world
-    settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = {"461": "high"}
+    f.sheet("461", sensitive_titles_assurance=AssuranceLevel.HIGH)
     low = Looking(who=PRINCIPAL, whose=PRINCIPAL, assurance=SUBSTANTIAL)
     assert titles(low)[sensitive.pk] == ("Sag om sociale ydelser", True)
     assert titles(low)[plain.pk] == ("Afgørelse om kontanthjælp", False)
     assert selectors.documents_visible_for_case(cpr=low, case=sensitive) == []
     high = Looking(who=PRINCIPAL, whose=PRINCIPAL, assurance=HIGH)
     assert titles(high)[sensitive.pk] == ("Behandling for alkoholmisbrug", False)
-    settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = {"210": "high"}
+    f.sheet("461", sensitive_titles_assurance=None)
+    f.sheet("210", sensitive_titles_assurance=AssuranceLevel.HIGH)
     assert titles(low)[sensitive.pk] == ("Behandling for alkoholmisbrug", False)
 
 
@@ -130,7 +131,7 @@ def test_the_default_level_is_a_setting(world, settings):
     settings.OVERBLIK_SENSITIVE_TITLES_LOA = "high"
     low = Looking(who=PRINCIPAL, whose=PRINCIPAL, assurance=SUBSTANTIAL)
     assert titles(low)[sensitive.pk] == ("Sag om sociale ydelser", True)
-    settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = {"461": "substantial"}
+    f.sheet("461", sensitive_titles_assurance=AssuranceLevel.SUBSTANTIAL)
     assert titles(low)[sensitive.pk] == ("Behandling for alkoholmisbrug", False)
 
 
@@ -161,9 +162,11 @@ def test_a_title_is_shown_exactly_when_the_rule_allows_it(
     and the viewer is someone else, or the login's level is below the municipality's."""
     sensitive, _vip, _plain = world
     settings.OVERBLIK_SENSITIVE_TITLES_LOA = default
-    settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = overrides
 
     def check():
+        for code in ("461", "101", "210"):
+            level = overrides.get(code)
+            f.sheet(code, sensitive_titles_assurance=None if level is None else LEVELS.index(level))
         type(sensitive).objects.filter(pk=sensitive.pk).update(sensitivity=sensitivity)
         who = HOLDER if acting else PRINCIPAL
         looking = Looking(who=who, whose=PRINCIPAL, assurance=assurance)
@@ -196,3 +199,88 @@ def test_the_expected_decision_goes_through_the_same_door(world, power):
     assert selectors.case_expected_decision(cpr=own, case_id=sensitive.pk) == expected
     assert selectors.case_expected_decision(cpr=holder, case_id=sensitive.pk) == expected
     assert selectors.case_expected_decision(cpr=stranger, case_id=sensitive.pk) is None
+
+
+# --- Benefits: the same rule for their names (issue 15) --------------------------------
+
+
+@pytest.fixture
+def benefits(world):
+    """A sensitive grant's benefit, a plain grant's benefit that names the sensitive case,
+    and a plain one; each with a payment."""
+    sensitive_case, _vip, plain_case = world
+    fasit = sensitive_case.source_system
+    sensitive_grant = f.GrantFactory(
+        source_system=fasit, party_cpr=PRINCIPAL, sensitivity=Sensitivity.SENSITIVE
+    )
+    plain_grant = f.GrantFactory(
+        source_system=fasit, party_cpr=PRINCIPAL, sensitivity=Sensitivity.CONFIDENTIAL
+    )
+    by_grant = f.GrantedBenefitFactory(
+        grant=sensitive_grant, name="Tilskud til misbrugsbehandling", message="Om din behandling"
+    )
+    by_case = f.GrantedBenefitFactory(
+        grant=plain_grant,
+        name="Hjælp under alkoholbehandling",
+        message="Vedr. alkoholbehandling",
+        related_case=sensitive_case,
+        related_case_external_id=sensitive_case.external_id,
+    )
+    plain = f.GrantedBenefitFactory(
+        grant=plain_grant, name="Kontanthjælp", message="Udbetales den 1.", related_case=plain_case
+    )
+    for benefit in (by_grant, by_case, plain):
+        f.PaymentFactory(benefit=benefit)
+    return by_grant, by_case, plain
+
+
+def names(looking):
+    benefits_ = {
+        b.pk: (b.name, b.message, b.name_withheld)
+        for b in selectors.benefits_visible_to_citizen(cpr=looking)
+    }
+    payments = {
+        p.benefit_id: p.benefit_name for p in selectors.payments_visible_to_citizen(cpr=looking)
+    }
+    return benefits_, payments
+
+
+NEUTRAL = "Ydelse inden for sociale ydelser"
+
+
+def test_a_holder_sees_a_neutral_name_for_a_sensitive_benefit_and_its_payments(benefits, power):
+    by_grant, by_case, plain = benefits
+    seen, payments = names(Looking(who=HOLDER, whose=PRINCIPAL))
+    assert seen[by_grant.pk] == (NEUTRAL, "", True)
+    assert seen[by_case.pk] == (NEUTRAL, "", True)  # the case it names is sensitive
+    assert seen[plain.pk] == ("Kontanthjælp", "Udbetales den 1.", False)
+    assert payments == {by_grant.pk: NEUTRAL, by_case.pk: NEUTRAL, plain.pk: "Kontanthjælp"}
+
+
+def test_the_citizen_sees_their_own_benefit_names_at_the_default_level(benefits):
+    by_grant, by_case, _plain = benefits
+    seen, payments = names(Looking(who=PRINCIPAL, whose=PRINCIPAL, assurance=SUBSTANTIAL))
+    assert seen[by_grant.pk] == ("Tilskud til misbrugsbehandling", "Om din behandling", False)
+    assert seen[by_case.pk][2] is False
+    assert payments[by_grant.pk] == "Tilskud til misbrugsbehandling"
+
+
+def test_the_municipalitys_level_hides_benefit_names_below_it(benefits):
+    by_grant, _by_case, plain = benefits
+    f.sheet("461", sensitive_titles_assurance=AssuranceLevel.HIGH)
+    low, payments = names(Looking(who=PRINCIPAL, whose=PRINCIPAL, assurance=SUBSTANTIAL))
+    assert low[by_grant.pk] == (NEUTRAL, "", True)
+    assert low[plain.pk][0] == "Kontanthjælp"
+    assert payments[by_grant.pk] == NEUTRAL
+    high, _ = names(Looking(who=PRINCIPAL, whose=PRINCIPAL, assurance=HIGH))
+    assert high[by_grant.pk][0] == "Tilskud til misbrugsbehandling"
+
+
+def test_a_withheld_name_cannot_be_read_back_any_other_way(benefits, power):
+    """The row itself carries the neutral name: a template, a log line or ``str()`` that
+    reads ``name`` gets nothing more; the real name is not even loaded again."""
+    by_grant, _by_case, _plain = benefits
+    looking = Looking(who=HOLDER, whose=PRINCIPAL)
+    [row] = selectors.benefits_visible_to_citizen(cpr=looking).filter(pk=by_grant.pk)
+    assert "misbrug" not in str(vars(row)).lower()
+    assert "misbrug" not in str(row).lower()

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from borgerblikket.models import AssuranceLevel, Sheet
 from indexes.models import DataAccess, Sensitivity
 from kle.models import Subject
 from simulators.mitid.citizens import DEMO_CITIZENS
@@ -60,6 +61,26 @@ def test_the_holder_sees_a_neutral_title_and_why(sofie_for_kim, kims_sensitive_c
     assert KIM.cpr not in text
 
 
+def test_the_holder_sees_a_neutral_name_for_the_benefit_of_a_sensitive_case(sofie_for_kim):
+    """Kim's Kontanthjælp names his sensitive case: Sofie sees the area, not the name, on
+    the benefits page and in the overview's payments, and why."""
+    overview = sofie_for_kim.get(reverse("overblik:overview")).content.decode()
+    # (The overview's list of the areas the municipality shows names "Kontanthjælp": public.)
+    assert "<span>Ydelse inden for sociale ydelser</span>" in overview
+    assert "<span>Kontanthjælp</span>" not in overview
+    text = sofie_for_kim.get(reverse("overblik:benefits")).content.decode()
+    assert "Kontanthjælp" not in text  # (the lead text says "fx kontanthjælp")
+    assert "Ydelse inden for sociale ydelser" in text
+    assert 'data-testid="name-withheld"' in text
+    assert "Kun Kim Borgersen selv kan se det" in text
+
+
+def test_kim_sees_his_own_benefit_name_at_substantial(citizen_client, kims_sensitive_case):
+    text = citizen_client.get(reverse("overblik:benefits")).content.decode()
+    assert "<h2" in text and "Kontanthjælp</h2>" in text
+    assert 'data-testid="name-withheld"' not in text
+
+
 def test_both_access_logs_name_the_main_group_not_the_case(sofie_for_kim, kims_sensitive_case):
     sofie_for_kim.get(reverse("overblik:case", args=[kims_sensitive_case.pk]))
     row = DataAccess.objects.get(actor_cpr=SOFIE.cpr, record_kind=DataAccess.RecordKind.CASE)
@@ -84,7 +105,9 @@ def test_the_citizen_sees_their_own_titles_at_substantial(citizen_client, kims_s
 def test_a_municipality_asking_for_high_hides_them_and_says_how_to_see_them(
     citizen_client, kims_sensitive_case, settings
 ):
-    settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = {"461": "high"}
+    Sheet.objects.filter(municipality_id="461").update(
+        sensitive_titles_assurance=AssuranceLevel.HIGH
+    )
     cases = citizen_client.get(reverse("overblik:cases")).content.decode()
     assert SECRET not in cases and "Sag om sociale ydelser" in cases
     assert "titlen er skjult" in cases
@@ -96,7 +119,9 @@ def test_a_municipality_asking_for_high_hides_them_and_says_how_to_see_them(
 
 
 def test_english(citizen_client, kims_sensitive_case, settings):
-    settings.OVERBLIK_SENSITIVE_TITLES_LOA_BY_MUNICIPALITY = {"461": "high"}
+    Sheet.objects.filter(municipality_id="461").update(
+        sensitive_titles_assurance=AssuranceLevel.HIGH
+    )
     citizen_client.post(reverse("overblik:set_language"), {"language": "en", "next": "/"})
     text = citizen_client.get(reverse("overblik:case", args=[kims_sensitive_case.pk]))
     text = text.content.decode()
