@@ -295,7 +295,14 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
                 doc.get_type_display(),
                 doc.letter_date or "",
                 doc.source_system.name,
-                _problems(doc, quality.DOCUMENT_CPR_TEXTS),
+                ", ".join(
+                    problem
+                    for problem in (
+                        quality.letter_party_problem(document=doc),
+                        _problems(doc, quality.DOCUMENT_CPR_TEXTS),
+                    )
+                    if problem
+                ),
             ), reverse("admin:indexes_document_change", args=[doc.pk])
 
         return headings, row

@@ -1,9 +1,10 @@
 """Data quality of a municipality's indexed records, per source system.
 
 The checks come from seed 002 (Fredensborg's "kvalitetsmodul" and Odense's
-findings): KLE marking, single-case principle, meaningful titles, open cases
-with an active caseworker, closing finished cases, passive cases reviewed every
-6 months. Each check is one SQL-backed queryset of offending records; its
+findings): KLE marking, single-case principle (samlesager), meaningful titles,
+letters with a sender or recipient, open cases with an active caseworker, closing
+finished cases, passive cases reviewed every 6 months; and seed 000's complaint
+cases (handlingsfacet K). Each check is one SQL-backed queryset of offending records; its
 counts per source system are one ``GROUP BY`` query.
 """
 
@@ -39,6 +40,7 @@ from indexes.models import (
     CaseDocument,
     CaseProgress,
     Document,
+    DocumentType,
     GrantedBenefit,
     Municipality,
     Payment,
@@ -276,6 +278,78 @@ def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
     return _cases(municipality).filter(party_cpr__isnull=True).filter(Exists(row))
 
 
+# --- Seed 002's own checks (issue 16): sender/recipient, single case, complaints -----------
+
+# Seed 002 (Fredensborg): "Indgående dokument (et dokument borgeren/virksomheden … sender
+# ind)" and "Et udgående dokument (et dokument vi sender til borgeren/virksomheden …)"; and
+# "Afsender/modtager": post journalised without a sender must have one added.
+LETTER_PARTY_NEEDED = {
+    DocumentType.INCOMING_LETTER: "sender",
+    DocumentType.OUTGOING_LETTER: "recipient",
+}
+# Seed 002, "Enkeltsagsprincippet (samlesag)": one case per decision. A title that begins
+# with one of these words names a case collecting several matters.
+COLLECTIVE_TITLE_WORDS = ("Samlesag", "Diverse", "Div", "Generelt", "Forskelligt")
+# KLE's handlingsfacet category K: "klagesager" (seed 000: "alle de sager, der skal
+# behandles som klagesager (handlingsfacet K)"). Seed 002: a complaint is a new case.
+COMPLAINT_FACET_CATEGORY = "K"
+
+
+def _party_missing(prefix: str) -> Q:
+    return Q(**{f"{prefix}_cpr__isnull": True}) & Q(**{f"{prefix}_cvr__isnull": True})
+
+
+def letters_without_party(*, municipality: Municipality) -> QuerySet:
+    """Incoming letters without a sender and outgoing letters without a recipient (seed 002,
+    "Afsender/modtager"). Notes and other documents have neither by nature."""
+    q = Q()
+    for document_type, party in LETTER_PARTY_NEEDED.items():
+        q |= Q(type=document_type) & _party_missing(party)
+    return Document.objects.filter(municipality=municipality, retracted_at__isnull=True).filter(q)
+
+
+def letter_party_problem(*, document: Document) -> str:
+    """What a letter lacks ("afsender"/"modtager"), or "" (the drill-down's column)."""
+    party = LETTER_PARTY_NEEDED.get(document.type)
+    if party is None:
+        return ""
+    if getattr(document, f"{party}_cpr") or getattr(document, f"{party}_cvr"):
+        return ""
+    return str(_("mangler afsender") if party == "sender" else _("mangler modtager"))
+
+
+def _other_citizen_on_a_document() -> Exists:
+    """A live document of the case whose sender or recipient is a CPR other than the
+    case's primary party: a matter of another citizen filed on this case."""
+    q = Q()
+    for party in ("sender", "recipient"):
+        q |= Q(**{f"document__{party}_cpr__isnull": False}) & ~Q(
+            **{f"document__{party}_cpr": OuterRef("party_cpr")}
+        )
+    return Exists(
+        CaseDocument.objects.filter(
+            case=OuterRef("pk"), document__retracted_at__isnull=True
+        ).filter(q)
+    )
+
+
+def collective_cases(*, municipality: Municipality) -> QuerySet:
+    """Cases breaking the single-case principle (seed 002, *samlesager*): the title begins
+    with a collecting word ("Samlesag", "Diverse", "Div", "Generelt", "Forskelligt"), or a
+    citizen's case holds a document sent by or to another citizen (CPR)."""
+    words = [patterns.literal(w) for w in COLLECTIVE_TITLE_WORDS]
+    return _cases(municipality).filter(
+        Q(title__iregex=patterns.first_word(words))
+        | (Q(party_cpr__isnull=False) & Q(_other_citizen_on_a_document()))
+    )
+
+
+def complaint_cases(*, municipality: Municipality) -> QuerySet:
+    """Complaint cases: those on a handlingsfacet of category K (seed 000), for the
+    municipality to follow; a complaint is its own case (seed 002)."""
+    return _cases(municipality).filter(facet__category__code=COMPLAINT_FACET_CATEGORY)
+
+
 # --- CPR numbers in texts a citizen sees (issue 12.3) -------------------------------------
 # The portal masks them (borgerblikket.citizen_safe); the source system should not send
 # them. Ingestion accepts such records (refusing one would drop the citizen's case from
@@ -441,6 +515,27 @@ CHECKS: dict[str, Check] = {
             Document,
             "source_system",
             documents_without_lead_word,
+        ),
+        Check(
+            "letter_party",
+            _("Breve uden afsender eller modtager"),
+            Document,
+            "source_system",
+            letters_without_party,
+        ),
+        Check(
+            "collective",
+            _("Samlesager (bryder enkeltsagsprincippet)"),
+            Case,
+            "source_system",
+            collective_cases,
+        ),
+        Check(
+            "complaint",
+            _("Klagesager (handlingsfacet K)"),
+            Case,
+            "source_system",
+            complaint_cases,
         ),
         Check(
             "no_cpr",
