@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import (
@@ -30,7 +31,14 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWord
+from borgerblikket.models import (
+    ApprovedKleNumber,
+    QualitySnapshot,
+    Sheet,
+    SheetRow,
+    TitleAbbreviation,
+    TitleLeadWord,
+)
 from borgerblikket.selectors import patterns
 from borgerblikket.selectors.visibility import exposure_q
 from config.cpr_shape import CPR_SHAPE_SQL, cpr_shape_in, cpr_shapes_mask
@@ -350,6 +358,20 @@ def complaint_cases(*, municipality: Municipality) -> QuerySet:
     return _cases(municipality).filter(facet__category__code=COMPLAINT_FACET_CATEGORY)
 
 
+def cases_on_unapproved_kle(*, municipality: Municipality) -> QuerySet:
+    """Cases of a unit with an approved list (``ApprovedKleNumber``, the unit's own or of
+    all the municipality's systems) on a KLE number not in that list (seed 002: each centre
+    lists the KLE numbers it uses). A unit without a list is not judged."""
+    approved = ApprovedKleNumber.objects.filter(
+        municipality=OuterRef("municipality"), unit=OuterRef("responsible_unit")
+    ).filter(Q(source_system__isnull=True) | Q(source_system=OuterRef("source_system")))
+    return (
+        _cases(municipality)
+        .filter(Exists(approved))
+        .exclude(Exists(approved.filter(kle_number=OuterRef("kle_subject__number"))))
+    )
+
+
 # --- CPR numbers in texts a citizen sees (issue 12.3) -------------------------------------
 # The portal masks them (borgerblikket.citizen_safe); the source system should not send
 # them. Ingestion accepts such records (refusing one would drop the citizen's case from
@@ -536,6 +558,13 @@ CHECKS: dict[str, Check] = {
             Case,
             "source_system",
             complaint_cases,
+        ),
+        Check(
+            "unapproved_kle",
+            _("Sager på et KLE-nummer, som enheden ikke har godkendt"),
+            Case,
+            "source_system",
+            cases_on_unapproved_kle,
         ),
         Check(
             "no_cpr",
@@ -731,3 +760,38 @@ def cpr_scrub(*, text: str) -> str:
     source system may put a CPR in an external id, and a rejection stores what was
     delivered."""
     return cpr_shapes_mask(text or "")
+
+
+# --- data quality over time (issue 16) ----------------------------------------------------
+
+# Checks that give an overview rather than a fault: no target unless the operator sets one.
+NO_DEFAULT_TARGET = frozenset({"complaint"})
+TREND_DAYS = 90
+
+
+def quality_target(*, key: str) -> int | None:
+    """The target line of a check (``BORGERBLIKKET_QUALITY_TARGETS``; default 0, none for
+    an overview such as complaint cases)."""
+    targets = getattr(settings, "BORGERBLIKKET_QUALITY_TARGETS", {}) or {}
+    if key in targets:
+        value = targets[key]
+        return None if value is None else int(value)
+    return None if key in NO_DEFAULT_TARGET else 0
+
+
+def quality_trend(
+    *, municipality: Municipality, key: str, days: int = TREND_DAYS, today: dt.date | None = None
+) -> list[tuple[dt.date, int]]:
+    """(day, count) of the check's daily snapshots in the last ``days`` days, oldest first;
+    a day without a snapshot is left out (not counted as 0)."""
+    today = today or timezone.localdate()
+    return list(
+        QualitySnapshot.objects.filter(
+            municipality=municipality,
+            check_key=key,
+            taken_on__gt=today - dt.timedelta(days=days),
+            taken_on__lte=today,
+        )
+        .order_by("taken_on")
+        .values_list("taken_on", "count")
+    )

@@ -29,6 +29,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from borgerblikket.models import (
+    ApprovedKleNumber,
     KleImpactItem,
     KleImpactReport,
     KleRelease,
@@ -269,6 +270,7 @@ MATRIX: dict[str, Entry] = {
             "borgerblikket_admin:quality_check",
             "borgerblikket_admin:quality_invisible",
             "borgerblikket_admin:quality_rejections",
+            "borgerblikket_admin:quality_trend",
         ],
         ADMIN_LOGIN,
         "test_quality_reports_of_another_municipality_are_the_same_404_as_none",
@@ -313,6 +315,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.sheetchange": (SCOPED, "change"),
     "borgerblikket.kleimpactreport": (SCOPED, "impact_report"),
     "borgerblikket.retentioncount": (SCOPED, "retention_count"),
+    "borgerblikket.approvedklenumber": (SCOPED, "approved_kle"),
     "indexes.municipality": (SCOPED, "municipality"),
     "indexes.sourcesystem": (SCOPED, "system"),
     "indexes.case": (SCOPED, "case"),
@@ -852,6 +855,9 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
             kind=RetentionCount.Kind.CASE,
             count=3,
         )
+        mine["approved_kle"] = ApprovedKleNumber.objects.create(
+            municipality=mine["municipality"], unit=f"Enhed {code}", kle_number="32.24.04"
+        )
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")
         mine["membership"] = Membership.objects.get(user=mine["admin"])
         mine["user"] = mine["admin"]
@@ -1118,6 +1124,7 @@ def test_quality_reports_of_another_municipality_are_the_same_404_as_none(admin_
             ("borgerblikket_admin:quality_check", ["no_caseworker"]),
             ("borgerblikket_admin:quality_invisible", ["visible"]),
             ("borgerblikket_admin:quality_rejections", ["all"]),
+            ("borgerblikket_admin:quality_trend", ["letter_party"]),
         ):
             assert client.get(reverse(name, args=[me, *extra])).status_code == 200, name
             theirs = client.get(reverse(name, args=[other, *extra]))
