@@ -300,3 +300,60 @@ def test_the_report_links_each_check_to_its_trend_for_a_manager_too(odense):
         assert reverse("borgerblikket_admin:quality_trend", args=["461", key]) in html
     trend = client.get(reverse("borgerblikket_admin:quality_trend", args=["461", "idle"]))
     assert trend.status_code == 200
+
+
+# --- import of approved lists ---------------------------------------------------------------
+
+
+def test_an_import_adds_the_files_lines_keeps_existing_and_names_bad_lines(
+    odense, odense_admin_client
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    f.kle_subject("32.24.04", "Hjælp til forsørgelse")
+    f.kle_subject("15.17.06", "Sygedagpengeopfølgning")
+    f.kle_subject("32.24", "En gruppe")
+    sbsys = f.SourceSystemFactory(municipality=odense, name="SBSYS")
+    ApprovedKleNumber.objects.create(municipality=odense, unit="Jobcenter", kle_number="32.24.04")
+    text = (
+        "Enhed;KLE-nr.;Fagsystem\n"
+        "Jobcenter;32.24.04;\n"  # there already
+        "Jobcenter;15.17.06;\n"
+        "Borgerservice;15.17.06;sbsys\n"
+        "Borgerservice;32.24;\n"  # a group, not an emne
+        ";15.17.06;\n"  # no unit
+        "Ydelse;15.17.06;Acadre\n"  # no such system in Odense
+        "\n"
+    )
+    upload = SimpleUploadedFile("liste.csv", text.encode("utf-8-sig"))
+    response = odense_admin_client.post(
+        reverse("admin:borgerblikket_approvedklenumber_import"),
+        {"municipality": "461", "file": upload},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown[0] == "2 tilføjet, 1 fandtes, 3 afvist."
+    assert shown[1:] == [
+        "Linje 5: 32.24 er ikke et KLE-emne.",
+        "Linje 6: Ingen enhed.",
+        "Linje 7: Kommunen har intet fagsystem ved navn Acadre.",
+    ]
+    assert set(ApprovedKleNumber.objects.values_list("source_system_id", "unit", "kle_number")) == {
+        (None, "Jobcenter", "32.24.04"),
+        (None, "Jobcenter", "15.17.06"),
+        (sbsys.pk, "Borgerservice", "15.17.06"),
+    }
+
+
+def test_an_import_without_the_columns_is_refused_as_a_whole(odense, odense_admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("liste.csv", b"Afdeling;Nummer\nJobcenter;32.24.04\n")
+    response = odense_admin_client.post(
+        reverse("admin:borgerblikket_approvedklenumber_import"),
+        {"municipality": "461", "file": upload},
+    )
+    assert response.status_code == 200
+    assert "Enhed" in str(response.context["form"].errors["file"])
+    assert not ApprovedKleNumber.objects.exists()

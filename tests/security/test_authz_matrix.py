@@ -294,6 +294,9 @@ MATRIX: dict[str, Entry] = {
     "admin:borgerblikket_retentioncount_preview": Entry(
         ADMIN_LOGIN, "test_retention_preview_only_for_the_own_municipality"
     ),
+    "admin:borgerblikket_approvedklenumber_import": Entry(
+        ADMIN_LOGIN, "test_approved_kle_import_only_into_the_own_municipality"
+    ),
     "admin:auth_user_password_change": Entry(ADMIN_LOGIN, "test_operator_and_permission_models"),
     # API keys: operators only (tests/indexes/test_admin_keys.py has the whole flow).
     **_entries(
@@ -1247,3 +1250,23 @@ def test_api_keys_are_for_operators_only(admin_world):
     assert page.status_code == 200 and credential.key_id not in page.content.decode()
     credential.refresh_from_db()
     assert credential.revoked_at is None and credential.replaced_by_id is None
+
+
+def test_approved_kle_import_only_into_the_own_municipality(admin_world):
+    """The import offers only the admin's own municipality; a post naming another's is refused
+    by the form and saves nothing there."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("admin:borgerblikket_approvedklenumber_import")
+    client = admin_world[ODENSE]["client"]
+    page = client.get(url)
+    assert page.status_code == 200
+    offered = {m.pk for m in page.context["form"].fields["municipality"].queryset}
+    assert offered == {ODENSE}
+    before = ApprovedKleNumber.objects.filter(municipality_id=FREDENSBORG).count()
+    upload = SimpleUploadedFile("liste.csv", b"Enhed;KLE-nr.\nIndbrud;32.24.04\n")
+    response = client.post(url, {"municipality": FREDENSBORG, "file": upload})
+    assert response.status_code == 200
+    assert "municipality" in response.context["form"].errors
+    assert ApprovedKleNumber.objects.filter(municipality_id=FREDENSBORG).count() == before
+    assert not ApprovedKleNumber.objects.filter(unit="Indbrud").exists()

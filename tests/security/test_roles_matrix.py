@@ -124,6 +124,7 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "admin:borgerblikket_sheetchange_revert": dict.fromkeys(ROLES, POST),
     "admin:borgerblikket_kleimpactreport_move": _only("superuser", "lead", "admin"),
     "admin:borgerblikket_retentioncount_preview": _only("superuser", "operator", "lead", "admin"),
+    "admin:borgerblikket_approvedklenumber_import": _only("superuser", "lead", "admin"),
     "admin:auth_user_password_change": _only("superuser"),
     "admin:indexes_apicredential_rotate": _only("superuser"),
     "admin:indexes_apicredential_revoke": _only("superuser"),
