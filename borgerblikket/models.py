@@ -862,3 +862,108 @@ class RolloutSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week:%G-W%V} {self.municipality_id} {self.area or '-'}: {self.category}"
+
+
+class ApprovedKleNumber(models.Model):
+    """A KLE number a unit of the municipality has approved for its cases (seed 002: "hvert
+    center [har] fået til opgave at lave en oversigt over hvilke kle nr. de skal anvende").
+
+    A unit is the case's responsible unit (``Case.responsible_unit``) as the source system
+    names it, optionally of one source system only. A unit with a list has every case on a
+    number not in it flagged by data quality (``unapproved_kle``); a unit with no list is
+    not judged. A number, not a link to ``kle.Subject`` (as ``MandatoryKleNumber``): the
+    admin form checks it is a KLE emne.
+    """
+
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.CASCADE,
+        related_name="approved_kle_numbers",
+        verbose_name=_("kommune"),
+    )
+    source_system = models.ForeignKey(
+        SourceSystem,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fagsystem"),
+        help_text=_("Tom: enheden i alle kommunens fagsystemer."),
+    )
+    unit = models.CharField(
+        _("enhed"),
+        max_length=255,
+        help_text=_("Sagens ansvarlige enhed, som fagsystemet skriver den."),
+    )
+    kle_number = models.CharField(_("KLE-nr."), max_length=8)
+
+    class Meta:
+        ordering = ["municipality", "unit", "kle_number"]
+        verbose_name = _("godkendt KLE-nummer for en enhed")
+        verbose_name_plural = _("godkendte KLE-numre for enheder")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kle_number__regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"),
+                name="approved_kle_number_is_topic",
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "source_system", "unit", "kle_number"],
+                name="approved_kle_number_unique_per_system",
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "unit", "kle_number"],
+                condition=Q(source_system__isnull=True),
+                name="approved_kle_number_unique_all_systems",
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "unit"], name="approved_kle_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.kle_number}"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.source_system_id
+            and self.municipality_id
+            and self.source_system.municipality_id != self.municipality_id
+        ):
+            raise ValidationError({"source_system": _("Fagsystemet hører til en anden kommune.")})
+
+
+class QualitySnapshot(models.Model):
+    """One day's count of one data-quality check in one municipality (the trend's point).
+
+    Taken daily by Celery beat (``quality_snapshots_take``); a second run on the same day
+    replaces that day's rows. Counts only: never which records.
+    """
+
+    taken_on = models.DateField(_("dato"))
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.CASCADE,
+        related_name="quality_snapshots",
+        verbose_name=_("kommune"),
+    )
+    check_key = models.CharField(_("kontrol"), max_length=40)
+    count = models.PositiveIntegerField(_("antal"))
+    taken_at = models.DateTimeField(_("optalt"), default=timezone.now)
+
+    class Meta:
+        ordering = ["municipality", "check_key", "taken_on"]
+        verbose_name = _("datakvalitet på en dag")
+        verbose_name_plural = _("datakvalitet over tid")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taken_on", "municipality", "check_key"],
+                name="quality_snapshot_unique_per_day",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["municipality", "check_key", "taken_on"], name="quality_snapshot_trend_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.taken_on} {self.municipality_id} {self.check_key}: {self.count}"

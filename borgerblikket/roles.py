@@ -41,6 +41,7 @@ MUNICIPAL_ADMIN = (
     | _model("borgerblikket.sheet", "view", "add", "change")
     | _model("borgerblikket.kleimpactreport", "view", "move")
     | _model("borgerblikket.retentioncount", "view")
+    | _model("borgerblikket.approvedklenumber", "view", "add", "change", "delete")
     | {
         "borgerblikket.view_quality",
         "borgerblikket.view_quality_records",
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ROLE_GROUPS[Role.MANAGER]: frozenset(
         _model("borgerblikket.sheetrow", "view")
         | _model("borgerblikket.sheet", "view")
+        | _model("borgerblikket.approvedklenumber", "view")
         | _model("indexes.municipality", "view")
         | {"borgerblikket.view_quality", "borgerblikket.view_rollout"}
     ),
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _model("borgerblikket.sheetchange", "view")
         | _model("borgerblikket.kleimpactreport", "view")
         | _model("borgerblikket.retentioncount", "view")
+        | _model("borgerblikket.approvedklenumber", "view")
         | _model("borgerblikket.membership", "view", "add", "change", "delete")
         | _model("borgerblikket.mandatoryklenumber", "view", "add", "change", "delete")
         | _model("borgerblikket.rolloutstage", "view", "add", "change", "delete")

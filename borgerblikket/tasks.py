@@ -4,6 +4,7 @@ from celery import shared_task
 
 from borgerblikket.models import RetentionRun
 from borgerblikket.services.kle_releases import kle_release_sync
+from borgerblikket.services.quality_snapshots import quality_snapshots_take
 from borgerblikket.services.retention import retention_run
 from borgerblikket.services.rollout import rollout_snapshot_take
 
@@ -51,3 +52,17 @@ def rollout_snapshot_task() -> dict:
     beat, ``CELERY_BEAT_SCHEDULE["rollout-snapshot"]``)."""
     result = rollout_snapshot_take()
     return {"week": result.week.isoformat(), "areas": result.areas, "rows": result.rows}
+
+
+@shared_task(
+    name="borgerblikket.quality_snapshots_take",
+    # Idempotent: a second run the same day replaces the day's counts.
+    acks_late=True,
+    soft_time_limit=1800,
+    time_limit=1860,
+)
+def quality_snapshots_take_task() -> dict:
+    """Count every data-quality check per municipality for today's trend point (run
+    nightly by Celery beat, ``CELERY_BEAT_SCHEDULE["quality-snapshots"]``)."""
+    rows = quality_snapshots_take()
+    return {"snapshots": len(rows)}

@@ -276,6 +276,8 @@ class DocumentAdmin(IndexRecordAdmin):
         "status",
         "sensitivity",
         "kle_subject",
+        "sender_shown",
+        "recipient_shown",
         "municipality",
         "source_system",
         "external_id",
@@ -286,6 +288,19 @@ class DocumentAdmin(IndexRecordAdmin):
     )
     readonly_fields = fields
     inlines = [DocumentCaseInline]
+
+    @staticmethod
+    def _party(cpr: str | None, cvr: str | None, name: str) -> str:
+        number = f"CPR {cpr_mask(cpr)}" if cpr else (f"CVR {cvr}" if cvr else "")
+        return " ".join(part for part in (number, name) if part)
+
+    @admin.display(description=_("afsender"))
+    def sender_shown(self, obj) -> str:
+        return self._party(obj.sender_cpr, obj.sender_cvr, obj.sender_name)
+
+    @admin.display(description=_("modtager"))
+    def recipient_shown(self, obj) -> str:
+        return self._party(obj.recipient_cpr, obj.recipient_cvr, obj.recipient_name)
 
 
 class GrantedBenefitInline(ReadOnlyInline):

@@ -626,6 +626,15 @@ class DocumentCaseIn(serializers.Serializer):
     role = ChoiceField(choices=DocumentRole.choices, help_text="Journalpost role.")
 
 
+class DocumentPartyIn(serializers.Serializer):
+    """A document's sender or recipient (SF1470 Dokumentpart): a CPR or a CVR number, and
+    the name (DokumentpartLokalUdvidelse/FuldtNavn). Never shown to citizens."""
+
+    cpr = CprField(required=False, help_text="DDMMYY-SSSS or 10 digits.")
+    cvr = CvrField(required=False, help_text="8 digits.")
+    name = TextField(max_length=255, required=False, help_text="FuldtNavn, e.g. the person's name.")
+
+
 class DocumentIn(RecordIn):
     """Document metadata (Dokument); citizens see at most its title."""
 
@@ -644,6 +653,22 @@ class DocumentIn(RecordIn):
         required=False,
         default=False,
         help_text='"Visning undtaget for borger" of this document: never shown, not even its title.',
+    )
+    sender = DocumentPartyIn(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Afsender: who sent the document (for an incoming letter, the citizen or a "
+            "company); exactly one of cpr or cvr, and a name. Null or absent when not known: "
+            "data quality then lists a letter without it."
+        ),
+    )
+    recipient = DocumentPartyIn(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=("Modtager: who the document was sent to (for an outgoing letter); as sender."),
     )
     cases = DocumentCaseIn(
         many=True, max_length=MAX_LIST, help_text="The cases the document belongs to."

@@ -419,7 +419,8 @@ class _Loader:
             "progress": Table(CaseProgress, ("id", "case", "status", "valid_from", "valid_to")),
             "document": Table(Document, ("id", "source_system", "municipality", "external_id",
                 "source_timestamp", "received_at", "title", "letter_date", "type", "status",
-                "sensitivity", "kle_subject")),
+                "sensitivity", "kle_subject", "sender_cpr", "sender_cvr", "sender_name",
+                "recipient_cpr", "recipient_cvr", "recipient_name")),
             "link": Table(CaseDocument, ("id", "case", "document", "role")),
             "grant": Table(Grant, ("id", "source_system", "municipality", "external_id",
                 "source_timestamp", "received_at", "case_number", "party_cpr", "start_on",
@@ -561,13 +562,20 @@ class _Loader:
             letters.append(("Internt Notat", "Endeligt", "Journalnotat", plan.note))
         document_ids, link_ids = self.ids[Document], self.ids[CaseDocument]
         documents, links = tables["document"], tables["link"]
+        # The citizen (or company) sent the application and receives the letters out; the
+        # name is not known here (the simulators' feeds carry it). Internal notes have none.
+        correspondent = f"{party_cpr}\t{party_cvr}\t"
+        nobody = "\\N\t\\N\t"
         for n, (doc_type, doc_status, role, title) in enumerate(letters):
             step_day, step_minute, _name = steps[min(n, len(steps) - 1)]
             document_id = document_ids()
+            sender = correspondent if doc_type == "Brev, indgaaende" else nobody
+            recipient = correspondent if doc_type == "Brev, udgaaende" else nobody
             documents.lines.append(
                 f"{document_id}\t{system}\t{code}\t{self.prefix}-D{serial}-{n}\t"
                 f"{cal.moment(step_day, step_minute + 5)}\t{now}\t{title}\t{cal.date[step_day]}\t"
-                f"{doc_type}\t{doc_status}\t{plan.sensitivity}\t{plan.kle_id}{documents.suffix}"
+                f"{doc_type}\t{doc_status}\t{plan.sensitivity}\t{plan.kle_id}\t"
+                f"{sender}\t{recipient}{documents.suffix}"
             )
             links.lines.append(f"{link_ids()}\t{case_id}\t{document_id}\t{role}{links.suffix}")
             if n == 0 and previous_case and r() < 0.05:

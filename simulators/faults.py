@@ -16,6 +16,7 @@ FAULTS = {
     "out_of_order": "Opdateringer i forkert rækkefølge",
     "unclosed": "Sag afsluttet i fagsystemet uden afsluttende fremdrift",
     "bad_title": "Titel bryder titelreglerne",
+    "party_missing": "Brev uden afsender eller modtager (fysisk post journaliseret uden afsender)",
 }
 
 
@@ -30,6 +31,7 @@ class FaultRates:
     out_of_order: float = 0.0
     unclosed: float = 0.0
     bad_title: float = 0.0
+    party_missing: float = 0.0
 
     def __post_init__(self):
         for item in fields(self):
@@ -48,6 +50,7 @@ class FaultRates:
             out_of_order=0.03,
             unclosed=0.05,
             bad_title=0.08,
+            party_missing=0.04,
         )
 
     @classmethod

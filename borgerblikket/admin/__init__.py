@@ -1,6 +1,6 @@
 """Borgerblikket's admin, all in this package.
 
-- ``sheets``, ``indexes``, ``kle_releases``, ``retention``: the model admins (registered on
+- ``sheets``, ``indexes``, ``kle_releases``, ``retention``, ``quality``: the model admins (registered on
   import; retention's preview is a view of its audit admin);
 - ``scoping``: what a municipal admin may see; ``hardening``: the permission check
   before every lookup, on every admin of the site;
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from borgerblikket.admin import (  # noqa: F401 - registers the admins
     indexes,
     kle_releases,
+    quality,
     retention,
     sheets,
 )

@@ -28,5 +28,10 @@ urlpatterns = [
         wrap(admin_views.quality_rejections),
         name="quality_rejections",
     ),
+    path(
+        "quality/<str:code>/trend/<str:key>/",
+        wrap(admin_views.quality_trend),
+        name="quality_trend",
+    ),
     path("quality/<str:code>/<str:key>/", wrap(admin_views.quality_check), name="quality_check"),
 ]

@@ -298,7 +298,14 @@ def _record_rows(queryset, model) -> tuple[list[str], callable]:
                 doc.get_type_display(),
                 doc.letter_date or "",
                 doc.source_system.name,
-                _problems(doc, quality.DOCUMENT_CPR_TEXTS),
+                ", ".join(
+                    problem
+                    for problem in (
+                        quality.letter_party_problem(document=doc),
+                        _problems(doc, quality.DOCUMENT_CPR_TEXTS),
+                    )
+                    if problem
+                ),
             ), reverse("admin:indexes_document_change", args=[doc.pk])
 
         return headings, row
@@ -464,6 +471,74 @@ def _csv_response(headings, rows, name):
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+# The trend's drawing: a line of the daily counts and the target as a dashed line, in an
+# SVG of this size (the table below it is the accessible alternative and the exact figures).
+TREND_WIDTH, TREND_HEIGHT, TREND_MARGIN = 640, 220, 30
+
+
+def _trend_drawing(points, *, target: int | None, days: int, today) -> dict:
+    """Coordinates of the trend line (one point per snapshot) and the target line."""
+    top = max([n for _day, n in points] + [target or 0, 1])
+    inner_w = TREND_WIDTH - 2 * TREND_MARGIN
+    inner_h = TREND_HEIGHT - 2 * TREND_MARGIN
+    first = today - dt.timedelta(days=days - 1)
+
+    def x(day) -> float:
+        return round(TREND_MARGIN + inner_w * (day - first).days / max(days - 1, 1), 1)
+
+    def y(n) -> float:
+        return round(TREND_MARGIN + inner_h * (1 - n / top), 1)
+
+    return {
+        "width": TREND_WIDTH,
+        "height": TREND_HEIGHT,
+        "line": " ".join(f"{x(day)},{y(n)}" for day, n in points),
+        "dots": [(x(day), y(n), day, n) for day, n in points],
+        "target_y": None if target is None else y(target),
+        "left": TREND_MARGIN,
+        "right": TREND_WIDTH - TREND_MARGIN,
+        "top": top,
+        "top_y": TREND_MARGIN,
+        "bottom_y": TREND_HEIGHT - TREND_MARGIN,
+        "first": first,
+    }
+
+
+def quality_trend(request, code: str, key: str):
+    """A check's daily counts in the municipality over the last 90 days, against its target:
+    an SVG line with the table as its accessible alternative. Counts only, so the roles
+    that see the quality page's counts see it."""
+    _require(request, QUALITY)
+    municipality = _municipality_or_404(request, code, QUALITY)
+    check = quality.CHECKS.get(key)
+    if check is None:
+        raise Http404
+    today = timezone.localdate()
+    days = quality.TREND_DAYS
+    points = quality.quality_trend(municipality=municipality, key=key, days=days, today=today)
+    target = quality.quality_target(key=key)
+    rows = [
+        {"day": day, "count": n, "met": None if target is None else n <= target}
+        for day, n in reversed(points)
+    ]
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/quality_trend.html",
+        _context(
+            request,
+            title=_("%(check)s: udvikling i %(name)s Kommune")
+            % {"check": check.label, "name": municipality.name},
+            municipality=municipality,
+            check_key=key,
+            check_label=check.label,
+            target=target,
+            days=days,
+            rows=rows,
+            drawing=_trend_drawing(points, target=target, days=days, today=today),
+        ),
+    )
 
 
 def quality_check(request, code: str, key: str):

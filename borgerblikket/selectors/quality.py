@@ -1,9 +1,10 @@
 """Data quality of a municipality's indexed records, per source system.
 
 The checks come from seed 002 (Fredensborg's "kvalitetsmodul" and Odense's
-findings): KLE marking, single-case principle, meaningful titles, open cases
-with an active caseworker, closing finished cases, passive cases reviewed every
-6 months. Each check is one SQL-backed queryset of offending records; its
+findings): KLE marking, single-case principle (samlesager), meaningful titles,
+letters with a sender or recipient, open cases with an active caseworker, closing
+finished cases, passive cases reviewed every 6 months; and seed 000's complaint
+cases (handlingsfacet K). Each check is one SQL-backed queryset of offending records; its
 counts per source system are one ``GROUP BY`` query.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import (
@@ -29,7 +31,14 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from borgerblikket.models import Sheet, SheetRow, TitleAbbreviation, TitleLeadWord
+from borgerblikket.models import (
+    ApprovedKleNumber,
+    QualitySnapshot,
+    Sheet,
+    SheetRow,
+    TitleAbbreviation,
+    TitleLeadWord,
+)
 from borgerblikket.selectors import patterns
 from borgerblikket.selectors.visibility import exposure_q
 from config.cpr_shape import CPR_SHAPE_SQL, cpr_shape_in, cpr_shapes_mask
@@ -39,6 +48,7 @@ from indexes.models import (
     CaseDocument,
     CaseProgress,
     Document,
+    DocumentType,
     GrantedBenefit,
     Municipality,
     Payment,
@@ -276,6 +286,92 @@ def citizen_cases_without_cpr(*, municipality: Municipality) -> QuerySet:
     return _cases(municipality).filter(party_cpr__isnull=True).filter(Exists(row))
 
 
+# --- Seed 002's own checks (issue 16): sender/recipient, single case, complaints -----------
+
+# Seed 002 (Fredensborg): "Indgående dokument (et dokument borgeren/virksomheden … sender
+# ind)" and "Et udgående dokument (et dokument vi sender til borgeren/virksomheden …)"; and
+# "Afsender/modtager": post journalised without a sender must have one added.
+LETTER_PARTY_NEEDED = {
+    DocumentType.INCOMING_LETTER: "sender",
+    DocumentType.OUTGOING_LETTER: "recipient",
+}
+# Seed 002, "Enkeltsagsprincippet (samlesag)": one case per decision. A title that begins
+# with one of these words names a case collecting several matters.
+COLLECTIVE_TITLE_WORDS = ("Samlesag", "Diverse", "Div", "Generelt", "Forskelligt")
+# KLE's handlingsfacet category K: "klagesager" (seed 000: "alle de sager, der skal
+# behandles som klagesager (handlingsfacet K)"). Seed 002: a complaint is a new case.
+COMPLAINT_FACET_CATEGORY = "K"
+
+
+def _party_missing(prefix: str) -> Q:
+    return Q(**{f"{prefix}_cpr__isnull": True}) & Q(**{f"{prefix}_cvr__isnull": True})
+
+
+def letters_without_party(*, municipality: Municipality) -> QuerySet:
+    """Incoming letters without a sender and outgoing letters without a recipient (seed 002,
+    "Afsender/modtager"). Notes and other documents have neither by nature."""
+    q = Q()
+    for document_type, party in LETTER_PARTY_NEEDED.items():
+        q |= Q(type=document_type) & _party_missing(party)
+    return Document.objects.filter(municipality=municipality, retracted_at__isnull=True).filter(q)
+
+
+def letter_party_problem(*, document: Document) -> str:
+    """What a letter lacks ("afsender"/"modtager"), or "" (the drill-down's column)."""
+    party = LETTER_PARTY_NEEDED.get(document.type)
+    if party is None:
+        return ""
+    if getattr(document, f"{party}_cpr") or getattr(document, f"{party}_cvr"):
+        return ""
+    return str(_("mangler afsender") if party == "sender" else _("mangler modtager"))
+
+
+def _other_citizen_on_a_document() -> Exists:
+    """A live document of the case whose sender or recipient is a CPR other than the
+    case's primary party: a matter of another citizen filed on this case."""
+    q = Q()
+    for party in ("sender", "recipient"):
+        q |= Q(**{f"document__{party}_cpr__isnull": False}) & ~Q(
+            **{f"document__{party}_cpr": OuterRef("party_cpr")}
+        )
+    return Exists(
+        CaseDocument.objects.filter(
+            case=OuterRef("pk"), document__retracted_at__isnull=True
+        ).filter(q)
+    )
+
+
+def collective_cases(*, municipality: Municipality) -> QuerySet:
+    """Cases breaking the single-case principle (seed 002, *samlesager*): the title begins
+    with a collecting word ("Samlesag", "Diverse", "Div", "Generelt", "Forskelligt"), or a
+    citizen's case holds a document sent by or to another citizen (CPR)."""
+    words = [patterns.literal(w) for w in COLLECTIVE_TITLE_WORDS]
+    return _cases(municipality).filter(
+        Q(title__iregex=patterns.first_word(words))
+        | (Q(party_cpr__isnull=False) & Q(_other_citizen_on_a_document()))
+    )
+
+
+def complaint_cases(*, municipality: Municipality) -> QuerySet:
+    """Complaint cases: those on a handlingsfacet of category K (seed 000), for the
+    municipality to follow; a complaint is its own case (seed 002)."""
+    return _cases(municipality).filter(facet__category__code=COMPLAINT_FACET_CATEGORY)
+
+
+def cases_on_unapproved_kle(*, municipality: Municipality) -> QuerySet:
+    """Cases of a unit with an approved list (``ApprovedKleNumber``, the unit's own or of
+    all the municipality's systems) on a KLE number not in that list (seed 002: each centre
+    lists the KLE numbers it uses). A unit without a list is not judged."""
+    approved = ApprovedKleNumber.objects.filter(
+        municipality=OuterRef("municipality"), unit=OuterRef("responsible_unit")
+    ).filter(Q(source_system__isnull=True) | Q(source_system=OuterRef("source_system")))
+    return (
+        _cases(municipality)
+        .filter(Exists(approved))
+        .exclude(Exists(approved.filter(kle_number=OuterRef("kle_subject__number"))))
+    )
+
+
 # --- CPR numbers in texts a citizen sees (issue 12.3) -------------------------------------
 # The portal masks them (borgerblikket.citizen_safe); the source system should not send
 # them. Ingestion accepts such records (refusing one would drop the citizen's case from
@@ -441,6 +537,34 @@ CHECKS: dict[str, Check] = {
             Document,
             "source_system",
             documents_without_lead_word,
+        ),
+        Check(
+            "letter_party",
+            _("Breve uden afsender eller modtager"),
+            Document,
+            "source_system",
+            letters_without_party,
+        ),
+        Check(
+            "collective",
+            _("Samlesager (bryder enkeltsagsprincippet)"),
+            Case,
+            "source_system",
+            collective_cases,
+        ),
+        Check(
+            "complaint",
+            _("Klagesager (handlingsfacet K)"),
+            Case,
+            "source_system",
+            complaint_cases,
+        ),
+        Check(
+            "unapproved_kle",
+            _("Sager på et KLE-nummer, som enheden ikke har godkendt"),
+            Case,
+            "source_system",
+            cases_on_unapproved_kle,
         ),
         Check(
             "no_cpr",
@@ -636,3 +760,38 @@ def cpr_scrub(*, text: str) -> str:
     source system may put a CPR in an external id, and a rejection stores what was
     delivered."""
     return cpr_shapes_mask(text or "")
+
+
+# --- data quality over time (issue 16) ----------------------------------------------------
+
+# Checks that give an overview rather than a fault: no target unless the operator sets one.
+NO_DEFAULT_TARGET = frozenset({"complaint"})
+TREND_DAYS = 90
+
+
+def quality_target(*, key: str) -> int | None:
+    """The target line of a check (``BORGERBLIKKET_QUALITY_TARGETS``; default 0, none for
+    an overview such as complaint cases)."""
+    targets = getattr(settings, "BORGERBLIKKET_QUALITY_TARGETS", {}) or {}
+    if key in targets:
+        value = targets[key]
+        return None if value is None else int(value)
+    return None if key in NO_DEFAULT_TARGET else 0
+
+
+def quality_trend(
+    *, municipality: Municipality, key: str, days: int = TREND_DAYS, today: dt.date | None = None
+) -> list[tuple[dt.date, int]]:
+    """(day, count) of the check's daily snapshots in the last ``days`` days, oldest first;
+    a day without a snapshot is left out (not counted as 0)."""
+    today = today or timezone.localdate()
+    return list(
+        QualitySnapshot.objects.filter(
+            municipality=municipality,
+            check_key=key,
+            taken_on__gt=today - dt.timedelta(days=days),
+            taken_on__lte=today,
+        )
+        .order_by("taken_on")
+        .values_list("taken_on", "count")
+    )

@@ -337,6 +337,19 @@ CELERY_BEAT_SCHEDULE["rollout-snapshot"] = {
     "schedule": crontab(minute=53, hour=OVERBLIK_ROLLOUT_SNAPSHOT_HOUR),
     "kwargs": {},
 }
+# --- Data quality over time (docs/borgerblikket.md, "Data quality over time") ------------
+# Every night each municipality's count of every data-quality check is kept for its trend
+# (a second run the same day replaces that day's counts).
+BORGERBLIKKET_QUALITY_SNAPSHOT_HOUR = env.int("BORGERBLIKKET_QUALITY_SNAPSHOT_HOUR", default=5)
+CELERY_BEAT_SCHEDULE["quality-snapshots"] = {
+    "task": "borgerblikket.quality_snapshots_take",
+    "schedule": crontab(minute=23, hour=BORGERBLIKKET_QUALITY_SNAPSHOT_HOUR),
+    "kwargs": {},
+}
+# The target line of a check's trend: {"<check key>": <count>}, e.g. {"letter_party": 10};
+# a check not named here aims at 0, except the overview "complaint" (no target); null
+# removes a check's target.
+BORGERBLIKKET_QUALITY_TARGETS = env.json("BORGERBLIKKET_QUALITY_TARGETS", default={})
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -82,6 +82,29 @@ def _patterns_end_of_value(node) -> None:
                 _patterns_end_of_value(value)
 
 
+def _nullable_refs(node) -> None:
+    """A nullable nested object as ``oneOf`` the object or null.
+
+    drf-spectacular writes ``allOf: [$ref], nullable: true``; OpenAPI 3.0's ``nullable``
+    does not reach into ``allOf``, so validators (openapi-core, Schemathesis) refuse the
+    ``null`` the API sends and accepts (a document without a sender, a case without a
+    party). ``{enum: [null], nullable: true}`` is 3.0.3's way of saying "null".
+    """
+    if isinstance(node, list):
+        for item in node:
+            _nullable_refs(item)
+        return
+    if not isinstance(node, dict):
+        return
+    all_of = node.get("allOf")
+    if node.get("nullable") is True and isinstance(all_of, list) and len(all_of) == 1:
+        node.pop("allOf")
+        node.pop("nullable")
+        node["oneOf"] = [all_of[0], {"type": "object", "nullable": True, "enum": [None]}]
+    for value in node.values():
+        _nullable_refs(value)
+
+
 def payload_constraints(result, generator, request, public):
     """POSTPROCESSING_HOOK: what the record validators enforce and drf-spectacular leaves out.
 
@@ -94,14 +117,15 @@ def payload_constraints(result, generator, request, public):
       ``minItems``/``maxItems``;
     - every leaf's pattern is its field's ``schema()`` (``indexes.payloads``): external
       ids, case numbers, texts without control characters, codes, amounts;
-    - a party names exactly one of ``cpr``/``cvr``;
+    - a party names exactly one of ``cpr``/``cvr`` (a document's sender and recipient
+      also a ``name``; either may be null);
     - a bulk item is one of the four kinds with its record's schema, 1-1000 of them;
     - every pattern ends with ``(?!\\n)$`` (``END_OF_VALUE``), not a bare ``$``, so it
       means in Python what it means in JSON Schema.
     """
     from rest_framework import serializers
 
-    from indexes.payloads import PartyIn
+    from indexes.payloads import DocumentPartyIn, PartyIn
     from indexes.services.inbox import MAX_BATCH_RECORDS
 
     schemas = result.get("components", {}).get("schemas", {})
@@ -120,6 +144,9 @@ def payload_constraints(result, generator, request, public):
         component["additionalProperties"] = False
         if serializer_class is PartyIn:
             component["minProperties"] = component["maxProperties"] = 1
+        elif serializer_class is DocumentPartyIn:
+            # Exactly one number, and the name or not (both numbers match both branches).
+            component["oneOf"] = [{"required": ["cpr"]}, {"required": ["cvr"]}]
         properties = component.get("properties", {})
         for name, field in serializer_class().fields.items():
             prop = properties.get(name)
@@ -165,5 +192,6 @@ def payload_constraints(result, generator, request, public):
                 ],
             }
         )
+    _nullable_refs(result)
     _patterns_end_of_value(result)
     return result

@@ -54,6 +54,8 @@ ROLES = {
     "tilakteret": "Tilakteret",
     "vedlagt": "Vedlagt",
     "journalnotat": "Journalnotat",
+    "parter": "Parter",
+    "kopiparter": "Kopiparter",
 }
 JOURNAL_ROLES = {"tilakteret": "Tilakteret", "vedlagt": "Vedlagt", "journalnotat": "Journalnotat"}
 # The Visningsklasse that hides a case or document from the citizen: its ReferenceID, or
@@ -205,6 +207,26 @@ def _party(builder: _Builder, relation: etree._Element) -> None:
         builder.put("/party/cpr", reference[len(CPR_URN) :], reference_element)
     elif reference.lower().startswith(CVR_URN):
         builder.put("/party/cvr", reference[len(CVR_URN) :], reference_element)
+
+
+def _document_party(builder: _Builder, pointer: str, relation: etree._Element) -> None:
+    """A Dokumentpart *Parter* as the document's sender or recipient: a CPR or CVR URN and
+    the ``FuldtNavn`` of its extension. A party named only otherwise (PersonID, BorgerID,
+    P-nummer, ``urn:oio:fuldtnavn``) is left out, as a party the index cannot identify;
+    data quality then lists the letter as one without a sender or recipient."""
+    reference_element = _first(relation, "gd:ReferenceID")
+    reference = _unik_id(reference_element) or ""
+    if reference.lower().startswith(CPR_URN):
+        key, number = "cpr", reference[len(CPR_URN) :]
+    elif reference.lower().startswith(CVR_URN):
+        key, number = "cvr", reference[len(CVR_URN) :]
+    else:
+        return
+    builder.put(pointer, {}, relation)
+    builder.put(f"{pointer}/{key}", number, reference_element)
+    name = _extension(relation, "FuldtNavn")
+    if name is not None and (_text(name) or "").strip():
+        builder.put(f"{pointer}/name", _text(name).strip(), name)
 
 
 def case_map(sag: etree._Element, *, municipality: str) -> tuple[Mapped, list]:
@@ -368,6 +390,15 @@ def document_map(dokument: etree._Element, *, municipality: str, journal: list) 
             b.put("/kle_number", _text(key), key)
         elif role == "visningsklasse" and _is_hiding_class(relation):
             b.put("/hidden_from_citizen", True, relation)
+    # SF1470 has one role, Parter, for "afsender eller modtager af dokumentet afhængig af,
+    # om det er et indgående eller udgående dokument": the first such party is the
+    # recipient of an outgoing letter and the sender of anything else.
+    b.put("/sender", None, None)
+    b.put("/recipient", None, None)
+    outgoing = b.mapped.record.get("type") == "Brev, udgaaende"
+    parties = [r for role, r in _relations(relations, "di:Dokumentpart") if role == "parter"]
+    if parties:
+        _document_party(b, "/recipient" if outgoing else "/sender", parties[0])
     cases = []
     for case_id, document_id, role, relation in journal:
         if document_id and document_id.lower() == external_id.lower():

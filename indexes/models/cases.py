@@ -251,6 +251,15 @@ class Document(IndexedRecord):
     # SF1470 gives each document its own "Visning undtaget for borger" (issue 11.2): such a
     # document is never shown to the citizen, not even its title.
     hidden_from_citizen = models.BooleanField(_("visning undtaget for borger"), default=False)
+    # Sender and recipient (SF1470 Dokumentpart, role "Parter": the sender of an incoming
+    # letter, the recipient of an outgoing one; seed 002, "Afsender/modtager"): a CPR or a
+    # CVR number and a name, or none. For data quality; never shown to citizens.
+    sender_cpr = models.CharField(_("afsender (CPR)"), max_length=10, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    sender_cvr = models.CharField(_("afsender (CVR)"), max_length=8, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    sender_name = models.CharField(_("afsenders navn"), max_length=255, blank=True)
+    recipient_cpr = models.CharField(_("modtager (CPR)"), max_length=10, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    recipient_cvr = models.CharField(_("modtager (CVR)"), max_length=8, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    recipient_name = models.CharField(_("modtagers navn"), max_length=255, blank=True)
     cases = models.ManyToManyField(Case, through="CaseDocument", related_name="documents")
 
     class Meta:
@@ -260,6 +269,28 @@ class Document(IndexedRecord):
             models.UniqueConstraint(
                 fields=["source_system", "external_id"],
                 name="document_external_id_unique_per_system",
+            ),
+            *(
+                constraint
+                for party in ("sender", "recipient")
+                for constraint in (
+                    models.CheckConstraint(
+                        condition=Q(**{f"{party}_cpr__isnull": True})
+                        | Q(**{f"{party}_cpr__regex": r"^[0-9]{10}$"}),
+                        name=f"document_{party}_cpr_ten_digits",
+                    ),
+                    models.CheckConstraint(
+                        condition=Q(**{f"{party}_cpr__isnull": True})
+                        | Q(**{f"{party}_cvr__isnull": True}),
+                        name=f"document_{party}_cpr_or_cvr",
+                    ),
+                    models.CheckConstraint(
+                        condition=Q(**{f"{party}_name": ""})
+                        | Q(**{f"{party}_cpr__isnull": False})
+                        | Q(**{f"{party}_cvr__isnull": False}),
+                        name=f"document_{party}_name_needs_a_number",
+                    ),
+                )
             ),
         ]
 

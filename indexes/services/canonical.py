@@ -47,6 +47,20 @@ def _party(cpr: str | None, cvr: str | None = None) -> dict | None:
     return None
 
 
+def _document_party(cpr: str | None, cvr: str | None, name: str) -> dict | None:
+    """A document's sender or recipient; a name without a number is no party (the
+    wire format refuses it)."""
+    party = _party(cpr, cvr)
+    if party is not None and name:
+        party["name"] = name
+    return party
+
+
+def _document_party_from_data(party: dict | None) -> dict | None:
+    party = party or {}
+    return _document_party(party.get("cpr"), party.get("cvr"), party.get("name") or "")
+
+
 def _progress(periods) -> list[dict]:
     return [
         {"status": status, "from": iso_datetime(start), "to": iso_datetime(end)}
@@ -97,6 +111,8 @@ def document_from_data(data: dict) -> dict:
         "sensitivity": data["sensitivity"],
         "hidden_from_citizen": data["hidden_from_citizen"],
         "kle_number": data["kle_number"],
+        "sender": _document_party_from_data(data.get("sender")),
+        "recipient": _document_party_from_data(data.get("recipient")),
         "cases": sorted(
             (
                 {"case_external_id": link["case_external_id"], "role": link["role"]}
@@ -226,6 +242,10 @@ def document_from_instance(document, *, links) -> dict:
         "sensitivity": document.sensitivity,
         "hidden_from_citizen": document.hidden_from_citizen,
         "kle_number": document.kle_subject.number if document.kle_subject_id else None,
+        "sender": _document_party(document.sender_cpr, document.sender_cvr, document.sender_name),
+        "recipient": _document_party(
+            document.recipient_cpr, document.recipient_cvr, document.recipient_name
+        ),
         "cases": [{"case_external_id": case_id, "role": role} for case_id, role in sorted(links)],
     }
 

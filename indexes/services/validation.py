@@ -459,6 +459,9 @@ def case_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None
 
 def document_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None:
     _check_municipality(data, lookups, problems)
+    for party in ("sender", "recipient"):
+        if data.get(party) is not None:
+            _check_party(data[party], f"/{party}", problems)
     timestamp = data.get("source_timestamp")
     on = data.get("letter_date") or (timestamp.date() if timestamp else None)
     _check_kle(data.get("kle_number"), on, "/kle_number", lookups, problems)

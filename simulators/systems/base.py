@@ -295,6 +295,25 @@ class Simulator:
             return None, ("cpr_missing",)
         return {"cpr": engagement.citizen.cpr}, ()
 
+    def letter_parties(
+        self, engagement: Engagement, *, document_type: str, record: str
+    ) -> tuple[dict | None, dict | None, tuple[str, ...]]:
+        """(sender, recipient, faults) of a letter: the citizen (or company) sent an
+        incoming letter and receives an outgoing one; other documents have neither. The
+        fault ``party_missing`` leaves the party out (seed 002: physical post journalised
+        without a sender)."""
+        if document_type not in ("Brev, indgaaende", "Brev, udgaaende"):
+            return None, None, ()
+        if self.has_fault("party_missing", "document", record):
+            return None, None, ("party_missing",)
+        if engagement.cvr:
+            party = {"cvr": engagement.cvr}
+        else:
+            party = {"cpr": engagement.citizen.cpr, "name": engagement.citizen.name}
+        if document_type == "Brev, indgaaende":
+            return party, None, ()
+        return None, party, ()
+
     def caseworker(self, engagement: Engagement) -> str:
         return danish.CASEWORKERS[engagement.number % len(danish.CASEWORKERS)]
 

@@ -131,6 +131,9 @@ class FasitSimulator(Simulator):
             letter_title, letter_faults = self.title_with_faults(
                 good=letter.title, record=letter_id, wire_kind="document"
             )
+            sender, recipient, party_faults = self.letter_parties(
+                engagement, document_type=letter.type, record=letter_id
+            )
             for moment, status in letter.versions:
                 payload = {
                     "external_id": letter_id,
@@ -142,9 +145,13 @@ class FasitSimulator(Simulator):
                     "status": status,
                     "sensitivity": sensitivity_of(kind),
                     "kle_number": kle,
+                    "sender": sender,
+                    "recipient": recipient,
                     "cases": [{"case_external_id": case_id, "role": letter.role}],
                 }
-                drafts.append(Draft("document", letter_id, payload, letter_faults + kle_faults))
+                drafts.append(
+                    Draft("document", letter_id, payload, letter_faults + party_faults + kle_faults)
+                )
         return drafts
 
     # --- FASIT's wire format ---------------------------------------------------------
@@ -214,5 +221,23 @@ class FasitSimulator(Simulator):
                 "status": LETTER_STATUS[p["status"]],
                 "klassifikation": {"kle": p["kle_number"]},
                 "foelsomhed": SENSITIVITY_CODES[p["sensitivity"]],
+                # FASIT's afsender/modtager: null when the letter has none.
+                "afsender": _party_out(p.get("sender")),
+                "modtager": _party_out(p.get("recipient")),
             }
         return event
+
+
+def _party_out(party: dict | None) -> dict | None:
+    """A letter's party in FASIT's form: ``{"cprnr": "DDMMYY-SSSS"}`` or ``{"cvrnr"}``, and
+    ``navn``."""
+    if not party:
+        return None
+    out = (
+        {"cprnr": f"{party['cpr'][:6]}-{party['cpr'][6:]}"}
+        if "cpr" in party
+        else {"cvrnr": party["cvr"]}
+    )
+    if party.get("name"):
+        out["navn"] = party["name"]
+    return out

@@ -138,6 +138,9 @@ class SbsysSimulator(Simulator):
             letter_title, letter_faults = self.title_with_faults(
                 good=letter.title, record=letter_id, wire_kind="document"
             )
+            sender, recipient, party_faults = self.letter_parties(
+                engagement, document_type=letter.type, record=letter_id
+            )
             links = [{"case_external_id": case_id, "role": letter.role}]
             if attach_to is not None and letter.suffix == "A":
                 links.append({"case_external_id": sbsys_case_id(attach_to), "role": "Vedlagt"})
@@ -152,9 +155,13 @@ class SbsysSimulator(Simulator):
                     "status": status,
                     "sensitivity": sensitivity_of(kind),
                     "kle_number": kle,
+                    "sender": sender,
+                    "recipient": recipient,
                     "cases": links,
                 }
-                drafts.append(Draft("document", letter_id, payload, letter_faults + kle_faults))
+                drafts.append(
+                    Draft("document", letter_id, payload, letter_faults + party_faults + kle_faults)
+                )
         return drafts
 
     # --- SBSYS's wire format -----------------------------------------------------------
@@ -221,6 +228,15 @@ class SbsysSimulator(Simulator):
             text(dokument, "Status", DOCUMENT_STATUSES[p["status"]])
             text(dokument, "Foelsomhed", SENSITIVITY_LABELS[p["sensitivity"]])
             etree.SubElement(dokument, _q("Journalnoegle"), Emne=p["kle_number"])
+            # SBSYS's Afsender/Modtager: the number as text, its kind and the name as attributes.
+            for key, name in (("sender", "Afsender"), ("recipient", "Modtager")):
+                party = p.get(key)
+                if party:
+                    kind = "cpr" if "cpr" in party else "cvr"
+                    node = etree.SubElement(dokument, _q(name), Type=kind.upper())
+                    node.text = party[kind]
+                    if party.get("name"):
+                        node.set("Navn", party["name"])
             for link in p["cases"]:
                 etree.SubElement(dokument, _q("Tilknytning"), SagID=link["case_external_id"],
                                  Rolle=link["role"])  # fmt: skip

@@ -119,3 +119,28 @@ def test_repeats_and_overtaken_updates_are_counted_per_source_system(feed_make, 
     mine = report[feed.source_system_id]
     assert mine.unchanged > 0 and mine.stale > 0 and mine.rejected == 0
     assert mine.received == mine.applied + mine.unchanged + mine.stale
+
+
+@pytest.mark.parametrize("product", ["FASIT", "SBSYS"])
+def test_letters_without_party_are_found_by_the_letter_party_check(feed_make, now, product):
+    """The fault ``party_missing`` (a letter journalised without its sender or recipient)
+    surfaces as ``letter_party``; every other letter arrives with its party, so the check
+    finds exactly the faulted letters."""
+    feed = feed_make(product, citizens=60, faults={"party_missing": 0.4})
+    poll_until_done(feed)
+    sim = stand_in_of(feed)
+    delivered = sim.log[: sim.visible_count(NOW)]
+    municipality = Municipality.objects.get(code=ODENSE)
+    found = set(
+        quality.letters_without_party(municipality=municipality).values_list(
+            "external_id", flat=True
+        )
+    )
+    faulted = faulted_ids(delivered, "party_missing", kind="document")
+    assert faulted and found == faulted
+    letters_with_party = {
+        c.external_id
+        for c in delivered
+        if c.kind == "document" and (c.payload.get("sender") or c.payload.get("recipient"))
+    }
+    assert letters_with_party and not letters_with_party & found

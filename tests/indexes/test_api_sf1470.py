@@ -378,3 +378,60 @@ def test_the_openapi_schema_lists_the_xml_operations():
     for url in (IMPORT, REMOVE):
         operation = paths[url]["post"]
         assert "application/xml" in operation["requestBody"]["content"]
+
+
+def _with_party(body: str, reference: str, name: str | None, role: str = "parter") -> str:
+    extension = (
+        "<gd:LokalUdvidelseListe><di:DokumentpartLokalUdvidelse>"
+        f"<di:FuldtNavn>{name}</di:FuldtNavn></di:DokumentpartLokalUdvidelse>"
+        "</gd:LokalUdvidelseListe>"
+        if name
+        else ""
+    )
+    return body.replace(
+        "<di:RelationListe/>",
+        f"""<di:RelationListe>
+        <di:Dokumentpart>
+          <gd:Rolle><sd:URNIdentifikator>urn:overblik:sf1470:rolle:{role}</sd:URNIdentifikator></gd:Rolle>
+          <gd:Indeks>1</gd:Indeks>
+          <gd:ReferenceID><sd:URNIdentifikator>{reference}</sd:URNIdentifikator></gd:ReferenceID>
+          {extension}
+        </di:Dokumentpart>
+      </di:RelationListe>""",
+    )
+
+
+def test_a_dokumentpart_is_the_recipient_of_an_outgoing_letter(source_system_client):
+    body = _with_party(sample(), "urn:oio:cpr-nr:0101701234", "Test Testesen")
+    processed(post_xml(source_system_client, IMPORT, body))
+    document = Document.objects.get(external_id=DOCUMENT_ID)
+    assert (document.recipient_cpr, document.recipient_name) == ("0101701234", "Test Testesen")
+    assert document.sender_cpr is None and document.sender_cvr is None
+    payload = record_to_payload(kind="document", instance=document)
+    assert payload["recipient"] == {"cpr": "0101701234", "name": "Test Testesen"}
+    assert payload["sender"] is None
+
+
+def test_a_dokumentpart_is_the_sender_of_an_incoming_letter(source_system_client):
+    incoming = sample().replace(
+        "<di:Type>Brev, udgaaende</di:Type>", "<di:Type>Brev, indgaaende</di:Type>"
+    )
+    processed(
+        post_xml(
+            source_system_client, IMPORT, _with_party(incoming, "urn:oio:cvr-nr:29189846", None)
+        )
+    )
+    document = Document.objects.get(external_id=DOCUMENT_ID)
+    assert (document.sender_cvr, document.sender_name) == ("29189846", "")
+    assert document.recipient_cvr is None and document.recipient_cpr is None
+
+
+def test_a_dokumentpart_without_cpr_or_cvr_or_of_another_role_is_left_out(source_system_client):
+    by_name = _with_party(sample(), "urn:oio:fuldtnavn:Hans Hansen", "Hans Hansen")
+    processed(post_xml(source_system_client, IMPORT, by_name))
+    document = Document.objects.get(external_id=DOCUMENT_ID)
+    assert document.recipient_cpr is None and document.recipient_name == ""
+    copy = _with_party(sample(), "urn:oio:cpr-nr:0101701234", None, role="kopiparter")
+    processed(post_xml(source_system_client, IMPORT, copy.replace("12:05:00", "12:06:00")))
+    document.refresh_from_db()
+    assert document.recipient_cpr is None

@@ -29,6 +29,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from borgerblikket.models import (
+    ApprovedKleNumber,
     KleImpactItem,
     KleImpactReport,
     KleRelease,
@@ -272,6 +273,7 @@ MATRIX: dict[str, Entry] = {
             "borgerblikket_admin:quality_check",
             "borgerblikket_admin:quality_invisible",
             "borgerblikket_admin:quality_rejections",
+            "borgerblikket_admin:quality_trend",
         ],
         ADMIN_LOGIN,
         "test_quality_reports_of_another_municipality_are_the_same_404_as_none",
@@ -295,6 +297,9 @@ MATRIX: dict[str, Entry] = {
     "admin:borgerblikket_retentioncount_preview": Entry(
         ADMIN_LOGIN, "test_retention_preview_only_for_the_own_municipality"
     ),
+    "admin:borgerblikket_approvedklenumber_import": Entry(
+        ADMIN_LOGIN, "test_approved_kle_import_only_into_the_own_municipality"
+    ),
     "admin:auth_user_password_change": Entry(ADMIN_LOGIN, "test_operator_and_permission_models"),
     # API keys: operators only (tests/indexes/test_admin_keys.py has the whole flow).
     **_entries(
@@ -316,6 +321,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     "borgerblikket.sheetchange": (SCOPED, "change"),
     "borgerblikket.kleimpactreport": (SCOPED, "impact_report"),
     "borgerblikket.retentioncount": (SCOPED, "retention_count"),
+    "borgerblikket.approvedklenumber": (SCOPED, "approved_kle"),
     "indexes.municipality": (SCOPED, "municipality"),
     "indexes.sourcesystem": (SCOPED, "system"),
     "indexes.case": (SCOPED, "case"),
@@ -856,6 +862,9 @@ def admin_world(world):  # noqa: F811 - the fixture imported from test_admin_sco
             kind=RetentionCount.Kind.CASE,
             count=3,
         )
+        mine["approved_kle"] = ApprovedKleNumber.objects.create(
+            municipality=mine["municipality"], unit=f"Enhed {code}", kle_number="32.24.04"
+        )
         mine["admin"] = f.municipal_admin(code, username=f"matrix-{code}")
         mine["membership"] = Membership.objects.get(user=mine["admin"])
         mine["user"] = mine["admin"]
@@ -1140,6 +1149,7 @@ def test_quality_reports_of_another_municipality_are_the_same_404_as_none(admin_
             ("borgerblikket_admin:quality_check", ["no_caseworker"]),
             ("borgerblikket_admin:quality_invisible", ["visible"]),
             ("borgerblikket_admin:quality_rejections", ["all"]),
+            ("borgerblikket_admin:quality_trend", ["letter_party"]),
         ):
             assert client.get(reverse(name, args=[me, *extra])).status_code == 200, name
             theirs = client.get(reverse(name, args=[other, *extra]))
@@ -1262,3 +1272,23 @@ def test_api_keys_are_for_operators_only(admin_world):
     assert page.status_code == 200 and credential.key_id not in page.content.decode()
     credential.refresh_from_db()
     assert credential.revoked_at is None and credential.replaced_by_id is None
+
+
+def test_approved_kle_import_only_into_the_own_municipality(admin_world):
+    """The import offers only the admin's own municipality; a post naming another's is refused
+    by the form and saves nothing there."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("admin:borgerblikket_approvedklenumber_import")
+    client = admin_world[ODENSE]["client"]
+    page = client.get(url)
+    assert page.status_code == 200
+    offered = {m.pk for m in page.context["form"].fields["municipality"].queryset}
+    assert offered == {ODENSE}
+    before = ApprovedKleNumber.objects.filter(municipality_id=FREDENSBORG).count()
+    upload = SimpleUploadedFile("liste.csv", b"Enhed;KLE-nr.\nIndbrud;32.24.04\n")
+    response = client.post(url, {"municipality": FREDENSBORG, "file": upload})
+    assert response.status_code == 200
+    assert "municipality" in response.context["form"].errors
+    assert ApprovedKleNumber.objects.filter(municipality_id=FREDENSBORG).count() == before
+    assert not ApprovedKleNumber.objects.filter(unit="Indbrud").exists()

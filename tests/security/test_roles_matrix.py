@@ -51,6 +51,9 @@ MODEL_RULES: dict[str, dict[str, str]] = {
     "borgerblikket.sheetchange": {"lead": "v", "admin": "v", "area": "v", "operator": "v"},
     "borgerblikket.kleimpactreport": {"lead": "v", "admin": "v", "operator": "v"},
     "borgerblikket.retentioncount": {"lead": "v", "admin": "v", "operator": "v"},
+    "borgerblikket.approvedklenumber": {
+        "lead": "vacd", "admin": "vacd", "manager": "v", "operator": "v"
+    },
     "borgerblikket.membership": {"lead": "vacd", "operator": "vacd"},
     "borgerblikket.mandatoryklenumber": {"operator": "vacd"},
     "borgerblikket.rolloutstage": {"operator": "vacd"},
@@ -112,6 +115,7 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "borgerblikket_admin:quality_index": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:conformance": _only("superuser", "operator", "lead", "admin", "manager"),
+    "borgerblikket_admin:quality_trend": _only("superuser", "operator", "lead", "admin", "manager"),
     **{
         f"borgerblikket_admin:{name}": _only("superuser", "lead", "admin")
         for name in ("quality_check", "quality_invisible", "quality_rejections")
@@ -122,6 +126,7 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "admin:borgerblikket_sheetchange_revert": dict.fromkeys(ROLES, POST),
     "admin:borgerblikket_kleimpactreport_move": _only("superuser", "lead", "admin"),
     "admin:borgerblikket_retentioncount_preview": _only("superuser", "operator", "lead", "admin"),
+    "admin:borgerblikket_approvedklenumber_import": _only("superuser", "lead", "admin"),
     "admin:auth_user_password_change": _only("superuser"),
     "admin:indexes_apicredential_rotate": _only("superuser"),
     "admin:indexes_apicredential_revoke": _only("superuser"),
@@ -135,6 +140,7 @@ OBJECTS = {
     "borgerblikket.sheetchange": "change",
     "borgerblikket.kleimpactreport": "impact_report",
     "borgerblikket.retentioncount": "retention_count",
+    "borgerblikket.approvedklenumber": "approved_kle",
     "borgerblikket.membership": "membership",
     "indexes.municipality": "municipality",
     "indexes.sourcesystem": "system",
@@ -238,6 +244,7 @@ def _sample(route: str, key: str, admin_world) -> str:  # noqa: F811
             "borgerblikket_admin:quality_check": ["no_caseworker"],
             "borgerblikket_admin:quality_invisible": ["visible"],
             "borgerblikket_admin:quality_rejections": ["all"],
+            "borgerblikket_admin:quality_trend": ["letter_party"],
             "borgerblikket_admin:quality": [],
         }.get(key)
         if extra is not None:

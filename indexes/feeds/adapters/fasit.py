@@ -109,8 +109,25 @@ class FasitAdapter(Adapter):
             "status": LETTER_STATUSES[brev["status"]],
             "sensitivity": SENSITIVITIES[brev["foelsomhed"]],
             "kle_number": brev["klassifikation"]["kle"],
+            "sender": _party_in(brev.get("afsender")),
+            "recipient": _party_in(brev.get("modtager")),
             "cases": [{"case_external_id": brev["sagId"], "role": role}],
         }
+
+
+def _party_in(party: dict | None) -> dict | None:
+    """FASIT's ``afsender``/``modtager`` (``cprnr`` or ``cvrnr``, ``navn``) as a document
+    party; the number is passed on as given, so the index names a bad one."""
+    if not party:
+        return None
+    out = {}
+    if party.get("cprnr"):
+        out["cpr"] = party["cprnr"].replace("-", "")
+    if party.get("cvrnr"):
+        out["cvr"] = party["cvrnr"]
+    if party.get("navn"):
+        out["name"] = party["navn"]
+    return out
 
 
 def _period(item: dict) -> dict:

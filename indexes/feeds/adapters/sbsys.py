@@ -168,8 +168,24 @@ class SbsysAdapter(Adapter):
             "status": DOCUMENT_STATUSES[text("Status")],
             "sensitivity": SENSITIVITIES[text("Foelsomhed")],
             "kle_number": dokument.find("s:Journalnoegle", NS).get("Emne"),
+            "sender": _party(dokument.find("s:Afsender", NS)),
+            "recipient": _party(dokument.find("s:Modtager", NS)),
             "cases": [
                 {"case_external_id": link.get("SagID"), "role": link.get("Rolle")}
                 for link in dokument.findall("s:Tilknytning", NS)
             ],
         }
+
+
+def _party(node) -> dict | None:
+    """SBSYS's ``Afsender``/``Modtager`` (the number as text, ``Type`` CPR or CVR, ``Navn``)
+    as a document party; an unknown type is passed on empty, so the index names it."""
+    if node is None:
+        return None
+    out = {}
+    kind = (node.get("Type") or "").lower()
+    if kind in ("cpr", "cvr"):
+        out[kind] = (node.text or "").strip()
+    if node.get("Navn"):
+        out["name"] = node.get("Navn")
+    return out

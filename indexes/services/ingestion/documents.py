@@ -15,6 +15,16 @@ from indexes.services.ingestion import cases
 from indexes.services.ingestion.engine import RELATED_BULK, Handler
 
 
+def _party_fields(prefix: str, party: dict | None) -> dict:
+    """The model's columns of a sender or recipient in canonical form (or None)."""
+    party = party or {}
+    return {
+        f"{prefix}_cpr": party.get("cpr"),
+        f"{prefix}_cvr": party.get("cvr"),
+        f"{prefix}_name": party.get("name", ""),
+    }
+
+
 class DocumentHandler(Handler):
     kind = "document"
     model = Document
@@ -65,6 +75,8 @@ class DocumentHandler(Handler):
                 "sensitivity": data["sensitivity"],
                 "hidden_from_citizen": data["hidden_from_citizen"],
                 "kle_subject_id": lookups.subjects[number].pk if number else None,
+                **_party_fields("sender", data["sender"]),
+                **_party_fields("recipient", data["recipient"]),
             }
 
         batch.save_main(self, decisions, fields_of)
