@@ -22,7 +22,10 @@ from tests.security import sheet_bombs as bombs
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
-TIME_BOUND = 2.0  # seconds; a refusal takes well under a second (docs/security.md)
+# CPU seconds of this process; a refusal takes well under a second (docs/security.md). CPU
+# time, not wall time: what a bomb costs is work, and on a loaded machine (CI beside
+# other jobs) the wall clock counted the waits for a core too (5.6 s for 0.4 s of work).
+TIME_BOUND = 2.0
 
 
 @pytest.fixture
@@ -33,12 +36,12 @@ def admin_client(client):
 
 
 def _upload(client, name: str, content: bytes):
-    started = time.perf_counter()
+    started = time.process_time()
     response = client.post(
         reverse("admin:borgerblikket_sheetrow_import"),
         {"municipality": "461", "file": SimpleUploadedFile(name, content)},
     )
-    return response, time.perf_counter() - started
+    return response, time.process_time() - started
 
 
 BOMBS = {
@@ -97,7 +100,7 @@ def test_a_hostile_sheet_is_a_form_error_within_the_time_bound(admin_client, cas
     assert errors, response.context["form"].errors
     for word in words:
         assert word in errors[0], errors
-    assert seconds < TIME_BOUND, f"{case}: {seconds:.2f} s"
+    assert seconds < TIME_BOUND, f"{case}: {seconds:.2f} CPU s"
     assert not SheetImport.objects.exists()
 
 
