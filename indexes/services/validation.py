@@ -432,6 +432,19 @@ def case_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None
     _check_facet(data.get("facet"), created_on, lookups, problems)
     if "party" in data:
         _check_party(data["party"], "/party", problems)
+    for index, party in enumerate(data.get("secondary_parties") or []):
+        _check_party(party, f"/secondary_parties/{index}", problems)
+    if data.get("benefit_recipient") is not None:
+        _check_party(data["benefit_recipient"], "/benefit_recipient", problems)
+    residence = data.get("residence_municipality")
+    if residence is not None and residence not in lookups.municipality_codes():
+        problems.append(
+            Problem(
+                "/residence_municipality",
+                "unknown_municipality",
+                "No municipality has this code.",
+            )
+        )
     problems.extend(progress_problems(data.get("progress") or []))
     _check_awaiting_party(data, problems)
     external_id = data.get("external_id")
