@@ -316,6 +316,8 @@ def cases_visible_to_citizen(
         visible.only(*CITIZEN_CASE_FIELDS)
         .alias(_title_source=title_source)
         .annotate(
+            # The KLE number, for the usage counters' main group (issue 16).
+            kle_number=F("kle_subject__number"),
             title_withheld=Case(
                 When(withheld, then=Value(True)), default=Value(False), output_field=BooleanField()
             ),
@@ -516,6 +518,7 @@ def benefits_visible_to_citizen(
         .alias(_related=related)
         .annotate(
             municipality_code=F("grant__municipality_id"),
+            kle_number=F("kle_subject__number"),
             visible_related_case_id=Case(
                 When(Exists(visible_case), then=F("_related")),
                 default=None,
@@ -544,7 +547,12 @@ def payments_visible_to_citizen(
         CitizenPayment.objects.filter(benefit__in=benefits.values("pk"), retracted_at__isnull=True)
         .filter(Q(party_cpr=cpr) | Q(party_cpr__isnull=True))
         .only(*CITIZEN_PAYMENT_FIELDS)
-        .annotate(benefit_name=F("benefit__name"))
+        .annotate(
+            benefit_name=F("benefit__name"),
+            # What the page shows, for the usage counters (issue 16).
+            municipality_code=F("benefit__grant__municipality_id"),
+            kle_number=F("benefit__kle_subject__number"),
+        )
         .order_by("-disposal_date", "-id")
     )
 
