@@ -11,7 +11,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -331,7 +331,9 @@ def satisfaction_answer(request, *, cpr):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("overblik:overview")
-    response = redirect(next_url)
+    # The prompt's script says "Nej tak" in the background: no page back, only the step.
+    background = request.POST.get("baggrund") == "1"
+    response = HttpResponse(status=204) if background else redirect(next_url)
     if satisfaction.prompt_step(request) != satisfaction.SHOWN:
         return response
     if "nej-tak" in request.POST:

@@ -232,3 +232,17 @@ def test_the_answer_is_post_only_and_for_logged_in_citizens(db):
     response = anonymous.post(reverse("overblik:satisfaction"), {"svar": "4"})
     assert response.status_code == 302 and reverse("overblik:login") in response["Location"]
     assert not SatisfactionAnswer.objects.exists()
+
+
+def test_no_thanks_in_the_background_answers_204_and_ends_the_prompt(kim):
+    """What the prompt's script posts: no page back (the page is not loaded or counted
+    again), only the session's step."""
+    kim.get(reverse("overblik:overview"))
+    kim.get(reverse("overblik:cases"))
+    views = sum(UsageCount.objects.values_list("count", flat=True))
+    response = kim.post(reverse("overblik:satisfaction"), {"nej-tak": "1", "baggrund": "1"})
+    assert response.status_code == 204 and response.content == b""
+    assert sum(UsageCount.objects.values_list("count", flat=True)) == views
+    assert PROMPT not in kim.get(reverse("overblik:cases")).content.decode()
+    assert kim.post(reverse("overblik:satisfaction"), {"svar": "5"}).status_code == 302
+    assert not SatisfactionAnswer.objects.exists()

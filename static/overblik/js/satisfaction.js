@@ -16,8 +16,9 @@
     event.preventDefault();
     var data = new FormData(form);
     data.append("nej-tak", "1");
-    // "manual": the answer is a redirect to the page, which must not load (or count) again.
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" });
+    // In the background: the answer is "204 No Content", the page is not loaded (or counted) again.
+    data.append("baggrund", "1");
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" });
     prompt.hidden = true;
     var main = document.getElementById("main-content");
     if (main) {
