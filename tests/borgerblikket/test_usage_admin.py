@@ -232,3 +232,52 @@ def test_the_comment_retention_is_a_setting(settings):
     january.refresh_from_db()
     february.refresh_from_db()
     assert (january.comment, february.comment) == ("", "b")
+
+
+def test_the_pages_speak_english_by_the_language_switch(figures):
+    client = _member(ODENSE, "manager", "usage-english")
+    client.post(reverse("overblik:set_language"), {"language": "en", "next": "/admin/"})
+    usage_page = client.get(reverse("borgerblikket_admin:usage")).content.decode()
+    assert "Usage of Mit Overblik" in usage_page and "Page views per KLE main group" in usage_page
+    page = client.get(reverse("borgerblikket_admin:satisfaction")).content.decode()
+    assert "Satisfaction with Mit Overblik" in page and "Very satisfied" in page
+    rows = _csv(client.get(reverse("borgerblikket_admin:usage") + "?format=csv"))
+    assert rows[0] == [
+        "Month",
+        "Municipality",
+        "KLE main group",
+        "Page",
+        "Seen for someone else",
+        "Count",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_views_lose_no_count():
+    """Pages of the same month and municipality, at once from several connections: the
+    upsert's row locks serialise them, every view is counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def views(_n):
+        try:
+            for _ in range(25):
+                usage_count(
+                    page_kind=Kind.OVERVIEW, shown=[(ODENSE, "32.24.04"), (FREDENSBORG, "27.24")]
+                )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(views, range(4)))
+    counts = {
+        (r.municipality_code, r.main_group): r.count
+        for r in UsageCount.objects.filter(page_kind=Kind.OVERVIEW)
+    }
+    assert counts == {
+        (ODENSE, ""): 100,
+        (ODENSE, "32"): 100,
+        (FREDENSBORG, ""): 100,
+        (FREDENSBORG, "27"): 100,
+    }
