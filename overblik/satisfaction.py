@@ -70,13 +70,18 @@ def prompt_step_set(request, response, step: str) -> None:
     )
 
 
-def data_page(request, template: str, context: dict, *, kind: str, shown):
+def data_page(
+    request, template: str, context: dict, *, kind: str, shown, on_behalf: bool | None = None
+):
     """Render a data page: count the view, ask (or thank) once per session.
 
-    ``shown``: the (municipality code, KLE number) of the records the page shows.
+    ``shown``: the (municipality code, KLE number) of the records the page shows;
+    ``on_behalf``: whether they are someone else's (default: whether the citizen acts for
+    someone now).
     """
     if settings.OVERBLIK_USAGE_COUNTING:
-        on_behalf = acting.acting_principal(request) is not None
+        if on_behalf is None:
+            on_behalf = acting.acting_principal(request) is not None
         usage_count(page_kind=kind, shown=shown, on_behalf=on_behalf)
     step = prompt_step(request)
     following = {None: SEEN, SEEN: SHOWN, ANSWERED: DONE}.get(step)

@@ -279,13 +279,15 @@ def access_log(request, *, cpr):
     own = citizen_cpr(request)
     page = selectors.data_access_page(cpr=own, number=request.GET.get("side"))
     seen = selectors.seen_for_others_page(cpr=own, number=request.GET.get("set"))
-    # The portal's own log: no municipality's records, so it counts for none.
+    # The portal's own log: no municipality's records, so it counts for none; and it is
+    # the citizen's own, also while they act for someone else.
     return data_page(
         request,
         "overblik/access_log.html",
         {"page": page, "seen_for_others": seen},
         kind=Page.ACCESS_LOG,
         shown=[],
+        on_behalf=False,
     )
 
 
@@ -317,8 +319,7 @@ def acting_switch(request, *, cpr):
 
 
 @require_POST
-@citizen_required
-def satisfaction_answer(request, *, cpr):
+def satisfaction_answer(request):
     """The answer to "Var du tilfreds med dit besøg på Mit Overblik?" — or "Nej tak" —
     posted by the prompt (a plain form; with JavaScript "Nej tak" only hides the prompt).
 
@@ -331,6 +332,9 @@ def satisfaction_answer(request, *, cpr):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("overblik:overview")
+    if citizen_cpr(request) is None:
+        # The session ran out while the prompt was shown: log in, back to the page.
+        return redirect_to_login(next_url, settings.LOGIN_URL)
     # The prompt's script says "Nej tak" in the background: no page back, only the step.
     background = request.POST.get("baggrund") == "1"
     response = HttpResponse(status=204) if background else redirect(next_url)
@@ -350,7 +354,7 @@ def satisfaction_answer(request, *, cpr):
     satisfaction_answer_record(
         answer=form.cleaned_data["svar"],
         comment=form.cleaned_data["kommentar"],
-        municipality_codes=satisfaction_municipalities_for_citizen(cpr=cpr),
+        municipality_codes=satisfaction_municipalities_for_citizen(cpr=acting.looking(request)),
     )
     satisfaction.prompt_step_set(request, response, satisfaction.ANSWERED)
     return response

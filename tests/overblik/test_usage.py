@@ -92,6 +92,14 @@ def test_a_page_seen_for_someone_else_counts_as_on_behalf(client, oidc_settings,
     assert _counts(UsageCount.PageKind.SERVICES) == {("101", "", True): 1, ("101", "27", True): 1}
 
 
+def test_the_own_access_log_seen_while_acting_is_not_on_behalf(client, oidc_settings, relations):
+    portal_data.build()
+    assert oidc_login(client, sub="demo-sofie").status_code == 302
+    act_for_kim(client)
+    client.get(reverse("overblik:access-log"))
+    assert _counts(UsageCount.PageKind.ACCESS_LOG) == {("", "", False): 1}
+
+
 def test_a_404_counts_nothing(kim):
     before = UsageCount.objects.filter(page_kind=UsageCount.PageKind.CASE).count()
     assert kim.get(reverse("overblik:case", args=[999999])).status_code == 404
@@ -229,8 +237,10 @@ def test_the_prompt_s_step_is_bound_to_the_session(kim, client):
 def test_the_answer_is_post_only_and_for_logged_in_citizens(db):
     anonymous = Client()
     assert anonymous.get(reverse("overblik:satisfaction")).status_code == 405
-    response = anonymous.post(reverse("overblik:satisfaction"), {"svar": "4"})
-    assert response.status_code == 302 and reverse("overblik:login") in response["Location"]
+    # A session that ran out while the prompt was shown: log in, then back to the page.
+    response = anonymous.post(reverse("overblik:satisfaction"), {"svar": "4", "next": "/sager/"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("overblik:login") + "?next=/sager/"
     assert not SatisfactionAnswer.objects.exists()
 
 
