@@ -708,7 +708,7 @@ def usage_report(request):
     trend = usage.usage_trend(codes=codes, municipality=municipality)
     for month in trend["months"]:
         month.kind_cells = [month.by_kind.get(key, 0) for key, _label in trend["kinds"]]
-        month.group_cells = [month.by_group.get(group, 0) for group in trend["groups"]]
+        month.group_cells = [month.by_group.get(group, 0) for group, _name in trend["groups"]]
     return TemplateResponse(
         request,
         "borgerblikket/admin/usage.html",

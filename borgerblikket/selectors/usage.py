@@ -14,6 +14,7 @@ from borgerblikket.selectors.visibility import (
     cases_visible_to_citizen,
     municipalities_for_citizen,
 )
+from kle.models import Subject
 
 TREND_MONTHS = 12
 
@@ -97,10 +98,12 @@ def usage_trend(
             entry.views_on_behalf += n
         entry.by_kind[row["page_kind"]] = entry.by_kind.get(row["page_kind"], 0) + n
     kinds = [k for k in UsageCount.PageKind if k != UsageCount.PageKind.LOGIN]
+    names = dict(Subject.objects.filter(number__in=groups).values_list("number", "title"))
     return {
         "months": [by_month[m] for m in months],
         "kinds": [(k.value, k.label) for k in kinds],
-        "groups": sorted(groups),
+        # (main group, its KLE title), by number.
+        "groups": [(group, names.get(group, "")) for group in sorted(groups)],
     }
 
 
