@@ -108,13 +108,13 @@ def fill(cases: int) -> None:
                 received_at, version, case_number, title, alternative_title, description,
                 source_status_text, sensitivity, hidden_from_citizen, kle_subject_id, facet_id,
                 responsible_unit, primary_caseworker, party_cpr, decision_class, created_on, status,
-                last_changed_at)
+                last_changed_at, awaiting_party_reason)
             SELECT s.id, s.municipality_id, 'c' || i, now(), now(), 1, 'S-' || i, 'Sag ' || i, '', '',
                 '', 'FORTROLIGE_PERSONOPLYSNINGER', i %% 20 = 0, (%(subjects)s)[1 + (i * 7) %% %(nsub)s],
                 %(facet)s, '', 'sb', lpad(((i::bigint * 7919) %% %(citizens)s + 1010000000)::text, 10, '0'),
                 '', date '2019-01-01' + (i %% 1500),
                 (ARRAY['Opstaaet','Oplyst','Afgjort','Afsluttet'])[1 + i %% 4],
-                now() - (i %% 1000) * interval '1 hour'
+                now() - (i %% 1000) * interval '1 hour', ''
             FROM generate_series(1, %(cases)s) AS i
             JOIN LATERAL (SELECT id, municipality_id FROM indexes_sourcesystem
                           WHERE id = (%(systems)s)[1 + i %% %(nsys)s]) s ON true
@@ -247,6 +247,18 @@ def measure_reports() -> None:
     print(
         f"roll-out status of 98 municipalities          {(time.perf_counter() - started) * 1000:7.1f} ms"
     )
+    for key in ("32", "15.17", "etape:etape-1"):
+        area = rollout.rollout_area(key=key)
+        started = time.perf_counter()
+        rollout.rollout_status(area=area)
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"roll-out status in area {key:22s} {elapsed:7.1f} ms")
+    from borgerblikket.services.rollout import rollout_snapshot_take
+
+    started = time.perf_counter()
+    result = rollout_snapshot_take()
+    elapsed = (time.perf_counter() - started) * 1000
+    print(f"roll-out snapshot: {result.areas} areas, {result.rows} rows     {elapsed:7.1f} ms")
 
 
 def main() -> None:

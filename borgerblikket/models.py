@@ -5,6 +5,7 @@ A municipality's configuration sheet (konfigurationsark) is its ``Sheet``
 emne, the sheet's columns). Every change to either is kept in ``SheetChange``.
 """
 
+import re
 import uuid
 
 from django.conf import settings
@@ -634,6 +635,8 @@ class RetentionRun(models.Model):
     # Delivery logs: inbox batches finished or parked, and feed rejections and polls, before.
     inbox_cutoff = models.DateTimeField(_("leveringsbatches slettet før"), null=True, blank=True)
     feed_log_cutoff = models.DateTimeField(_("feed-log slettet før"), null=True, blank=True)
+    # The outboxes: events back to the source systems (cursor API, webhooks), before.
+    events_cutoff = models.DateTimeField(_("udgående hændelser slettet før"), null=True, blank=True)
     # The exception's class name only: a message could quote a record.
     error = models.CharField(_("fejl"), max_length=200, blank=True)
 
@@ -661,12 +664,16 @@ class RetentionCount(models.Model):
         BATCH_RECORD = "batch_record", _("Leverede poster i batches")
         FEED_POLL = "feed_poll", _("Feed-hentninger")
         FEED_REJECT = "feed_reject", _("Afviste feed-poster")
+        EVENT = "event", _("Udgående hændelser")
+        DELIVERY = "delivery", _("Webhook-leveringer")
+        NOTIFICATION = "notification", _("Beskeder til borgere")
         COMMENT = "comment", _("Kommentarer om tilfredshed")
 
     run = models.ForeignKey(
         RetentionRun, on_delete=models.CASCADE, related_name="counts", verbose_name=_("kørsel")
     )
-    # NULL: access-log rows of no municipality (support, operators).
+    # NULL: access-log rows of no municipality (support, operators), KLE's events, and
+    # the messages sent to citizens (a citizen's, not a municipality's).
     municipality = models.ForeignKey(
         "indexes.Municipality",
         on_delete=models.PROTECT,
@@ -721,6 +728,117 @@ class ProductApproval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} ({self.approved_at:%Y-%m-%d})"
+
+
+class RolloutCategory(models.TextChoices):
+    """The four categories of KOMBIT's status map (seed 002, "Status på ØA21"), in its order."""
+
+    NO_DATA = "no_data", _("Ingen data i indekserne")
+    NOT_EXPOSED = "not_exposed", _("Data i indekserne, men ikke udstillet")
+    SOME_EXPOSED = "some_exposed", _("Enkelte KLE-numre udstillet")
+    ALL_MANDATORY = "all_mandatory", _("Alle obligatoriske KLE-numre udstillet")
+
+
+# A stage's KLE emner as stored: "15.17.06, 32.24.04" (sorted, no repeats).
+STAGE_NUMBERS_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}(, [0-9]{2}\.[0-9]{2}\.[0-9]{2})*$"
+_TOPIC_RE = r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}"
+
+
+class RolloutStage(models.Model):
+    """A roll-out stage (etape): a list of KLE emner an operator follows the roll-out of.
+
+    Like the mandatory numbers the lists are data, not code: KOMBIT names the areas of a
+    stage, not their KLE numbers. The roll-out map filters on ``etape:<slug>``.
+    """
+
+    slug = models.SlugField(_("kort navn"), max_length=40, unique=True)
+    name = models.CharField(_("navn"), max_length=120)
+    kle_numbers = models.TextField(
+        _("KLE-numre"),
+        help_text=_("KLE-emner (fx 32.24.04) adskilt af komma, mellemrum eller linjeskift."),
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("udrulningsetape")
+        verbose_name_plural = _("udrulningsetaper")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kle_numbers__regex=STAGE_NUMBERS_RE),
+                name="rollout_stage_numbers_are_topics",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def area_key(self) -> str:
+        return f"etape:{self.slug}"
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(n for n in self.kle_numbers.split(", ") if n)
+
+    def clean(self):
+        parts = [p for p in re.split(r"[\s,;]+", self.kle_numbers or "") if p]
+        wrong = [p for p in parts if not re.fullmatch(_TOPIC_RE, p)]
+        if wrong:
+            raise ValidationError(
+                {
+                    "kle_numbers": _("Ikke et KLE-emne (NN.NN.NN): %(numbers)s")
+                    % {"numbers": ", ".join(wrong[:5])}
+                }
+            )
+        if not parts:
+            raise ValidationError({"kle_numbers": _("Angiv mindst ét KLE-emne.")})
+        self.kle_numbers = ", ".join(sorted(set(parts)))
+
+
+class RolloutSnapshot(models.Model):
+    """Where one municipality stood in one area in one ISO week (the map's history).
+
+    ``week`` is the week's Monday. The nightly job writes the current week's rows and a
+    later run in the same week replaces them, so a past week keeps its last run (Sunday's).
+    ``area`` is "" (the mandatory numbers), a KLE main group or group ("15", "15.17") or a
+    stage ("etape:<slug>").
+    """
+
+    week = models.DateField(_("uge (mandag)"))
+    municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("kommune"),
+    )
+    area = models.CharField(_("område"), max_length=60, blank=True, default="")
+    category = models.CharField(_("kategori"), max_length=16, choices=RolloutCategory.choices)
+    exposed = models.PositiveIntegerField(_("udstillede KLE-numre"), default=0)
+    required_exposed = models.PositiveIntegerField(_("krævede KLE-numre udstillet"), default=0)
+    required_total = models.PositiveIntegerField(_("krævede KLE-numre i alt"), default=0)
+    taken_at = models.DateTimeField(_("opgjort"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-week", "area", "municipality"]
+        verbose_name = _("udrulningsstatus for en uge")
+        verbose_name_plural = _("udrulningsstatus pr. uge")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "municipality", "area"], name="rollout_snapshot_one_per_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(week__iso_week_day=1), name="rollout_snapshot_week_is_monday"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=RolloutCategory.values),
+                name="rollout_snapshot_category_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["area", "week"], name="rollout_snapshot_area_week")]
+
+    def __str__(self) -> str:
+        return f"{self.week:%G-W%V} {self.municipality_id} {self.area or '-'}: {self.category}"
 
 
 # --- usage and satisfaction (issue 16) -------------------------------------------------------

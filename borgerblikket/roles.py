@@ -82,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _model("borgerblikket.retentioncount", "view")
         | _model("borgerblikket.membership", "view", "add", "change", "delete")
         | _model("borgerblikket.mandatoryklenumber", "view", "add", "change", "delete")
+        | _model("borgerblikket.rolloutstage", "view", "add", "change", "delete")
         | _model("borgerblikket.titleabbreviation", "view", "add", "change", "delete")
         | _model("borgerblikket.titleleadword", "view", "add", "change", "delete")
         | _model("borgerblikket.klerelease", "view")

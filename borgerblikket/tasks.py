@@ -5,6 +5,7 @@ from celery import shared_task
 from borgerblikket.models import RetentionRun
 from borgerblikket.services.kle_releases import kle_release_sync
 from borgerblikket.services.retention import retention_run
+from borgerblikket.services.rollout import rollout_snapshot_take
 
 
 @shared_task(
@@ -36,3 +37,17 @@ def retention_run_task() -> dict:
     Celery beat, ``CELERY_BEAT_SCHEDULE["retention"]``); returns the audit run's id."""
     run = retention_run(trigger=RetentionRun.Trigger.SCHEDULE)
     return {"run": run.pk, "batches": run.batches}
+
+
+@shared_task(
+    name="borgerblikket.rollout_snapshot",
+    # Idempotent: a second run in the same week replaces the week's rows.
+    acks_late=True,
+    soft_time_limit=1800,
+    time_limit=1860,
+)
+def rollout_snapshot_task() -> dict:
+    """Record this week's roll-out position of every municipality (run nightly by Celery
+    beat, ``CELERY_BEAT_SCHEDULE["rollout-snapshot"]``)."""
+    result = rollout_snapshot_take()
+    return {"week": result.week.isoformat(), "areas": result.areas, "rows": result.rows}

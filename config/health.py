@@ -8,7 +8,9 @@
   load balancer would turn a delay into an outage.
 - ``/healthz/status``: everything an operator watches — database, Redis, Celery
   workers and the inbox backlog — 503 when any is unhealthy. Parked inbox
-  batches (``parked_batches``) are counted but do not make it unhealthy.
+  batches (``parked_batches``) are counted but do not make it unhealthy. With a read
+  replica configured (``DATABASE_REPLICA_URL``), ``replica`` says whether it is used:
+  ``degraded`` (unreachable or lagging; the primary serves its reads) is not a 503.
 """
 
 from django.conf import settings
@@ -18,6 +20,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from config.replica import replica_check, replica_configured
 
 # An inbox batch older than this means no worker is taking work.
 INBOX_STALL_SECONDS = 300
@@ -84,6 +88,11 @@ def _inbox() -> tuple[bool, dict]:
     }
 
 
+def _replica() -> tuple[bool, dict]:
+    # Degraded, never down: without the replica the primary serves the citizen pages.
+    return True, replica_check().as_status()
+
+
 def _report(checks: dict[str, tuple[bool, dict]]) -> JsonResponse:
     healthy = all(ok for ok, _ in checks.values())
     body = {
@@ -111,6 +120,12 @@ def ready(request):
 @never_cache
 @require_GET
 def status(request):
-    return _report(
-        {"database": _database(), "broker": _broker(), "workers": _workers(), "inbox": _inbox()}
-    )
+    checks = {
+        "database": _database(),
+        "broker": _broker(),
+        "workers": _workers(),
+        "inbox": _inbox(),
+    }
+    if replica_configured():
+        checks["replica"] = _replica()
+    return _report(checks)

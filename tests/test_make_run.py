@@ -76,6 +76,20 @@ def serve_env(tmp_path: Path, **extra) -> dict:
     )
 
 
+def manage(env: dict, *command: str) -> None:
+    """A manage.py command on the test's SQLite file, as scripts/run runs them before
+    scripts/serve (beat's scheduler keeps its tables there)."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def as_a_terminal_starts_it() -> None:
     """In the child before exec: a process group of its own, SIGINT and SIGTERM at their
     defaults. (A process that ignores SIGINT hands that on, and bash cannot trap a signal
@@ -103,15 +117,7 @@ def test_ctrl_c_stops_every_server_cleanly_and_quietly(tmp_path):
     env = serve_env(
         tmp_path, **({"CELERY_BROKER_URL": settings.CELERY_BROKER_URL} if with_broker else {})
     )
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert migrate.returncode == 0, migrate.stderr  # beat's scheduler keeps its tables there
+    manage(env, "migrate", "--no-input", "-v", "0")
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -150,6 +156,7 @@ def test_a_terminate_signal_to_the_script_alone_stops_its_servers_too(tmp_path, 
     """A process manager signals only the script: runserver and the stand-ins must not outlive
     it."""
     env = serve_env(tmp_path)
+    manage(env, "migrate", "--no-input", "-v", "0")
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -253,9 +260,9 @@ def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
     logs = lambda: list(tmp_path.glob("signals.*"))  # noqa: E731
     try:
         wait_for(
-            lambda: len(logs()) == 6,
+            lambda: len(logs()) == 7,
             "the simulated systems, the relations stand-in, the login mock, the mail server, "
-            "the SMS gateway and the portal",
+            "the SMS gateway, beat (its tasks in-process without a broker) and the portal",
         )
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
@@ -267,3 +274,41 @@ def test_an_interrupt_to_the_script_alone_still_stops_its_servers(tmp_path):
     assert all(log.read_text().split() == ["started", "SIGTERM"] for log in logs())
     time.sleep(0.5)
     assert group_members(process.pid) == []
+
+
+def test_without_a_broker_the_schedule_still_runs_and_a_due_mail_is_sent(tmp_path):
+    """`make run`'s default (SQLite, no broker) has no worker: its beat runs each scheduled
+    task in-process, so the outbox, the sweeps and the nightly jobs are not dead there. A
+    due notification is delivered to the demo mail server without any step by hand."""
+    env = serve_env(tmp_path)
+    prepare = (
+        "from tests.overblik import data; "
+        "from tests.notifications.helpers import due_message, kim_settings; "
+        "d = data.build(); "
+        "due_message(kim_settings(), items=[['status', 'case', d.cases[0].pk]])"
+    )
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "shell", "-c", prepare)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["bash", "scripts/serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=as_a_terminal_starts_it,
+        )
+    mails = f"http://127.0.0.1:{env['MAIL_PAGE_PORT']}/messages.json"
+    try:
+        wait_for(lambda: answers(mails), "the demo mail server")
+        wait_for(
+            lambda: len(requests.get(mails, timeout=2).json()["messages"]) == 1,
+            f"the due mail (log: {log})",
+            timeout=120,
+        )
+        [mail] = requests.get(mails, timeout=2).json()["messages"]
+        assert mail["to"] == ["kim@example.dk"]
+    finally:
+        output = interrupt_like_a_terminal(process, log)
+    assert "Traceback" not in output, output[-3000:]

@@ -23,6 +23,7 @@ from borgerblikket.admin.scoping import (
 from borgerblikket.models import (
     MandatoryKleNumber,
     Membership,
+    RolloutStage,
     Sheet,
     SheetChange,
     SheetImport,
@@ -658,3 +659,13 @@ class TitleAbbreviationAdmin(OperatorOnlyAdmin):
 class TitleLeadWordAdmin(OperatorOnlyAdmin):
     list_display = ("text",)
     search_fields = ("text",)
+
+
+@admin.register(RolloutStage)
+class RolloutStageAdmin(OperatorOnlyAdmin):
+    """The roll-out stages the map filters on (``etape:<slug>``); the model's ``clean`` keeps
+    the numbers sorted and refuses what is no KLE emne."""
+
+    list_display = ("slug", "name", "kle_numbers")
+    change_list_template = "borgerblikket/admin/mandatoryklenumber_change_list.html"
+    search_fields = ("slug", "name", "kle_numbers")

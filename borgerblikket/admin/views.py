@@ -7,6 +7,9 @@ number is only ever posted, never in a URL.
 """
 
 import csv
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
@@ -24,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumError
 
-from borgerblikket import selectors
+from borgerblikket import rollout_map, selectors
 from borgerblikket.models import Membership, SatisfactionAnswer, UsageCount
 from borgerblikket.selectors import conformance, quality, rollout, usage
 from borgerblikket.selectors.scoping import (
@@ -572,35 +575,167 @@ def quality_rejections(request, code: str, reason: str):
 # --- national roll-out -----------------------------------------------------------------------
 
 
-def rollout_status(request):
-    """Where each of the 98 municipalities stands (operators); a municipal role sees its
-    own municipalities' position."""
-    _require(request, ROLLOUT)
-    status = rollout.rollout_status()
+@dataclass
+class _RolloutPage:
+    """What the roll-out page and its CSV show for the request's ``?area=`` and ``?week=``."""
+
+    errors: list[str]
+    area: rollout.Area
+    week: dt.date | None  # a past week's Monday; None: now
+    codes: frozenset[str] | None  # the municipalities the user may see; None: all
+    status: list  # the visible municipalities' positions
+
+
+def _rollout_page(request) -> _RolloutPage:
     codes = municipality_codes_for_user(user=request.user, perm=ROLLOUT)
-    if codes is not None:
-        status = [s for s in status if s.code in codes]
-    summary = rollout.rollout_summary(status=status)
+    errors = []
+    try:
+        area = rollout.rollout_area(key=request.GET.get("area", ""))
+    except rollout.RolloutParameterError as error:
+        errors.append(str(error))
+        area = rollout.rollout_area(key="")
+    try:
+        week = rollout.rollout_week(text=request.GET.get("week", ""))
+    except rollout.RolloutParameterError as error:
+        errors.append(str(error))
+        week = None
+    status = []
+    if not errors:
+        if week is None:
+            status = rollout.rollout_status(area=area)
+        else:
+            status = rollout.rollout_status_of_week(area=area, week=week)
+        status = rollout.rollout_visible(status=status, codes=codes)
+    return _RolloutPage(errors=errors, area=area, week=week, codes=codes, status=status)
+
+
+def _rollout_tiles(page: _RolloutPage) -> list[dict]:
+    """The map's tiles: a visible municipality's with its name and category, another's
+    grey and unnamed (its position is not the user's to see)."""
+    by_code = {s.code: s for s in page.status}
+    tiles = []
+    for tile in rollout_map.map_tiles():
+        item = by_code.get(tile.code)
+        if item is None:
+            tiles.append({"tile": tile, "shown": False, "title": _t("Anden kommune: ikke vist")})
+        else:
+            tiles.append(
+                {
+                    "tile": tile,
+                    "shown": True,
+                    "item": item,
+                    "title": f"{item.code} {item.name}: {item.category_label}",
+                }
+            )
+    return tiles
+
+
+def rollout_status(request):
+    """Where each of the 98 municipalities stands, on a tile map with the table as its
+    accessible alternative, in an area (``?area=`` KLE main group or group, or
+    ``etape:<slug>``) and now or in a past ISO week (``?week=2026-W49``), with the 12
+    weeks' trend. Operators see all; a municipal role sees its own municipalities' position
+    (the others' tiles grey and unnamed). A bad parameter: 400 with the reason."""
+    _require(request, ROLLOUT)
+    page = _rollout_page(request)
+    summary = rollout.rollout_summary(status=page.status)
     groups = [
         {
             "key": key,
             "label": label,
             "count": summary[key],
-            "municipalities": [s for s in status if s.category == key],
+            "municipalities": [s for s in page.status if s.category == key],
         }
         for key, label in rollout.CATEGORIES.items()
     ]
-    return TemplateResponse(
+    until = page.week or rollout.week_monday(timezone.localdate())
+    trend = (
+        [] if page.errors else rollout.rollout_trend(area=page.area, until=until, codes=page.codes)
+    )
+    query = urlencode(
+        {k: v for k, v in (("area", page.area.key), ("week", request.GET.get("week", ""))) if v}
+    )
+    main_groups = sorted({n[:2] for n in rollout.MandatoryKleNumber.objects.values_list(
+        "kle_number", flat=True)})  # fmt: skip
+    response = TemplateResponse(
         request,
         "borgerblikket/admin/rollout.html",
         _context(
             request,
             title=_("Udrulning: visning af KLE-numre"),
+            errors=page.errors,
+            area=page.area,
+            area_text=request.GET.get("area", ""),
+            week=page.week,
+            week_text=request.GET.get("week", ""),
+            week_label=rollout.week_label(page.week) if page.week else "",
             groups=groups,
-            total=len(status),
+            status=page.status,
+            total=len(page.status),
+            all_shown=page.codes is None,
+            tiles=_rollout_tiles(page),
+            map_width=rollout_map.WIDTH,
+            map_height=rollout_map.HEIGHT,
+            tile_size=rollout_map.TILE,
+            trend=trend,
+            stages=rollout.rollout_stages(),
+            main_groups=main_groups,
             mandatory=rollout.MandatoryKleNumber.objects.all(),
+            csv_url=reverse("borgerblikket_admin:rollout_csv") + (f"?{query}" if query else ""),
         ),
+        status=400 if page.errors else 200,
     )
+    return response
+
+
+ROLLOUT_CSV_HEADINGS = (
+    _("Uge"),
+    _("Opgørelse"),
+    _("Område"),
+    _("Kommunekode"),
+    _("Kommune"),
+    _("Kategori"),
+    _("Udstillede KLE-numre"),
+    _("Krævede KLE-numre udstillet"),
+    _("Krævede KLE-numre i alt"),
+)
+
+
+def rollout_csv(request):
+    """The roll-out table of ``?area=`` and ``?week=`` (as the page) as CSV for Excel: UTF-8
+    with a BOM, semicolons, CRLF; only the municipalities the user may see."""
+    _require(request, ROLLOUT)
+    page = _rollout_page(request)
+    if page.errors:
+        return rollout_status(request)
+    week = page.week or rollout.week_monday(timezone.localdate())
+    source = _t("ugens øjebliksbillede") if page.week else _t("aktuel")
+    writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
+
+    def lines():
+        yield "\ufeff"  # Excel reads the file as UTF-8
+        yield writer.writerow([str(h) for h in ROLLOUT_CSV_HEADINGS])
+        for item in page.status:
+            yield writer.writerow(
+                [
+                    rollout.week_label(week),
+                    source,
+                    page.area.key or _t("alle obligatoriske"),
+                    item.code,
+                    item.name,
+                    item.category_label,
+                    item.exposed,
+                    item.mandatory_exposed,
+                    item.mandatory_total,
+                ]
+            )
+
+    name = "udrulning-{}-{}".format(
+        (page.area.key or "alle").replace(":", "-"), rollout.week_label(week)
+    )
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
 
 
 # --- conformance report of a source system (issue 18) ---------------------------------------

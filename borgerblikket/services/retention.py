@@ -18,6 +18,12 @@ delivered content outlives it in a delivery log by at most the longer of the two
 Last, the comments of the satisfaction answers (issue 16) are emptied once their month is
 ``OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS`` old; the anonymous answers stay.
 
+The outboxes too (``_delete_events``): events back to the source systems written more than
+``OVERBLIK_EVENTS_RETENTION_DAYS`` ago go with their delivered or dead webhook deliveries;
+an event with a delivery still pending stays until it is delivered or dead. What an app
+above this one keeps (the portal's messages to citizens) it purges itself, through
+``retention_purge_register``: the run calls each registered purge and audits its counts.
+
 Cross-system references (docs/borgerblikket.md, "Retention"): grants and benefits
 resolved to a deleted case go with it; a relation from a case that stays to a deleted
 one becomes pending again (``related`` NULL, the external id kept, as if the case had
@@ -34,10 +40,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from borgerblikket.models import RetentionCount, RetentionRun, SatisfactionAnswer
@@ -61,8 +68,10 @@ from indexes.models import (
     GrantedBenefit,
     InboxBatch,
     InboxRecord,
+    OutboxEvent,
     Payment,
     PaymentPlan,
+    WebhookDelivery,
 )
 from indexes.services import references
 
@@ -319,6 +328,55 @@ def _delete_feed_log(*, cutoff: dt.datetime, size: int, counts: Counter) -> None
             counts[(code, RetentionCount.Kind.FEED_POLL)] += 1
 
 
+def events_cutoff(*, now: dt.datetime) -> dt.datetime:
+    """Outbox events written before this moment are deleted (unless a delivery pends)."""
+    return now - dt.timedelta(days=settings.OVERBLIK_EVENTS_RETENTION_DAYS)
+
+
+def _delete_events(*, cutoff: dt.datetime, size: int, counts: Counter) -> None:
+    pending = WebhookDelivery.objects.filter(
+        event=OuterRef("pk"), status=WebhookDelivery.Status.PENDING
+    )
+    while True:
+        with transaction.atomic():
+            # Locked SKIP LOCKED, the pending check made on the locked rows: a webhook
+            # sweep writing a delivery of one of them right now leaves it for the next run.
+            rows = list(
+                OutboxEvent.objects.filter(time__lt=cutoff)
+                .exclude(Exists(pending))
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", "municipality_id", "source_system__municipality_id")[:size]
+            )
+            if not rows:
+                return
+            ids = [pk for pk, _own, _system in rows]
+            owner = {pk: own or system for pk, own, system in rows}
+            deliveries = list(
+                WebhookDelivery.objects.filter(event_id__in=ids).values_list("event_id", flat=True)
+            )
+            _delete_where(WebhookDelivery, "event_id", ids)
+            _delete_where(OutboxEvent, "id", ids)
+        for event_id in deliveries:
+            counts[(owner[event_id], RetentionCount.Kind.DELIVERY)] += 1
+        for pk in ids:
+            counts[(owner[pk], RetentionCount.Kind.EVENT)] += 1
+
+
+# What apps above this layer keep and purge themselves (overblik's messages to citizens):
+# each purge takes the run's moment and batch size and returns its counts, keyed
+# (municipality code or None, RetentionCount.Kind).
+Purge = Callable[..., Counter]
+_PURGES: list[Purge] = []
+
+
+def retention_purge_register(purge: Purge) -> None:
+    """Have every retention run call ``purge(now=..., size=...)`` and audit its counts
+    (an app's ``AppConfig.ready``; registering the same purge twice registers it once)."""
+    if purge not in _PURGES:
+        _PURGES.append(purge)
+
+
 def retention_run(
     *,
     trigger: str,
@@ -334,6 +392,7 @@ def retention_run(
     cutoff = access_log_cutoff(now=now)
     inbox = inbox_cutoff(now=now)
     feed_log = feed_log_cutoff(now=now)
+    events = events_cutoff(now=now)
     run = RetentionRun.objects.create(
         started_at=timezone.now(),
         today=today,
@@ -341,6 +400,7 @@ def retention_run(
         access_log_cutoff=cutoff,
         inbox_cutoff=inbox,
         feed_log_cutoff=feed_log,
+        events_cutoff=events,
     )
     counts: Counter = Counter()
     try:
@@ -348,6 +408,9 @@ def retention_run(
         _delete_access_log(cutoff=cutoff, size=size, counts=counts)
         _delete_inbox(cutoff=inbox, size=size, counts=counts)
         _delete_feed_log(cutoff=feed_log, size=size, counts=counts)
+        _delete_events(cutoff=events, size=size, counts=counts)
+        for purge in _PURGES:
+            counts.update(purge(now=now, size=size))
         _purge_satisfaction_comments(cutoff=satisfaction_comment_cutoff(now=now), counts=counts)
     except Exception as exc:
         run.status = RetentionRun.Status.FAILED

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "overblik.middleware.CitizenSessionMiddleware",
+    # Eligible citizen page reads to the read replica, read-your-writes (config/replica.py).
+    "config.replica.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -89,8 +91,80 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run`'s portal and its beat (scripts/serve) write to the same file: readers do
+    # not block the writer (WAL), a transaction takes the write lock when it starts rather
+    # than failing half-way ("database is locked"), and a writer waits up to 20 s for it.
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#database-is-locked-errors
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
+    )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Read replica (docs/scaling.md, "Read replicas"; config/replica.py) ---------
+# DATABASE_REPLICA_URL: a PostgreSQL streaming standby of DATABASE_URL. Set, each
+# environment adds it as the `replica` alias; the citizen pages in DATABASE_REPLICA_VIEWS
+# (GET/HEAD) read from it, everything else (writes, API, admin, workers) uses the primary.
+# https://docs.djangoproject.com/en/5.2/topics/db/multi-db/#an-example
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+# Beyond this lag (seconds behind, pg_last_xact_replay_timestamp) the primary serves.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
+# libpq's connect_timeout (whole seconds, at least 2): a replica that does not answer
+# costs a request at most this, and then only once per check interval.
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+# Each web process checks the replica's answer and lag at most this often (seconds).
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
+# Read-your-writes: after a request that wrote or logged in, that session reads from
+# the primary this long (seconds). Keep it above DATABASE_REPLICA_MAX_LAG_SECONDS.
+DATABASE_REPLICA_STICKY_SECONDS = env.float("DATABASE_REPLICA_STICKY_SECONDS", default=15.0)
+# The URL names (namespace:name) whose GET/HEAD reads may go to the replica: the citizen
+# pages that only read. Not the login, the callback or any form's target.
+DATABASE_REPLICA_VIEWS = env.list(
+    "DATABASE_REPLICA_VIEWS",
+    default=[
+        "overblik:home",
+        "overblik:overview",
+        "overblik:cases",
+        "overblik:case",
+        "overblik:benefits",
+        "overblik:services",
+        "overblik:service",
+        "overblik:access-log",
+        "overblik:notifications",
+        "overblik:municipalities",
+        "overblik:municipality",
+    ],
+)
+# Writes that do not make a session sticky: the session itself, the once-a-minute
+# "last seen" touch and the access log a page writes about its own reads (a citizen's
+# own changes are POSTs, which always make it sticky; a login does too).
+DATABASE_REPLICA_STICKY_EXEMPT = env.list(
+    "DATABASE_REPLICA_STICKY_EXEMPT",
+    default=["sessions.session", "overblik.citizen", "indexes.dataaccess"],
+)
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
+
+
+def replica_config(url: str, primary: dict) -> dict:
+    """The `replica` alias: the standby at ``url``, connections kept as the primary's.
+
+    In tests it mirrors `default` (no test database of its own)."""
+    config = env.db_url_config(url)
+    if config["ENGINE"] != primary["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same engine as DATABASE_URL.")
+    config["CONN_MAX_AGE"] = primary.get("CONN_MAX_AGE", 0)
+    config["CONN_HEALTH_CHECKS"] = True
+    config["ATOMIC_REQUESTS"] = False
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_REPLICA_CONNECT_TIMEOUT
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -244,6 +318,14 @@ OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS = env.int(
 # never goes. Also the longest a deleted case's delivered content outlives it there.
 OVERBLIK_INBOX_RETENTION_DAYS = env.int("OVERBLIK_INBOX_RETENTION_DAYS", default=30)
 OVERBLIK_FEED_LOG_RETENTION_DAYS = env.int("OVERBLIK_FEED_LOG_RETENTION_DAYS", default=30)
+# The outboxes, by the same job: events back to the source systems (the cursor API and
+# webhooks, docs/api.md "Events back") this many days after they were written, with their
+# delivered or dead webhook deliveries; an event with a delivery still pending never goes.
+# A cursor reader must read at least this often, or it reads on from the oldest kept.
+OVERBLIK_EVENTS_RETENTION_DAYS = env.int("OVERBLIK_EVENTS_RETENTION_DAYS", default=30)
+# The messages sent to citizens (their "Sendte beskeder" list) this many days after they
+# were made; a message still to be sent never goes.
+OVERBLIK_NOTIFICATION_RETENTION_DAYS = env.int("OVERBLIK_NOTIFICATION_RETENTION_DAYS", default=365)
 # Cases per transaction: bounds a run's locks and memory (docs/performance.md, "Retention").
 OVERBLIK_RETENTION_BATCH_SIZE = env.int("OVERBLIK_RETENTION_BATCH_SIZE", default=1000)
 # Hour (Europe/Copenhagen) of the nightly run.
@@ -251,6 +333,17 @@ OVERBLIK_RETENTION_HOUR = env.int("OVERBLIK_RETENTION_HOUR", default=2)
 CELERY_BEAT_SCHEDULE["retention"] = {
     "task": "borgerblikket.retention_run",
     "schedule": crontab(minute=41, hour=OVERBLIK_RETENTION_HOUR),
+    "kwargs": {},
+}
+
+# --- Roll-out history (docs/borgerblikket.md, "National roll-out") -------------
+# Each night the roll-out map's position of every municipality is written as the ISO
+# week's row (a later run in the week replaces it): late in the day, so Sunday's run
+# closes the week. Hour (Europe/Copenhagen); the minute is 53.
+OVERBLIK_ROLLOUT_SNAPSHOT_HOUR = env.int("OVERBLIK_ROLLOUT_SNAPSHOT_HOUR", default=23)
+CELERY_BEAT_SCHEDULE["rollout-snapshot"] = {
+    "task": "borgerblikket.rollout_snapshot",
+    "schedule": crontab(minute=53, hour=OVERBLIK_ROLLOUT_SNAPSHOT_HOUR),
     "kwargs": {},
 }
 

@@ -4,12 +4,15 @@ from .base import *  # noqa: F403
 from .base import (
     CACHES,
     CELERY_BROKER_URL,
+    DATABASE_REPLICA_URL,
+    DATABASES,
     INSTALLED_APPS,
     REDIS_CACHE_URL,
     REDIS_SESSION_URL,
     SESSION_BACKEND,
     SESSION_CACHE_ALIAS,
     env,
+    replica_config,
     sessions_config,
 )
 
@@ -21,6 +24,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 # whitenoise serves the static files whatever DEBUG says (runserver's own view
 # serves them only with DEBUG on).
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_config(DATABASE_REPLICA_URL, DATABASES["default"])
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 SESSION_ENGINE, _sessions_cache = sessions_config(

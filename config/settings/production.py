@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    DATABASE_REPLICA_URL,
     DATABASES,
     OVERBLIK_MOCK_OIDC_URL,
     REDIS_CACHE_URL,
@@ -20,6 +21,7 @@ from .base import (
     SESSION_CACHE_ALIAS,
     cache_config,
     env,
+    replica_config,
     sessions_config,
 )
 
@@ -63,6 +65,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production.")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_config(DATABASE_REPLICA_URL, DATABASES["default"])
 CELERY_BROKER_URL = _required("CELERY_BROKER_URL")
 # Rate limits must be counted across all gunicorn workers: a shared Redis cache
 # (REDIS_CACHE_URL, else the broker's Redis under the "overblik" key prefix).

@@ -10,7 +10,15 @@ from urllib.parse import urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, SESSION_BACKEND, SESSION_CACHE_ALIAS, env, sessions_config
+from .base import (
+    DATABASE_REPLICA_URL,
+    INSTALLED_APPS,
+    SESSION_BACKEND,
+    SESSION_CACHE_ALIAS,
+    env,
+    replica_config,
+    sessions_config,
+)
 
 SECRET_KEY = "tests-only-not-secret"  # noqa: S105
 DEBUG = False
@@ -65,6 +73,10 @@ if POSTGRES_AVAILABLE:
     DATABASES = {"default": env.db_url_config(_database_url)}  # type: ignore[attr-defined]
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# DATABASE_REPLICA_URL set: the `replica` alias, mirroring the test database (Django's
+# test databases have no standby; the real one is tested in tests/faults/test_replica.py).
+if DATABASE_REPLICA_URL and POSTGRES_AVAILABLE:
+    DATABASES["replica"] = replica_config(DATABASE_REPLICA_URL, DATABASES["default"])
 
 # One process: the rate limits' counters live in its memory, whatever
 # REDIS_CACHE_URL says (tests/security/test_throttling.py clears it).

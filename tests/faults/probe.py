@@ -9,6 +9,7 @@ database is read by this small command instead, one JSON document on stdout:
                                                        -> [{"name", "expected", "actual"}]
     python -m tests.faults.probe polls-setup CITIZENS  -> {"feeds": [ids], "changes": n}
     python -m tests.faults.probe polls-count FEED...   -> [{"name", "expected", "actual"}]
+    python -m tests.faults.probe portal                -> {"session", "cookie", "cases": [ids]}
 """
 
 import json
@@ -70,6 +71,10 @@ def main(argv: list[str]) -> None:
                 [{"name": t.name, "expected": t.expected, "actual": t.actual} for t in tallies]
             )
         )
+    elif command == "portal":
+        from tests.faults.workload import portal_citizen
+
+        print(json.dumps(portal_citizen()))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

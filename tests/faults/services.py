@@ -216,6 +216,64 @@ class PrivatePostgres:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class PrivateStandby(PrivatePostgres):
+    """A streaming standby of ``primary`` (``pg_basebackup -R``) on a free port of its own.
+
+    The primary's initdb (``--auth=trust``) already lets 127.0.0.1 connect for
+    replication, and PostgreSQL's defaults (``wal_level = replica``,
+    ``max_wal_senders = 10``, ``hot_standby = on``) are all a standby needs.
+    """
+
+    def __init__(self, root: Path, primary: PrivatePostgres):
+        super().__init__(root)
+        self.primary = primary
+
+    def init(self) -> "PrivateStandby":
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.as_other_user:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(
+            str(self.bin / "pg_basebackup"),
+            "-h",
+            HOST,
+            "-p",
+            str(self.primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(self.data),
+            "-R",  # standby.signal and primary_conninfo
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+            timeout=180,
+        )
+        # The copy carries the primary's postgresql.auto.conf (its port); the last line wins.
+        with (self.data / "postgresql.auto.conf").open("a") as conf:
+            conf.write(f"port = '{self.port}'\nunix_socket_directories = '{self.root}'\n")
+        return self
+
+    def streaming(self) -> bool:
+        """The standby receives WAL from the primary (its WAL receiver streams)."""
+        try:
+            return (
+                self.sql("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+                == "1"
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            return False
+
+    def replayed(self) -> bool:
+        """Everything the primary has written so far is replayed here."""
+        target = self.primary.sql("SELECT pg_current_wal_lsn()")
+        try:
+            return self.sql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn") == "t"
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            return False
+
+
 class PrivateRedis:
     """A redis-server on a free loopback port, without persistence.
 
@@ -338,6 +396,8 @@ class Stack:
         self.web_port = free_port()
         self.processes: list[Process] = []
         self.sweep_every, self.sweep_after = sweep_every, sweep_after
+        # More environment for the processes started from now on (a drill's own settings).
+        self.extra_env: dict[str, str] = {}
 
     # --- environment --------------------------------------------------------------------
 
@@ -370,6 +430,7 @@ class Stack:
                 "CELERY_BROKER_URL": self.redis.url(0),
                 "PYTHONUNBUFFERED": "1",
             }
+            | self.extra_env
         )
 
     # --- services -----------------------------------------------------------------------

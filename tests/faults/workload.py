@@ -520,3 +520,45 @@ def feed_count(feed) -> list[Tally]:
         mismatch = str(exc)[:200]
     counts.append(Tally(f"{name}: records differing from the source's newest", 0, mismatch))
     return counts
+
+
+def portal_citizen() -> dict:
+    """The demo citizen Kim's portal data (tests/overblik/data.py) and a logged-in session.
+
+    The session is written as the OIDC login leaves it (overblik/auth.py), without the
+    login itself (production settings have no stand-in broker): a drill's HTTP client
+    sends its key as the session cookie. Returns the key and the ids of Kim's cases.
+    """
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from overblik import session as keys
+    from overblik.services import citizen_get_or_create
+    from tests.overblik import data as portal_data
+
+    built = portal_data.build(cases=2)
+    citizen = citizen_get_or_create(cpr=portal_data.KIM.cpr)
+    now = time.time()
+    session = SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(citizen.user.pk),
+            BACKEND_SESSION_KEY: "overblik.auth.CitizenOIDCBackend",
+            HASH_SESSION_KEY: citizen.user.get_session_auth_hash(),
+            keys.CPR: portal_data.KIM.cpr,
+            keys.NAME: portal_data.KIM.name,
+            keys.ASSURANCE: portal_data.KIM.loa,
+            keys.CITIZEN_ID: citizen.pk,
+            keys.SINCE: None,
+            keys.LOGIN_AT: now,
+            keys.LAST_ACTIVITY: now,
+        }
+    )
+    session.set_expiry(settings.OVERBLIK_SESSION_IDLE_SECONDS + keys.TOUCH_INTERVAL)
+    session.create()
+    return {
+        "session": session.session_key,
+        "cookie": settings.SESSION_COOKIE_NAME,
+        "cases": [case.pk for case in built.cases],
+    }

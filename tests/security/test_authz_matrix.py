@@ -263,6 +263,9 @@ MATRIX: dict[str, Entry] = {
     "borgerblikket_admin:rollout": Entry(
         ADMIN_LOGIN, "test_rollout_shows_a_municipality_only_its_own_position"
     ),
+    "borgerblikket_admin:rollout_csv": Entry(
+        ADMIN_LOGIN, "test_rollout_csv_holds_only_the_own_municipalitys_row"
+    ),
     "borgerblikket_admin:conformance": Entry(
         ADMIN_LOGIN, "test_conformance_of_another_municipalitys_system_is_the_same_404_as_none"
     ),
@@ -338,6 +341,7 @@ ADMIN_MODELS: dict[str, tuple[str, str | None]] = {
     # Operators (superusers) only: municipal admins get 403 on every page, existing id or not.
     "borgerblikket.membership": (OPERATOR, "membership"),
     "borgerblikket.mandatoryklenumber": (OPERATOR, None),
+    "borgerblikket.rolloutstage": (OPERATOR, None),
     "borgerblikket.titleabbreviation": (OPERATOR, None),
     "borgerblikket.titleleadword": (OPERATOR, None),
     "borgerblikket.klerelease": (OPERATOR, None),
@@ -1131,6 +1135,24 @@ def test_usage_and_satisfaction_show_a_municipality_only_its_own(admin_world, ad
     operator = Client()
     operator.force_login(admin_user)
     assert operator.get(usage_url).context["trend"]["months"][-1].views == 7
+
+
+def test_rollout_csv_holds_only_the_own_municipalitys_row(admin_world, admin_user):
+    """The CSV of the roll-out table: a municipal admin's has their own municipality's row
+    only, whatever the area; the operator's all 98."""
+    for query in ("", "?area=32"):
+        response = admin_world[ODENSE]["client"].get(
+            reverse("borgerblikket_admin:rollout_csv") + query
+        )
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        rows = body.split("\r\n")[1:-1]
+        assert [r.split(";")[3] for r in rows] == [ODENSE]
+        assert "Fredensborg" not in body and f";{FREDENSBORG};" not in body
+    operator = Client()
+    operator.force_login(admin_user)
+    response = operator.get(reverse("borgerblikket_admin:rollout_csv"))
+    assert len(b"".join(response.streaming_content).decode("utf-8-sig").split("\r\n")) == 100
 
 
 def test_conformance_of_another_municipalitys_system_is_the_same_404_as_none(
