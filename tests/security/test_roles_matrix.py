@@ -111,6 +111,8 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "admin:admin/(?P<url>.*)$": dict.fromkeys(ROLES, ANY),  # the catch-all's 404
     "borgerblikket_admin:preview": _only("superuser", "lead", "admin"),
     "borgerblikket_admin:rollout": _only("superuser", "operator", "lead", "admin", "manager"),
+    "borgerblikket_admin:usage": _only("superuser", "operator", "lead", "admin", "manager"),
+    "borgerblikket_admin:satisfaction": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:rollout_csv": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality_index": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality": _only("superuser", "operator", "lead", "admin", "manager"),
