@@ -64,7 +64,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         MUNICIPAL_ADMIN | _model("borgerblikket.membership", "view", "add", "change", "delete")
     ),
     ROLE_GROUPS[Role.ADMIN]: frozenset(MUNICIPAL_ADMIN),
-    ROLE_GROUPS[Role.AREA]: frozenset(SHEET_ROWS),
+    # Their areas' rows, and a KLE release's impact on them (the report shows and moves
+    # only the rows of their areas, to successors inside them).
+    ROLE_GROUPS[Role.AREA]: frozenset(
+        SHEET_ROWS | _model("borgerblikket.kleimpactreport", "view", "move")
+    ),
     # Follows quality, roll-out and usage; changes nothing, sees no citizen's record.
     ROLE_GROUPS[Role.MANAGER]: frozenset(
         _model("borgerblikket.sheetrow", "view")
