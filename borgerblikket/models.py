@@ -691,6 +691,7 @@ class RetentionCount(models.Model):
         EVENT = "event", _("Udgående hændelser")
         DELIVERY = "delivery", _("Webhook-leveringer")
         NOTIFICATION = "notification", _("Beskeder til borgere")
+        COMMENT = "comment", _("Kommentarer om tilfredshed")
 
     run = models.ForeignKey(
         RetentionRun, on_delete=models.CASCADE, related_name="counts", verbose_name=_("kørsel")
@@ -967,3 +968,85 @@ class QualitySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_on} {self.municipality_id} {self.check_key}: {self.count}"
+
+
+# --- usage and satisfaction (issue 16) -------------------------------------------------------
+
+
+class UsageCount(models.Model):
+    """How many times, in one month, citizens saw one kind of page with data from one
+    municipality and KLE main group — a counter, nothing per person.
+
+    A page that shows data from several municipalities counts once for each of them: once
+    with ``main_group`` empty (the municipality's pages) and once for each main group it
+    shows. ``municipality_code`` empty: a page that showed no municipality's data. Rows
+    are incremented in one statement by ``borgerblikket.services.usage.usage_count``.
+    """
+
+    class PageKind(models.TextChoices):
+        LOGIN = "login", _("Log ind")
+        OVERVIEW = "overview", _("Overblik")
+        CASES = "cases", _("Sager")
+        CASE = "case", _("Sag")
+        BENEFITS = "benefits", _("Ydelser")
+        SERVICES = "services", _("Serviceydelser")
+        SERVICE = "service", _("Serviceydelse")
+        ACCESS_LOG = "access_log", _("Hvem har set mine data")
+
+    month = models.DateField(_("måned"))  # the first day of the month
+    municipality_code = models.CharField(_("kommune"), max_length=3, blank=True)
+    main_group = models.CharField(_("KLE-hovedgruppe"), max_length=2, blank=True)
+    page_kind = models.CharField(_("side"), max_length=12, choices=PageKind.choices)
+    on_behalf = models.BooleanField(_("set for en anden"), default=False)
+    count = models.PositiveIntegerField(_("antal"), default=0)
+
+    class Meta:
+        ordering = ["-month", "municipality_code", "main_group", "page_kind", "on_behalf"]
+        verbose_name = _("optælling af brug")
+        verbose_name_plural = _("optællinger af brug")
+        default_permissions = ()
+        permissions = [("view_usage", _("Kan se brug og tilfredshed"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "municipality_code", "main_group", "page_kind", "on_behalf"],
+                name="usage_count_one_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.municipality_code or '-'} {self.page_kind}: {self.count}"
+
+
+class SatisfactionAnswer(models.Model):
+    """One answer to "Var du tilfreds med dit besøg på Mit Overblik?" (seed 002), kept
+    without identity: the month, the municipality only when the citizen's data came from
+    exactly one, the answer and an optional comment (CPR-shaped numbers masked whole,
+    removed after ``OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS``)."""
+
+    class Answer(models.IntegerChoices):
+        VERY_SATISFIED = 5, _("Meget tilfreds")
+        SATISFIED = 4, _("Tilfreds")
+        NEUTRAL = 3, _("Hverken tilfreds eller utilfreds")
+        DISSATISFIED = 2, _("Utilfreds")
+        VERY_DISSATISFIED = 1, _("Meget utilfreds")
+
+    COMMENT_MAX_LENGTH = 500
+
+    month = models.DateField(_("måned"))  # the first day of the month
+    municipality_code = models.CharField(_("kommune"), max_length=3, blank=True)
+    answer = models.PositiveSmallIntegerField(_("svar"), choices=Answer.choices)
+    comment = models.TextField(_("kommentar"), max_length=COMMENT_MAX_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["-month", "-id"]
+        verbose_name = _("svar om tilfredshed")
+        verbose_name_plural = _("svar om tilfredshed")
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer__gte=1, answer__lte=5), name="satisfaction_answer_on_scale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.municipality_code or '-'}: {self.answer}"

@@ -47,6 +47,7 @@ MUNICIPAL_ADMIN = (
         "borgerblikket.view_quality_records",
         "borgerblikket.preview_citizen",
         "borgerblikket.view_rollout",
+        "borgerblikket.view_usage",
     }
     | _model("indexes.sourcesystem", "view", "change")
     | set().union(
@@ -63,20 +64,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         MUNICIPAL_ADMIN | _model("borgerblikket.membership", "view", "add", "change", "delete")
     ),
     ROLE_GROUPS[Role.ADMIN]: frozenset(MUNICIPAL_ADMIN),
-    ROLE_GROUPS[Role.AREA]: frozenset(SHEET_ROWS),
-    # Follows quality and roll-out (and usage, when it exists); changes nothing, sees no
-    # citizen's record.
+    # Their areas' rows, and a KLE release's impact on them (the report shows and moves
+    # only the rows of their areas, to successors inside them).
+    ROLE_GROUPS[Role.AREA]: frozenset(
+        SHEET_ROWS | _model("borgerblikket.kleimpactreport", "view", "move")
+    ),
+    # Follows quality, roll-out and usage; changes nothing, sees no citizen's record.
     ROLE_GROUPS[Role.MANAGER]: frozenset(
         _model("borgerblikket.sheetrow", "view")
         | _model("borgerblikket.sheet", "view")
         | _model("borgerblikket.approvedklenumber", "view")
         | _model("indexes.municipality", "view")
-        | {"borgerblikket.view_quality", "borgerblikket.view_rollout"}
+        | {"borgerblikket.view_quality", "borgerblikket.view_rollout", "borgerblikket.view_usage"}
     ),
     # Every municipality: roll-out, national data, memberships; no citizen's record, no user
     # accounts, no API keys (superusers), no schedules.
     OPERATOR_GROUP: frozenset(
-        {"borgerblikket.view_quality", "borgerblikket.view_rollout"}
+        {"borgerblikket.view_quality", "borgerblikket.view_rollout", "borgerblikket.view_usage"}
         | _model("borgerblikket.sheetrow", "view", "export")
         | _model("borgerblikket.sheet", "view")
         | _model("borgerblikket.sheetchange", "view")

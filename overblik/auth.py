@@ -29,6 +29,9 @@ from mozilla_django_oidc.views import (
 from stdnum.dk import cpr as cpr_number
 from stdnum.exceptions import ValidationError
 
+from borgerblikket.models import UsageCount
+from borgerblikket.selectors.usage import usage_shown_for_citizen
+from borgerblikket.services.usage import usage_count
 from overblik import session as keys
 from overblik.ratelimits import (
     citizen_login_callback_rate_limit,
@@ -171,6 +174,11 @@ class CitizenCallbackView(OIDCAuthenticationCallbackView):
         session[keys.LOGIN_AT] = now
         session[keys.LAST_ACTIVITY] = now
         session.set_expiry(settings.OVERBLIK_SESSION_IDLE_SECONDS + keys.TOUCH_INTERVAL)
+        # A login counts for each municipality and KLE main group of the citizen's data
+        # (issue 16): counters only, nothing of who logged in.
+        usage_count(
+            page_kind=UsageCount.PageKind.LOGIN, shown=usage_shown_for_citizen(cpr=login.cpr)
+        )
         return response
 
 

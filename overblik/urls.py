@@ -38,6 +38,7 @@ urlpatterns = [
     path("serviceydelser/<int:benefit_id>/", views.service, name="service"),
     path("hvem-har-set-mine-data/", views.access_log, name="access-log"),
     path("du-ser/", views.acting_switch, name="acting"),
+    path("tilfredshed/", views.satisfaction_answer, name="satisfaction"),
     path("beskeder/", notification_views.notifications, name="notifications"),
     path("beskeder/indstillinger/", notification_views.preferences_save, name="notifications-save"),
     path("beskeder/e-mail/", notification_views.email_start, name="notifications-email"),

@@ -11,16 +11,25 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from borgerblikket import selectors as bs
+from borgerblikket.models import UsageCount
+from borgerblikket.selectors.usage import satisfaction_municipalities_for_citizen
+from borgerblikket.services.usage import satisfaction_answer_record
 from indexes.models import DataAccess
-from overblik import acting, selectors
+from overblik import acting, satisfaction, selectors
 from overblik import session as keys
 from overblik.auth import citizen_cpr, login_configured
+from overblik.satisfaction import data_page
 from overblik.services import acting_read_record
+
+Page = UsageCount.PageKind
 
 LOGIN_ERRORS = {
     "assurance_level": _(
@@ -49,6 +58,16 @@ def citizen_required(view):
         return view(request, *args, cpr=acting.looking(request), **kwargs)
 
     return wrapper
+
+
+def _cases_shown(cases) -> list[tuple[str, str]]:
+    """(municipality, KLE number) of the cases a page shows, for the usage counters."""
+    return [(case.municipality_id, case.kle_number) for case in cases]
+
+
+def _benefits_shown(benefits) -> list[tuple[str, str]]:
+    """(municipality, KLE number) of the benefits (or payments) a page shows."""
+    return [(benefit.municipality_code, benefit.kle_number) for benefit in benefits]
 
 
 def _log_acting(request, record_kind: str, subjects: list[str] | None = None) -> None:
@@ -120,7 +139,20 @@ def overview(request, *, cpr):
     """Overblik: latest changed cases, latest payments, active services, exposed areas."""
     context = selectors.overview_for_citizen(cpr=cpr)
     _log_acting(request, DataAccess.RecordKind.ALL)
-    return render(request, "overblik/overview.html", context | {"since": _since(request)})
+    shown = (
+        _cases_shown(case for case, _wait in context["awaiting"])
+        + _cases_shown(context["cases"])
+        + _benefits_shown(context["payments"])
+        + _benefits_shown(context["services"])
+        + [(group.code, "") for group in context["areas"]]
+    )
+    return data_page(
+        request,
+        "overblik/overview.html",
+        context | {"since": _since(request)},
+        kind=Page.OVERVIEW,
+        shown=shown,
+    )
 
 
 @citizen_required
@@ -133,7 +165,7 @@ def cases(request, *, cpr):
     page = Paginator(queryset, settings.OVERBLIK_CASES_PER_PAGE).get_page(request.GET.get("side"))
     areas = selectors.areas_by_municipality(cpr=cpr)
     _log_acting(request, DataAccess.RecordKind.CASE)
-    return render(
+    return data_page(
         request,
         "overblik/cases.html",
         {
@@ -147,6 +179,8 @@ def cases(request, *, cpr):
             "municipality_names": selectors.municipality_names(areas),
             "since": _since(request),
         },
+        kind=Page.CASES,
+        shown=_cases_shown(page.object_list),
     )
 
 
@@ -165,20 +199,26 @@ def case(request, case_id: int, *, cpr):
     if case_.title_withheld:
         subject = acting.main_group_name(case_.kle_subject.number)
     _log_acting(request, DataAccess.RecordKind.CASE, [subject])
-    return render(request, "overblik/case.html", context | {"since": _since(request)})
+    return data_page(
+        request,
+        "overblik/case.html",
+        context | {"since": _since(request)},
+        kind=Page.CASE,
+        shown=_cases_shown([case_]),
+    )
 
 
 @citizen_required
 def benefits(request, *, cpr):
     """Ydelser: economic benefits with payments by month, totals per year, the next payment."""
     _log_acting(request, DataAccess.RecordKind.BENEFIT)
-    return render(
+    economic = selectors.economic_benefits_page(cpr=cpr)
+    return data_page(
         request,
         "overblik/benefits.html",
-        {
-            "benefits": selectors.economic_benefits_page(cpr=cpr),
-            "since": _since(request),
-        },
+        {"benefits": economic, "since": _since(request)},
+        kind=Page.BENEFITS,
+        shown=_benefits_shown(entry.benefit for entry in economic),
     )
 
 
@@ -186,10 +226,13 @@ def benefits(request, *, cpr):
 def services(request, *, cpr):
     """Serviceydelser og hjælpemidler: Navn, Bevilget fra, Bevilget til, Status, Detaljer."""
     _log_acting(request, DataAccess.RecordKind.BENEFIT)
-    return render(
+    services_ = selectors.services_for_list(cpr=cpr)
+    return data_page(
         request,
         "overblik/services.html",
-        {"services": selectors.services_for_list(cpr=cpr), "since": _since(request)},
+        {"services": services_, "since": _since(request)},
+        kind=Page.SERVICES,
+        shown=_benefits_shown(services_),
     )
 
 
@@ -205,7 +248,13 @@ def service(request, benefit_id: int, *, cpr):
     if service_.name_withheld:
         subject = acting.main_group_name(service_.kle_subject.number)
     _log_acting(request, DataAccess.RecordKind.BENEFIT, [subject])
-    return render(request, "overblik/service.html", context)
+    return data_page(
+        request,
+        "overblik/service.html",
+        context,
+        kind=Page.SERVICE,
+        shown=_benefits_shown([context["service"]]),
+    )
 
 
 def municipalities(request):
@@ -235,7 +284,16 @@ def access_log(request, *, cpr):
     own = citizen_cpr(request)
     page = selectors.data_access_page(cpr=own, number=request.GET.get("side"))
     seen = selectors.seen_for_others_page(cpr=own, number=request.GET.get("set"))
-    return render(request, "overblik/access_log.html", {"page": page, "seen_for_others": seen})
+    # The portal's own log: no municipality's records, so it counts for none; and it is
+    # the citizen's own, also while they act for someone else.
+    return data_page(
+        request,
+        "overblik/access_log.html",
+        {"page": page, "seen_for_others": seen},
+        kind=Page.ACCESS_LOG,
+        shown=[],
+        on_behalf=False,
+    )
 
 
 @citizen_required
@@ -263,3 +321,45 @@ def acting_switch(request, *, cpr):
         },
         status=400 if error else 200,
     )
+
+
+@require_POST
+def satisfaction_answer(request):
+    """The answer to "Var du tilfreds med dit besøg på Mit Overblik?" — or "Nej tak" —
+    posted by the prompt (a plain form; with JavaScript "Nej tak" only hides the prompt).
+
+    Stored without identity: the month, the municipality only when the citizen's data
+    came from exactly one, the answer and the comment (CPR-shaped numbers masked). One
+    answer per session: after it (or "Nej tak") a post changes nothing.
+    """
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("overblik:overview")
+    if citizen_cpr(request) is None:
+        # The session ran out while the prompt was shown: log in, back to the page.
+        return redirect_to_login(next_url, settings.LOGIN_URL)
+    # The prompt's script says "Nej tak" in the background: no page back, only the step.
+    background = request.POST.get("baggrund") == "1"
+    response = HttpResponse(status=204) if background else redirect(next_url)
+    if satisfaction.prompt_step(request) != satisfaction.SHOWN:
+        return response
+    if "nej-tak" in request.POST:
+        satisfaction.prompt_step_set(request, response, satisfaction.DONE)
+        return response
+    form = satisfaction.SatisfactionForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "overblik/satisfaction.html",
+            {"satisfaction_form": form, "satisfaction_next": next_url},
+            status=400,
+        )
+    satisfaction_answer_record(
+        answer=form.cleaned_data["svar"],
+        comment=form.cleaned_data["kommentar"],
+        municipality_codes=satisfaction_municipalities_for_citizen(cpr=acting.looking(request)),
+    )
+    satisfaction.prompt_step_set(request, response, satisfaction.ANSWERED)
+    return response

@@ -26,6 +26,7 @@ ON_BOTH_DATABASES = [
     "tests/borgerblikket/test_hidden_documents.py",
     "tests/borgerblikket/test_regex_portability.py",
     "tests/borgerblikket/test_citizen_safe.py",
+    "tests/borgerblikket/test_usage_counting.py",
     "tests/overblik/test_cpr_in_texts.py::test_no_page_shows_a_cpr_number_from_any_text",
 ]
 

@@ -20,6 +20,7 @@ from borgerblikket.admin.scoping import MunicipalityScopedAdminMixin, scope_regi
 from borgerblikket.admin.sheets import OperatorOnlyAdmin
 from borgerblikket.models import KleImpactItem, KleImpactReport, KleRelease, SheetChange
 from borgerblikket.selectors.kle_releases import OPEN_ITEM
+from borgerblikket.selectors.scoping import areas_for_user, kle_number_in_areas
 from borgerblikket.services.kle_releases import MoveError, sheet_row_move, sheet_row_move_plan
 
 scope_register(model=KleImpactItem, path="report__municipality")
@@ -80,6 +81,10 @@ class KleImpactReportAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request, report):
             raise Http404
         items = report.items.select_related("resolved_by", "sheet_row").order_by("kle_number")
+        areas = areas_for_user(user=request.user, municipality=report.municipality_id)
+        if areas is not None:
+            # An area admin: the rows of their areas only.
+            items = [i for i in items if kle_number_in_areas(number=i.kle_number, areas=areas)]
         return TemplateResponse(
             request,
             "borgerblikket/admin/kle_impact_report.html",
@@ -116,6 +121,12 @@ class KleImpactReportAdmin(MunicipalityScopedAdminMixin, admin.ModelAdmin):
         item = KleImpactItem.objects.filter(pk=item_id, report=report).first()
         if item is None:
             raise Http404
+        areas = areas_for_user(user=request.user, municipality=report.municipality_id)
+        if not kle_number_in_areas(number=item.kle_number, areas=areas):
+            raise Http404  # another area's row: as if it were not there
+        if not all(kle_number_in_areas(number=n, areas=areas) for n in item.proposed_numbers):
+            # The move would add rows outside the area admin's areas.
+            raise PermissionDenied
         report_url = reverse("admin:borgerblikket_kleimpactreport_change", args=[report.pk])
         data = request.POST if request.method == "POST" else request.GET
         remove_old = {"1": True, "0": False}.get(data.get("remove_old", ""))

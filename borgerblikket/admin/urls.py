@@ -10,6 +10,8 @@ wrap = admin.site.admin_view
 urlpatterns = [
     path("preview/", wrap(admin_views.citizen_preview), name="preview"),
     path("rollout/", wrap(admin_views.rollout_status), name="rollout"),
+    path("usage/", wrap(admin_views.usage_report), name="usage"),
+    path("satisfaction/", wrap(admin_views.satisfaction_report), name="satisfaction"),
     path("rollout/csv/", wrap(admin_views.rollout_csv), name="rollout_csv"),
     path(
         "conformance/<int:source_system_id>/",

@@ -28,8 +28,8 @@ from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumError
 
 from borgerblikket import rollout_map, selectors
-from borgerblikket.models import Membership
-from borgerblikket.selectors import conformance, quality, rollout
+from borgerblikket.models import Membership, SatisfactionAnswer, UsageCount
+from borgerblikket.selectors import conformance, quality, rollout, usage
 from borgerblikket.selectors.scoping import (
     is_operator,
     municipalities_for_user,
@@ -38,6 +38,7 @@ from borgerblikket.selectors.scoping import (
     user_roles,
 )
 from borgerblikket.services import conformance as conformance_services
+from borgerblikket.services.sheet_io import cell_escape
 from indexes.masking import cpr_masked
 from indexes.models import (
     Case,
@@ -109,6 +110,7 @@ PREVIEW = "borgerblikket.preview_citizen"
 QUALITY = "borgerblikket.view_quality"
 QUALITY_RECORDS = "borgerblikket.view_quality_records"
 ROLLOUT = "borgerblikket.view_rollout"
+USAGE = "borgerblikket.view_usage"
 
 
 # --- preview as citizen ----------------------------------------------------------------------
@@ -459,8 +461,8 @@ class _Echo:
         return value
 
 
-def _csv_response(headings, rows, name):
-    writer = csv.writer(_Echo())
+def _csv_response(headings, rows, name, *, delimiter=","):
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
 
     def lines():
         yield "\ufeff"  # Excel reads the file as UTF-8
@@ -859,4 +861,111 @@ def conformance_report(request, source_system_id: int):
             .select_related("municipality")
             .order_by("municipality_id", "name"),
         },
+    )
+
+
+# --- usage and satisfaction (issue 16) ------------------------------------------------------
+
+
+def _usage_scope(request) -> tuple[frozenset[str] | None, Municipality | None, list]:
+    """(the codes the user may see, None for all; the municipality chosen with
+    ``?kommune=``; the municipalities to choose from). Another's code is a 404."""
+    _require(request, USAGE)
+    codes = municipality_codes_for_user(user=request.user, perm=USAGE)
+    choices = list(municipalities_for_user(user=request.user, perm=USAGE))
+    chosen = None
+    code = request.GET.get("kommune", "")
+    if code:
+        chosen = _municipality_or_404(request, code, USAGE)
+    return codes, chosen, choices
+
+
+def _month(value) -> str:
+    return f"{value:%Y-%m}"
+
+
+def usage_report(request):
+    """Page views and logins of the last 12 months, per month, page and KLE main group
+    (``?kommune=`` narrows; ``?format=csv`` downloads the counters). Counts only."""
+    codes, chosen, choices = _usage_scope(request)
+    municipality = chosen.code if chosen else None
+    if request.GET.get("format") == "csv":
+        kinds = dict(UsageCount.PageKind.choices)
+        rows = usage.usage_rows(codes=codes, municipality=municipality)
+        return _csv_response(
+            [
+                _t("Måned"),
+                _t("Kommune"),
+                _t("KLE-hovedgruppe"),
+                _t("Side"),
+                _t("Set for en anden"),
+                _t("Antal"),
+            ],
+            (
+                (
+                    _month(row.month),
+                    row.municipality_code,
+                    row.main_group,
+                    str(kinds.get(row.page_kind, row.page_kind)),
+                    _t("ja") if row.on_behalf else _t("nej"),
+                    row.count,
+                )
+                for row in rows.iterator()
+            ),
+            f"brug-{municipality or 'alle'}",
+            delimiter=";",
+        )
+    trend = usage.usage_trend(codes=codes, municipality=municipality)
+    for month in trend["months"]:
+        month.kind_cells = [month.by_kind.get(key, 0) for key, _label in trend["kinds"]]
+        month.group_cells = [month.by_group.get(group, 0) for group, _name in trend["groups"]]
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/usage.html",
+        _context(
+            request,
+            title=_("Brug af Mit Overblik"),
+            trend=trend,
+            chosen=chosen,
+            choices=choices,
+            all_municipalities=codes is None,
+        ),
+    )
+
+
+def satisfaction_report(request):
+    """Answers to "Var du tilfreds med dit besøg på Mit Overblik?" of the last 12 months,
+    per month, with the latest comments (``?kommune=``; ``?format=csv``). Anonymous."""
+    codes, chosen, choices = _usage_scope(request)
+    municipality = chosen.code if chosen else None
+    rows = usage.satisfaction_rows(codes=codes, municipality=municipality)
+    answers = dict(SatisfactionAnswer.Answer.choices)
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            [_t("Måned"), _t("Kommune"), _t("Svar (1-5)"), _t("Svar"), _t("Kommentar")],
+            (
+                (
+                    _month(row.month),
+                    row.municipality_code,
+                    row.answer,
+                    str(answers.get(row.answer, row.answer)),
+                    cell_escape(row.comment),
+                )
+                for row in rows.iterator()
+            ),
+            f"tilfredshed-{municipality or 'alle'}",
+            delimiter=";",
+        )
+    return TemplateResponse(
+        request,
+        "borgerblikket/admin/satisfaction.html",
+        _context(
+            request,
+            title=_("Tilfredshed med Mit Overblik"),
+            trend=usage.satisfaction_trend(codes=codes, municipality=municipality),
+            comments=list(rows.exclude(comment="")[:PAGE_SIZE]),
+            chosen=chosen,
+            choices=choices,
+            all_municipalities=codes is None,
+        ),
     )

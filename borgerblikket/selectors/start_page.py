@@ -64,6 +64,7 @@ def start_page_for_user(*, user) -> list[MunicipalityStart]:
                 "kle": may("view_kleimpactreport"),
                 "memberships": may("view_membership"),
                 "retention": may("view_retentioncount"),
+                "usage": may("view_usage"),
             },
         )
         if panel.may["rows"]:

@@ -347,6 +347,8 @@ def cases_visible_to_citizen(
         visible.only(*CITIZEN_CASE_FIELDS)
         .alias(_title_source=title_source)
         .annotate(
+            # The KLE number, for the usage counters' main group (issue 16).
+            kle_number=F("kle_subject__number"),
             title_withheld=Case(
                 When(withheld, then=Value(True)), default=Value(False), output_field=BooleanField()
             ),
@@ -559,6 +561,7 @@ def benefits_visible_to_citizen(
                 output_field=CharField(),
             ),
             municipality_code=F("grant__municipality_id"),
+            kle_number=F("kle_subject__number"),
             visible_related_case_id=Case(
                 When(Exists(visible_case), then=F("_related")),
                 default=None,
@@ -597,7 +600,10 @@ def payments_visible_to_citizen(
                 ),
                 default=F("benefit__name"),
                 output_field=CharField(),
-            )
+            ),
+            # What the page shows, for the usage counters (issue 16).
+            municipality_code=F("benefit__grant__municipality_id"),
+            kle_number=F("benefit__kle_subject__number"),
         )
         .order_by("-disposal_date", "-id")
     )

@@ -15,6 +15,8 @@ batch never goes (it is still to be applied). Feed rejections received, and fini
 polls ended, more than ``OVERBLIK_FEED_LOG_RETENTION_DAYS`` ago go too, except each feed's
 latest poll (the feed admin shows it; it holds counts, never a record). So a deleted case's
 delivered content outlives it in a delivery log by at most the longer of the two settings.
+Last, the comments of the satisfaction answers (issue 16) are emptied once their month is
+``OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS`` old; the anonymous answers stay.
 
 The outboxes too (``_delete_events``): events back to the source systems written more than
 ``OVERBLIK_EVENTS_RETENTION_DAYS`` ago go with their delivered or dead webhook deliveries;
@@ -45,7 +47,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from borgerblikket.models import RetentionCount, RetentionRun
+from borgerblikket.models import RetentionCount, RetentionRun, SatisfactionAnswer
 from borgerblikket.selectors.retention import (
     benefits_going_with,
     cases_due,
@@ -202,6 +204,25 @@ def _delete_access_log(*, cutoff: dt.datetime, size: int, counts: Counter) -> No
             DataAccess.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
         for _pk, code in rows:
             counts[(code, RetentionCount.Kind.ACCESS_LOG)] += 1
+
+
+def satisfaction_comment_cutoff(*, now: dt.datetime) -> dt.date:
+    """Comments of answers from months before this one (its first day) are removed: an
+    answer keeps only its month, so a comment goes once its whole month is
+    ``OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS`` old (the answer itself stays)."""
+    days = settings.OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS
+    return timezone.localdate(now - dt.timedelta(days=days)).replace(day=1)
+
+
+def _purge_satisfaction_comments(*, cutoff: dt.date, counts: Counter) -> None:
+    due = SatisfactionAnswer.objects.filter(month__lt=cutoff).exclude(comment="")
+    with transaction.atomic():
+        per_municipality = list(
+            due.order_by().values_list("municipality_code").annotate(n=Count("id"))
+        )
+        due.update(comment="")
+    for code, n in per_municipality:
+        counts[(code or None, RetentionCount.Kind.COMMENT)] += n
 
 
 def inbox_cutoff(*, now: dt.datetime) -> dt.datetime:
@@ -390,6 +411,7 @@ def retention_run(
         _delete_events(cutoff=events, size=size, counts=counts)
         for purge in _PURGES:
             counts.update(purge(now=now, size=size))
+        _purge_satisfaction_comments(cutoff=satisfaction_comment_cutoff(now=now), counts=counts)
     except Exception as exc:
         run.status = RetentionRun.Status.FAILED
         run.error = type(exc).__name__

@@ -132,6 +132,10 @@ def _cell_escape(value):
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
+# The same escape for the admin's other CSV files (usage and satisfaction, issue 16).
+cell_escape = _cell_escape
+
+
 def _cell_unescape(value):
     if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(_FORMULA_STARTS):
         return value[1:]

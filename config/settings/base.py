@@ -302,6 +302,15 @@ CELERY_BEAT_SCHEDULE["kle-release-sync"] = {
 # setting) has run from closing leave the index with their documents and benefits, and
 # the citizens' access log ("Hvem har set mine data") older than this many days goes.
 OVERBLIK_ACCESS_LOG_RETENTION_DAYS = env.int("OVERBLIK_ACCESS_LOG_RETENTION_DAYS", default=730)
+# Count citizen page views and logins per month, municipality and KLE main group (issue 16;
+# one INSERT … ON CONFLICT per page). Off only to measure its cost (bench/usage.py).
+OVERBLIK_USAGE_COUNTING = env.bool("OVERBLIK_USAGE_COUNTING", default=True)
+# The comments of the satisfaction prompt ("Var du tilfreds med dit besøg på Mit Overblik?")
+# are removed by the same job when their whole month is this many days old; the answers
+# stay for the trend (docs/portal.md, "Brug og tilfredshed").
+OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS = env.int(
+    "OVERBLIK_SATISFACTION_COMMENT_RETENTION_DAYS", default=730
+)
 # The delivery logs, by the same job: finished (done) and parked inbox batches with their
 # records (the delivered JSON) this many days after they finished or were parked — after
 # that GET /api/v1/batches/{id} answers 404 (docs/api.md) — and feed rejections and

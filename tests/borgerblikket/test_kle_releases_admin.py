@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from borgerblikket.models import KleImpactReport, SheetChange, SheetRow
+from borgerblikket.models import KleImpactReport, Membership, SheetChange, SheetRow
 from borgerblikket.services.kle_releases import kle_releases_build_pending
 from borgerblikket.services.sheets import sheet_row_delete
 from kle.services.importer import kle_import
@@ -193,3 +193,57 @@ def test_the_successor_check_is_on_the_quality_report_with_its_cases(released):
         reverse("borgerblikket_admin:quality_check", args=[ODENSE, "kle_successor"])
     )
     assert drilldown.status_code == 200 and "2021-000027" in drilldown.content.decode()
+
+
+def area_admin_client(code: str, *areas: str) -> Client:
+    user = f.municipal_admin(code)
+    membership = Membership.objects.get(user=user)
+    membership.role = Membership.Role.AREA
+    membership.save()
+    membership.areas.set([f.kle_subject(a) for a in areas])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_area_admin_sees_and_moves_the_rows_of_their_areas_only(released):
+    """Odense's report has rows on 15.17.26 (successors 15.17.27/28) and 15.62.05: the
+    admin of 15.17 sees and moves the first; the second is not theirs to see."""
+    report = released[ODENSE]
+    client = area_admin_client(ODENSE, "15.17")
+    page = client.get(reverse("admin:borgerblikket_kleimpactreport_change", args=[report.pk]))
+    assert page.status_code == 200
+    assert [i.kle_number for i in page.context["items"]] == ["15.17.26"]
+    other = report.items.get(kle_number="15.62.05")
+    outside = reverse("admin:borgerblikket_kleimpactreport_move", args=[report.pk, other.pk])
+    assert client.get(outside).status_code == 404
+    assert client.post(outside).status_code == 404
+    mine = report.items.get(kle_number="15.17.26")
+    url = reverse("admin:borgerblikket_kleimpactreport_move", args=[report.pk, mine.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"remove_old": "1"})
+    assert set(
+        SheetRow.objects.filter(municipality_id=ODENSE).values_list(
+            "kle_subject__number", flat=True
+        )
+    ) == {"15.17.27", "15.17.28", "15.62.05"}
+
+
+def test_an_area_admin_may_not_move_a_row_to_successors_outside_their_areas(released):
+    """The admin of 15.17.26 alone cannot add the successors 15.17.27/28: refused, nothing
+    written."""
+    report = released[ODENSE]
+    client = area_admin_client(ODENSE, "15.17.26")
+    mine = report.items.get(kle_number="15.17.26")
+    url = reverse("admin:borgerblikket_kleimpactreport_move", args=[report.pk, mine.pk])
+    changes = SheetChange.objects.count()
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"remove_old": "1"}).status_code == 403
+    assert SheetChange.objects.count() == changes
+
+
+def test_an_area_admin_of_another_municipality_gets_nothing(released):
+    client = area_admin_client(FREDENSBORG, "15")
+    report = released[ODENSE]
+    page = client.get(reverse("admin:borgerblikket_kleimpactreport_change", args=[report.pk]))
+    assert page.status_code in (302, 404)

@@ -11,7 +11,8 @@ from tests.overblik import data as portal_data
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 # Session, user, citizen touch and the page's own reads; the same for 3 or 60 records.
-MAX_QUERIES = 12
+# 12, and the usage counter's one statement (issue 16).
+MAX_QUERIES = 13
 
 
 def _pages(data):
@@ -60,3 +61,13 @@ def test_the_number_of_queries_does_not_grow_with_the_data(citizen_client):
         f.PaymentFactory(benefit=data.economic)
     large = {name: _count(citizen_client, url) for name, url in _pages(data).items()}
     assert large == small
+
+
+def test_counting_the_view_costs_each_page_exactly_one_query(citizen_client, settings):
+    """The usage counters (issue 16) add one statement per page, never more."""
+    data = portal_data.build(cases=3, payments=3)
+    settings.OVERBLIK_USAGE_COUNTING = False
+    without = {name: _count(citizen_client, url) for name, url in _pages(data).items()}
+    settings.OVERBLIK_USAGE_COUNTING = True
+    with_counting = {name: _count(citizen_client, url) for name, url in _pages(data).items()}
+    assert with_counting == {name: n + 1 for name, n in without.items()}

@@ -36,12 +36,15 @@ from borgerblikket.models import (
     Membership,
     RetentionCount,
     RetentionRun,
+    SatisfactionAnswer,
     Sheet,
     SheetChange,
     SheetImport,
     SheetRow,
+    UsageCount,
 )
 from borgerblikket.services.sheet_io import HEADERS, sheet_import_start
+from borgerblikket.services.usage import usage_count
 from indexes.models import (
     ApiCredential,
     Case,
@@ -55,6 +58,7 @@ from indexes.services.credentials import credential_create
 from kle.models import Publication, Subject, Succession
 from overblik.models import NotificationSettings
 from overblik.notifications.preferences import unsubscribe_token
+from overblik.satisfaction import COOKIE as SATISFACTION_COOKIE
 from overblik.services import citizen_get_or_create
 from tests.borgerblikket import factories as f
 from tests.borgerblikket.test_admin_scoping import FREDENSBORG, ODENSE, world  # noqa: F401
@@ -194,6 +198,10 @@ MATRIX: dict[str, Entry] = {
     ),
     # Acting for someone else (issue 15): an opaque per-session handle, POSTed.
     "overblik:acting": Entry(PORTAL_LOGIN, "test_a_holder_reaches_only_the_principals_areas"),
+    # The satisfaction prompt (issue 16): a POSTed form, the session's own step only.
+    "overblik:satisfaction": Entry(
+        POST_ONLY, "test_a_satisfaction_answer_counts_only_for_the_session_that_was_asked"
+    ),
     # Notifications (issue 14): no ids in the routes, the session's citizen only.
     **_entries(
         [
@@ -261,6 +269,11 @@ MATRIX: dict[str, Entry] = {
     ),
     "borgerblikket_admin:conformance": Entry(
         ADMIN_LOGIN, "test_conformance_of_another_municipalitys_system_is_the_same_404_as_none"
+    ),
+    **_entries(
+        ["borgerblikket_admin:usage", "borgerblikket_admin:satisfaction"],
+        ADMIN_LOGIN,
+        "test_usage_and_satisfaction_show_a_municipality_only_its_own",
     ),
     "indexes:events": Entry(API_401, "test_the_events_cursor_holds_only_the_callers_events"),
     "borgerblikket_api:conformance": Entry(
@@ -559,6 +572,25 @@ def test_citizen_lists_show_only_the_citizens_own(portal, client, name):
     assert response.status_code == 302 and response["Location"].startswith(
         reverse("overblik:login")
     )
+
+
+def test_a_satisfaction_answer_counts_only_for_the_session_that_was_asked(portal):
+    """The answer acts on the poster's own session: Hans, never asked, stores nothing (not
+    with Kim's prompt cookie either); Kim's answer names neither of them."""
+    _data, kim, hans = portal
+    for client in (kim, hans):
+        client.get(reverse("overblik:overview"))
+    kim.get(reverse("overblik:cases"))  # Kim is asked; Hans is not
+    url = reverse("overblik:satisfaction")
+    assert hans.post(url, {"svar": "1", "kommentar": "Hans"}).status_code == 302
+    hans.cookies[SATISFACTION_COOKIE] = kim.cookies[SATISFACTION_COOKIE].value
+    assert hans.post(url, {"svar": "1", "kommentar": "Hans"}).status_code == 302
+    assert not SatisfactionAnswer.objects.exists()
+    assert kim.post(url, {"svar": "5", "kommentar": "Kim"}).status_code == 302
+    answer = SatisfactionAnswer.objects.get()
+    assert (answer.answer, answer.comment) == (5, "Kim")
+    stored = " ".join(str(v) for v in SatisfactionAnswer.objects.values_list()[0])
+    assert portal_data.KIM.cpr not in stored and portal_data.HANS.cpr not in stored
 
 
 def test_a_holder_reaches_only_the_principals_areas(portal, relations):
@@ -1079,6 +1111,39 @@ def test_rollout_shows_a_municipality_only_its_own_position(admin_world, admin_u
     operator.force_login(admin_user)
     page = operator.get(reverse("borgerblikket_admin:rollout"))
     assert page.status_code == 200 and page.context["total"] == 98
+
+
+def test_usage_and_satisfaction_show_a_municipality_only_its_own(admin_world, admin_user):
+    """Counters and answers of another municipality are not in the page, the CSV or the
+    filter (a 404 as for a code that does not exist); the operator sees both."""
+    now = timezone.now()
+    month = timezone.localdate().replace(day=1)
+    for code, views in ((ODENSE, 2), (FREDENSBORG, 5)):
+        for _ in range(views):
+            usage_count(page_kind=UsageCount.PageKind.CASES, shown=[(code, "32.24.04")], now=now)
+        SatisfactionAnswer.objects.create(
+            month=month, municipality_code=code, answer=4, comment=f"kommentar fra {code}"
+        )
+    client = admin_world[ODENSE]["client"]
+    usage_url = reverse("borgerblikket_admin:usage")
+    satisfaction_url = reverse("borgerblikket_admin:satisfaction")
+    assert client.get(usage_url).context["trend"]["months"][-1].views == 2
+    csv_rows = b"".join(client.get(usage_url + "?format=csv").streaming_content).decode()
+    assert f";{ODENSE};" in csv_rows and f";{FREDENSBORG};" not in csv_rows
+    page = client.get(satisfaction_url).content.decode()
+    assert f"kommentar fra {ODENSE}" in page and f"kommentar fra {FREDENSBORG}" not in page
+    csv_answers = b"".join(client.get(satisfaction_url + "?format=csv").streaming_content).decode()
+    assert f"kommentar fra {FREDENSBORG}" not in csv_answers
+    for url in (usage_url, satisfaction_url):
+        theirs = client.get(f"{url}?kommune={FREDENSBORG}")
+        none = client.get(f"{url}?kommune=999")
+        # The same page but for the code asked for (the language switch returns to it).
+        theirs.content = theirs.content.replace(f"kommune={FREDENSBORG}".encode(), b"kommune=")
+        none.content = none.content.replace(b"kommune=999", b"kommune=")
+        assert theirs.status_code == 404 and same_page(theirs, none)
+    operator = Client()
+    operator.force_login(admin_user)
+    assert operator.get(usage_url).context["trend"]["months"][-1].views == 7
 
 
 def test_rollout_csv_holds_only_the_own_municipalitys_row(admin_world, admin_user):

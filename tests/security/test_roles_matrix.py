@@ -49,7 +49,7 @@ MODEL_RULES: dict[str, dict[str, str]] = {
     },
     "borgerblikket.sheet": {"lead": "vac", "admin": "vac", "manager": "v", "operator": "v"},
     "borgerblikket.sheetchange": {"lead": "v", "admin": "v", "area": "v", "operator": "v"},
-    "borgerblikket.kleimpactreport": {"lead": "v", "admin": "v", "operator": "v"},
+    "borgerblikket.kleimpactreport": {"lead": "v", "admin": "v", "area": "v", "operator": "v"},
     "borgerblikket.retentioncount": {"lead": "v", "admin": "v", "operator": "v"},
     "borgerblikket.approvedklenumber": {
         "lead": "vacd", "admin": "vacd", "manager": "v", "operator": "v"
@@ -111,6 +111,8 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "admin:admin/(?P<url>.*)$": dict.fromkeys(ROLES, ANY),  # the catch-all's 404
     "borgerblikket_admin:preview": _only("superuser", "lead", "admin"),
     "borgerblikket_admin:rollout": _only("superuser", "operator", "lead", "admin", "manager"),
+    "borgerblikket_admin:usage": _only("superuser", "operator", "lead", "admin", "manager"),
+    "borgerblikket_admin:satisfaction": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:rollout_csv": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality_index": _only("superuser", "operator", "lead", "admin", "manager"),
     "borgerblikket_admin:quality": _only("superuser", "operator", "lead", "admin", "manager"),
@@ -124,7 +126,8 @@ ADMIN_RULES: dict[str, dict[str, str]] = {
     "admin:borgerblikket_sheetrow_import_confirm": dict.fromkeys(ROLES, POST),
     "admin:borgerblikket_sheetrow_export": _only("superuser", "operator", "lead", "admin", "area"),
     "admin:borgerblikket_sheetchange_revert": dict.fromkeys(ROLES, POST),
-    "admin:borgerblikket_kleimpactreport_move": _only("superuser", "lead", "admin"),
+    # The area admin's area is 32; the row moves from 32.24.04 to 32.24.05 (inside it).
+    "admin:borgerblikket_kleimpactreport_move": _only("superuser", "lead", "admin", "area"),
     "admin:borgerblikket_retentioncount_preview": _only("superuser", "operator", "lead", "admin"),
     "admin:borgerblikket_approvedklenumber_import": _only("superuser", "lead", "admin"),
     "admin:auth_user_password_change": _only("superuser"),
