@@ -347,6 +347,7 @@ class GrantAdmin(CitizenRecordAdmin):
     fields = (
         "case_number",
         "party_masked",
+        "recipient_shown",
         "start_on",
         "end_on",
         "reason",
@@ -364,6 +365,10 @@ class GrantAdmin(CitizenRecordAdmin):
     )
     readonly_fields = fields
     inlines = [GrantedBenefitInline]
+
+    @admin.display(description=_("ydelsesmodtager"))
+    def recipient_shown(self, obj) -> str:
+        return _named_party(obj.recipient_cpr, obj.recipient_cvr, obj.recipient_name)
 
 
 @admin.register(Payment)

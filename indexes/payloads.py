@@ -546,8 +546,9 @@ MAX_SECONDARY_PARTIES = 20
 
 class CasePartyIn(serializers.Serializer):
     """A case's secondary party or benefit recipient (SF1470 Sagspart *Sekundær part*,
-    *Ydelsesmodtager*): a CPR or a CVR number, and the name (FuldtNavn). Never shown to
-    citizens, and never a key to a citizen's overview."""
+    *Ydelsesmodtager*), or a grant's (YI Bevillingspart *Ydelsesmodtager*): a CPR or a CVR
+    number, and the name (FuldtNavn). Never shown to citizens, and never a key to a
+    citizen's overview."""
 
     cpr = CprField(required=False, help_text="DDMMYY-SSSS or 10 digits.")
     cvr = CvrField(required=False, help_text="8 digits.")
@@ -780,6 +781,16 @@ class GrantIn(RecordIn):
 
     case_number = CaseNumberField(required=False, help_text="BrugervendtNoegle.")
     party = GrantPartyIn(allow_null=True)
+    recipient = CasePartyIn(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Ydelsesmodtager: who receives the benefit, only when it is not the party (a "
+            "landlord, a provider); exactly one of cpr or cvr, and a name. Null or absent "
+            "otherwise. Never shown to citizens; they do not see the grant."
+        ),
+    )
     start_on = DateField(help_text="Bevillingstartdato.")
     end_on = DateField(required=False, allow_null=True, default=None)
     reason = TextField(max_length=4096, required=False, single_line=False)

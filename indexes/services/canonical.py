@@ -172,6 +172,7 @@ def grant_from_data(data: dict) -> dict:
         "municipality": data["municipality"],
         "case_number": data["case_number"],
         "party": _party(party.get("cpr")),
+        "recipient": _document_party_from_data(data.get("recipient")),
         "start_on": iso_date(data["start_on"]),
         "end_on": iso_date(data["end_on"]),
         "reason": data["reason"],
@@ -304,6 +305,9 @@ def grant_from_instance(grant, *, benefits: list[tuple[Any, Any]]) -> dict:
         "municipality": grant.municipality_id,
         "case_number": grant.case_number,
         "party": _party(grant.party_cpr),
+        "recipient": _document_party(
+            grant.recipient_cpr, grant.recipient_cvr, grant.recipient_name
+        ),
         "start_on": iso_date(grant.start_on),
         "end_on": iso_date(grant.end_on),
         "reason": grant.reason,

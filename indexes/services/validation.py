@@ -501,6 +501,8 @@ def document_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> 
 
 def grant_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None:
     _check_municipality(data, lookups, problems)
+    if data.get("recipient") is not None:
+        _check_party(data["recipient"], "/recipient", problems)
     _check_period(data.get("start_on"), data.get("end_on"), "/end_on", problems)
     benefits = [b if isinstance(b, dict) else {} for b in data.get("benefits") or []]
     for index in _duplicates(b.get("external_id") for b in benefits):

@@ -258,3 +258,19 @@ def test_secondary_parties_and_the_benefit_recipient_do_not_see_the_case(row, fa
         "residence_municipality_id",
     }
     assert hidden <= shown.get_deferred_fields()
+
+
+def test_a_grants_recipient_does_not_see_the_benefit_or_its_payments(row, fasit):
+    """Issue 18: a grant's Ydelsesmodtager (a payee) is not its party."""
+    grant = f.GrantFactory(
+        source_system=fasit,
+        party_cpr="0101701111",
+        recipient_cpr="0303903333",
+        recipient_name="Modtager Modtagersen",
+    )
+    benefit = f.GrantedBenefitFactory(grant=grant)
+    f.PaymentFactory(benefit=benefit)
+    assert list(selectors.benefits_visible_to_citizen(cpr="0303903333")) == []
+    assert list(selectors.payments_visible_to_citizen(cpr="0303903333")) == []
+    assert [b.pk for b in selectors.benefits_visible_to_citizen(cpr="0101701111")] == [benefit.pk]
+    assert len(selectors.payments_visible_to_citizen(cpr="0101701111")) == 1

@@ -11,11 +11,12 @@ import json
 import pytest
 
 from indexes.admin import cpr_mask_in
-from indexes.models import Case, Change
+from indexes.models import Case, Change, Grant
 from tests.indexes.api_support import (
     CPR,
     OTHER_CPR,
     case_record,
+    grant_record,
     kle,  # noqa: F401
     municipality_ensure,
     source_system,  # noqa: F401
@@ -186,3 +187,36 @@ def test_the_schema_states_the_case_parties():
     party = components["CasePartyInRequest"]
     assert party["oneOf"] == [{"required": ["cpr"]}, {"required": ["cvr"]}]
     assert party["additionalProperties"] is False
+
+
+def test_a_grants_recipient_is_stored_validated_and_in_the_history(source_system_client):
+    def put_grant(record):
+        return source_system_client.put(
+            f"/api/v1/grants/{record['external_id']}",
+            data=json.dumps(record),
+            content_type="application/json",
+        )
+
+    first = grant_record("g-1", recipient={"cvr": "29189846", "name": "Boligselskabet Test"})
+    response = put_grant(first)
+    assert response.status_code == 201, response.content
+    body = source_system_client.get("/api/v1/grants/g-1").json()
+    assert body["recipient"] == {"cvr": "29189846", "name": "Boligselskabet Test"}
+    second = grant_record("g-1", minutes=5, recipient={"cpr": OTHER_CPR})
+    assert put_grant(second).json()["outcome"] == "updated"
+    assert Grant.objects.get(external_id="g-1").recipient_cpr == OTHER_CPR
+    change = Change.objects.filter(record_type="grant").order_by("version").last()
+    assert cpr_mask_in(change.diff)["recipient"] == [
+        {"cvr": "29189846", "name": "Boligselskabet Test"},
+        {"cpr": "020280-****"},
+    ]
+    bad = put_grant(grant_record("g-2", recipient={"cpr": BAD_CPR}))
+    assert bad.status_code == 422
+    assert ("/recipient/cpr", "invalid_cpr") in {
+        (e["pointer"], e["code"]) for e in bad.json()["errors"]
+    }
+    assert BAD_CPR not in bad.content.decode()
+    both = put_grant(grant_record("g-2", recipient={"cpr": CPR, "cvr": "29189846"}))
+    assert ("/recipient", "party_ambiguous") in {
+        (e["pointer"], e["code"]) for e in both.json()["errors"]
+    }
