@@ -136,3 +136,37 @@ def test_the_services_speak_the_active_language():
             validators.processing_time_parse("105 uger")
         with pytest.raises(SheetFileError, match="Ukendt format 'ods'; brug xlsx, csv eller tsv"):
             sheet_file_rows(content=b"", file_format="ods")
+
+
+@pytest.mark.parametrize(
+    ("language", "rejected", "refused"),
+    [
+        (
+            "en",
+            ["Line 2: 32.24 is not a KLE topic.", "Line 3: No unit."],
+            'The header must name the columns "Enhed" and "KLE-nr."',
+        ),
+        (
+            "da",
+            ["Linje 2: 32.24 er ikke et KLE-emne.", "Linje 3: Ingen enhed."],
+            'Overskriften skal navngive kolonnerne "Enhed" og "KLE-nr."',
+        ),
+    ],
+)
+def test_the_approved_kle_import_speaks_the_admins_language(language, rejected, refused):
+    f.municipality("461")
+    f.kle_subject("15.17.06", "Sygedagpengeopfølgning")
+    client = _client(language)
+    url = reverse("admin:borgerblikket_approvedklenumber_import")
+    text = "Enhed;KLE-nr.\nBorgerservice;32.24\n;15.17.06\n"
+    response = client.post(
+        url,
+        {"municipality": "461", "file": SimpleUploadedFile("liste.csv", text.encode())},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown[1:] == rejected
+    response = client.post(
+        url, {"municipality": "461", "file": SimpleUploadedFile("liste.csv", b"A;B\n1;2\n")}
+    )
+    assert response.context["form"].errors["file"] == [refused]
