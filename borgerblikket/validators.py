@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext as _
 
 KLE_TOPIC_RE = re.compile(r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$")
 PHONE_RE = re.compile(r"^[0-9]{8}$")
@@ -24,9 +25,11 @@ def kle_topic_number_parse(value: object) -> str:
     """A KLE emne number ``NN.NN.NN`` (leading zeros kept, as KLE writes them)."""
     text = str(value or "").strip()
     if not text:
-        raise ValueError("KLE-nummer mangler")
+        raise ValueError(_("KLE-nummer mangler"))
     if not KLE_TOPIC_RE.match(text):
-        raise ValueError(f"'{text}' er ikke et KLE-emnenummer på formen NN.NN.NN")
+        raise ValueError(
+            _("'%(text)s' er ikke et KLE-emnenummer på formen NN.NN.NN") % {"text": text}
+        )
     return text
 
 
@@ -40,7 +43,7 @@ def phone_parse(value: object) -> str:
     if not digits:
         return ""
     if not PHONE_RE.match(digits):
-        raise ValueError(f"'{text}' er ikke et telefonnummer med 8 cifre")
+        raise ValueError(_("'%(text)s' er ikke et telefonnummer med 8 cifre") % {"text": text})
     return digits
 
 
@@ -52,17 +55,19 @@ def date_parse(value: object) -> dt.date:
         return value
     text = str(value or "").strip()
     if not text:
-        raise ValueError("datoen mangler")
+        raise ValueError(_("datoen mangler"))
     if match := ISO_DATE_RE.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := DANISH_DATE_RE.match(text):
         day, month, year = (int(g) for g in match.groups())
     else:
-        raise ValueError(f"'{text}' er ikke en dato på formen DD-MM-ÅÅÅÅ eller ÅÅÅÅ-MM-DD")
+        raise ValueError(
+            _("'%(text)s' er ikke en dato på formen DD-MM-ÅÅÅÅ eller ÅÅÅÅ-MM-DD") % {"text": text}
+        )
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise ValueError(f"'{text}' er ikke en gyldig dato") from None
+        raise ValueError(_("'%(text)s' er ikke en gyldig dato") % {"text": text}) from None
 
 
 def date_format(value: dt.date | None) -> str:
@@ -78,9 +83,9 @@ def link_parse(value: object) -> str:
     try:
         _url_validator(text)
     except ValidationError:
-        raise ValueError(f"'{text}' er ikke et gyldigt http(s)-link") from None
+        raise ValueError(_("'%(text)s' er ikke et gyldigt http(s)-link") % {"text": text}) from None
     if len(text) > 500:
-        raise ValueError("linket er længere end 500 tegn")
+        raise ValueError(_("linket er længere end 500 tegn"))
     return text
 
 
@@ -99,8 +104,10 @@ def link_warnings(value: str) -> list[str]:
         # The problem only, not the link: the same problem on many lines is said once
         # (the import preview groups warnings by their text).
         warnings.append(
-            "linket indeholder '?' flere gange; sidenavnet står formentlig i "
-            "forespørgslen (fx '/?logon.aspx?' for '/logon.aspx?')"
+            _(
+                "linket indeholder '?' flere gange; sidenavnet står formentlig i "
+                "forespørgslen (fx '/?logon.aspx?' for '/logon.aspx?')"
+            )
         )
     return warnings
 
@@ -131,14 +138,25 @@ def processing_time_parse(value: object) -> tuple[int | None, str]:
     unit = PROCESSING_TIME_UNITS.get(match.group(2).casefold()) if match else None
     if unit is None:
         raise ValueError(
-            f"'{text}' er ikke en frist i dage eller uger på formen '8 uger' eller '30 dage'"
+            _("'%(text)s' er ikke en frist i dage eller uger på formen '8 uger' eller '30 dage'")
+            % {"text": text}
         )
     number = int(match.group(1))
     most = PROCESSING_TIME_MAX[unit]
     if number < 1:
-        raise ValueError(f"'{text}': fristen skal være mindst 1 {PROCESSING_TIME_WORDS[unit][0]}")
+        message = (
+            _("'%(text)s': fristen skal være mindst 1 dag")
+            if unit == "days"
+            else _("'%(text)s': fristen skal være mindst 1 uge")
+        )
+        raise ValueError(message % {"text": text})
     if number > most:
-        raise ValueError(f"'{text}': fristen er højst {most} {PROCESSING_TIME_WORDS[unit][1]}")
+        message = (
+            _("'%(text)s': fristen er højst %(most)s dage")
+            if unit == "days"
+            else _("'%(text)s': fristen er højst %(most)s uger")
+        )
+        raise ValueError(message % {"text": text, "most": most})
     return number, unit
 
 

@@ -222,7 +222,7 @@ def _benefit_withheld_q(cpr, *, path: str = "") -> Q:
 
 
 def _neutral_benefit_name(*, path: str = ""):
-    """ "Ydelse om <the KLE main group's name>" ("Ydelse om sociale ydelser")."""
+    """ "Ydelse inden for <the KLE main group's name>" ("Ydelse inden for sociale ydelser")."""
     main_group = Subject.objects.filter(
         number=Substr(OuterRef(f"{path}kle_subject__number"), 1, 2)
     ).values("title")[:1]

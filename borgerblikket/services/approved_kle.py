@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from borgerblikket.models import ApprovedKleNumber
 from indexes.models import Municipality, SourceSystem
@@ -38,7 +39,7 @@ def _columns(header: list[str]) -> dict[str, int]:
     wanted = {"unit": "enhed", "kle_number": "kle-nr", "source_system": "fagsystem"}
     columns = {key: names[name] for key, name in wanted.items() if name in names}
     if "unit" not in columns or "kle_number" not in columns:
-        raise ApprovedKleFileError('The header must name the columns "Enhed" and "KLE-nr."')
+        raise ApprovedKleFileError(_('Overskriften skal navngive kolonnerne "Enhed" og "KLE-nr."'))
     return columns
 
 
@@ -51,9 +52,9 @@ def approved_kle_import(*, municipality: Municipality, text: str) -> ApprovedKle
         dialect = csv.excel
     lines = list(csv.reader(io.StringIO(text), dialect))
     if not lines:
-        raise ApprovedKleFileError("The file is empty.")
+        raise ApprovedKleFileError(_("Filen er tom."))
     if len(lines) > MAX_LINES + 1:
-        raise ApprovedKleFileError(f"At most {MAX_LINES} lines.")
+        raise ApprovedKleFileError(_("Højst %(most)s linjer.") % {"most": MAX_LINES})
     columns = _columns(lines[0])
     topics = set(Subject.objects.filter(level=Subject.Level.TOPIC).values_list("number", flat=True))
     systems = {
@@ -74,12 +75,20 @@ def approved_kle_import(*, municipality: Municipality, text: str) -> ApprovedKle
 
         unit, kle_number, system_name = cell("unit"), cell("kle_number"), cell("source_system")
         if not unit:
-            result.rejected.append((number, "Ingen enhed."))
+            result.rejected.append((number, _("Ingen enhed.")))
         elif kle_number not in topics:
-            result.rejected.append((number, f"{kle_number or '(tomt)'} er ikke et KLE-emne."))
+            result.rejected.append(
+                (
+                    number,
+                    _("%(number)s er ikke et KLE-emne.") % {"number": kle_number or _("(tomt)")},
+                )
+            )
         elif system_name and system_name.casefold() not in systems:
             result.rejected.append(
-                (number, f"Kommunen har intet fagsystem ved navn {system_name}.")
+                (
+                    number,
+                    _("Kommunen har intet fagsystem ved navn %(name)s.") % {"name": system_name},
+                )
             )
         else:
             system = systems[system_name.casefold()] if system_name else None

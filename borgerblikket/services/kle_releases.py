@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from borgerblikket.models import (
     KleImpactItem,
@@ -229,19 +230,27 @@ class MoveError(SheetError):
 
 def _movable(item: KleImpactItem) -> tuple[SheetRow, list[Subject]]:
     if item.resolution:
-        raise MoveError(f"KLE-nummer {item.kle_number} er allerede flyttet")
+        raise MoveError(
+            _("KLE-nummer %(number)s er allerede flyttet") % {"number": item.kle_number}
+        )
     row = (
         SheetRow.objects.select_related("kle_subject", "source_system", "municipality")
         .filter(pk=item.sheet_row_id, municipality_id=item.report.municipality_id)
         .first()
     )
     if row is None:
-        raise MoveError(f"Rækken for KLE-nummer {item.kle_number} findes ikke længere i arket")
+        raise MoveError(
+            _("Rækken for KLE-nummer %(number)s findes ikke længere i arket")
+            % {"number": item.kle_number}
+        )
     successors = successors_proposed(subject=row.kle_subject)
     if not successors:
         raise MoveError(
-            f"KLE-nummer {item.kle_number} har ingen afløser, som er et aktivt emne; "
-            "vælg selv et nyt KLE-nummer i arket"
+            _(
+                "KLE-nummer %(number)s har ingen afløser, som er et aktivt emne; "
+                "vælg selv et nyt KLE-nummer i arket"
+            )
+            % {"number": item.kle_number}
         )
     return row, successors
 
@@ -323,7 +332,7 @@ def sheet_row_move(
     for successor in plan.successors:
         if successor.number in plan.already_present:
             continue
-        _, change = sheet_row_save(
+        _row, change = sheet_row_save(
             municipality=municipality,
             kle_subject=successor,
             values=values,

@@ -29,6 +29,7 @@ import re
 import zipfile
 import zlib
 
+from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -72,14 +73,21 @@ def sheet_upload_read(*, upload) -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_FILE_BYTES:
         raise SheetFileError(
-            f"Filen fylder {_number(size)} bytes; et konfigurationsark må højst fylde "
-            f"{_megabytes(MAX_FILE_BYTES)} ({_number(MAX_FILE_BYTES)} bytes)"
+            _(
+                "Filen fylder %(size)s bytes; et konfigurationsark må højst fylde "
+                "%(most)s (%(most_bytes)s bytes)"
+            )
+            % {
+                "size": _number(size),
+                "most": _megabytes(MAX_FILE_BYTES),
+                "most_bytes": _number(MAX_FILE_BYTES),
+            }
         )
     content = upload.read(MAX_FILE_BYTES + 1)
     if len(content) > MAX_FILE_BYTES:
         raise SheetFileError(
-            f"Filen er større end {_megabytes(MAX_FILE_BYTES)}, "
-            "som et konfigurationsark højst må fylde"
+            _("Filen er større end %(most)s, som et konfigurationsark højst må fylde")
+            % {"most": _megabytes(MAX_FILE_BYTES)}
         )
     return content
 
@@ -99,33 +107,44 @@ def _xlsx_inspect(content: bytes) -> None:
     try:
         package = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise SheetFileError("Filen kan ikke læses som XLSX (den er ikke en zip-fil)") from exc
+        raise SheetFileError(_("Filen kan ikke læses som XLSX (den er ikke en zip-fil)")) from exc
     with package:
         parts = package.infolist()
         if len(parts) > XLSX_MAX_PARTS:
             raise SheetFileError(
-                f"XLSX-filen har {_number(len(parts))} dele; "
-                f"et konfigurationsark har højst {XLSX_MAX_PARTS} (ét ark)"
+                _("XLSX-filen har %(parts)s dele; et konfigurationsark har højst %(most)s (ét ark)")
+                % {"parts": _number(len(parts)), "most": XLSX_MAX_PARTS}
             )
         total = 0
         for part in parts:
             if part.file_size > XLSX_MAX_PART_BYTES:
                 raise SheetFileError(
-                    f"XLSX-filens del '{part.filename[:80]}' fylder {_megabytes(part.file_size)} "
-                    f"udpakket; højst {_megabytes(XLSX_MAX_PART_BYTES)}"
+                    _("XLSX-filens del '%(part)s' fylder %(size)s udpakket; højst %(most)s")
+                    % {
+                        "part": part.filename[:80],
+                        "size": _megabytes(part.file_size),
+                        "most": _megabytes(XLSX_MAX_PART_BYTES),
+                    }
                 )
             total += part.file_size
             if total > XLSX_MAX_TOTAL_BYTES:
                 raise SheetFileError(
-                    f"XLSX-filen fylder over {_megabytes(XLSX_MAX_TOTAL_BYTES)} udpakket"
+                    _("XLSX-filen fylder over %(most)s udpakket")
+                    % {"most": _megabytes(XLSX_MAX_TOTAL_BYTES)}
                 )
             if part.file_size > XLSX_RATIO_FROM_BYTES and part.file_size > XLSX_MAX_RATIO * max(
                 part.compress_size, 1
             ):
                 raise SheetFileError(
-                    f"XLSX-filens del '{part.filename[:80]}' er pakket mere end "
-                    f"{XLSX_MAX_RATIO}:1 ({_megabytes(part.file_size)} udpakket); "
-                    "det gør et regneark ikke"
+                    _(
+                        "XLSX-filens del '%(part)s' er pakket mere end "
+                        "%(ratio)s:1 (%(size)s udpakket); det gør et regneark ikke"
+                    )
+                    % {
+                        "part": part.filename[:80],
+                        "ratio": XLSX_MAX_RATIO,
+                        "size": _megabytes(part.file_size),
+                    }
                 )
         rows = cells = 0
         for part in parts:
@@ -135,13 +154,19 @@ def _xlsx_inspect(content: bytes) -> None:
             rows, cells = rows + part_rows, cells + part_cells
             if rows > MAX_ROWS * 2:  # every worksheet's rows; only the first is read
                 raise SheetFileError(
-                    f"XLSX-filen har over {_number(MAX_ROWS * 2)} rækker i alt; "
-                    f"et konfigurationsark har højst {_number(MAX_ROWS)} rækker"
+                    _(
+                        "XLSX-filen har over %(rows)s rækker i alt; "
+                        "et konfigurationsark har højst %(most)s rækker"
+                    )
+                    % {"rows": _number(MAX_ROWS * 2), "most": _number(MAX_ROWS)}
                 )
             if cells > XLSX_MAX_CELLS:
                 raise SheetFileError(
-                    f"XLSX-filen har over {_number(XLSX_MAX_CELLS)} celler; "
-                    f"et konfigurationsark har højst {_number(XLSX_MAX_CELLS)}"
+                    _(
+                        "XLSX-filen har over %(cells)s celler; "
+                        "et konfigurationsark har højst %(most)s"
+                    )
+                    % {"cells": _number(XLSX_MAX_CELLS), "most": _number(XLSX_MAX_CELLS)}
                 )
 
 
@@ -155,8 +180,11 @@ def _xlsx_part_scan(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[in
                 window = tail + chunk
                 if _DTD_RE.search(window):
                     raise SheetFileError(
-                        f"XLSX-filens del '{part.filename[:80]}' har en DTD (<!DOCTYPE>); "
-                        "et regneark bruger ingen, og den kan pumpe filen op"
+                        _(
+                            "XLSX-filens del '%(part)s' har en DTD (<!DOCTYPE>); "
+                            "et regneark bruger ingen, og den kan pumpe filen op"
+                        )
+                        % {"part": part.filename[:80]}
                     )
                 # A match wholly inside the kept tail was counted with the chunk before.
                 seen = len(tail)
@@ -177,7 +205,8 @@ def _xlsx_part_scan(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[in
     ) as exc:
         # A bad CRC (a part larger than it declared), broken deflate data, a cut file.
         raise SheetFileError(
-            f"XLSX-filens del '{part.filename[:80]}' kan ikke pakkes ud ({type(exc).__name__})"
+            _("XLSX-filens del '%(part)s' kan ikke pakkes ud (%(error)s)")
+            % {"part": part.filename[:80], "error": type(exc).__name__}
         ) from exc
     return rows, cells
 
@@ -185,15 +214,23 @@ def _xlsx_part_scan(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[in
 def _cell_check(*, line: int, column: int, value) -> None:
     if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
         raise SheetFileError(
-            f"Linje {line}, kolonne {get_column_letter(column)}: cellen har "
-            f"{_number(len(value))} tegn; højst {_number(MAX_CELL_CHARS)}"
+            _("Linje %(line)s, kolonne %(column)s: cellen har %(length)s tegn; højst %(most)s")
+            % {
+                "line": line,
+                "column": get_column_letter(column),
+                "length": _number(len(value)),
+                "most": _number(MAX_CELL_CHARS),
+            }
         )
 
 
 def _too_many_rows() -> SheetFileError:
     return SheetFileError(
-        f"Filen har flere end {_number(MAX_ROWS)} rækker; "
-        f"et konfigurationsark har højst {_number(MAX_ROWS)} (én pr. KLE-emne)"
+        _(
+            "Filen har flere end %(most)s rækker; "
+            "et konfigurationsark har højst %(most)s (én pr. KLE-emne)"
+        )
+        % {"most": _number(MAX_ROWS)}
     )
 
 
@@ -204,17 +241,24 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
-        raise SheetFileError("Filen kan ikke læses som XLSX") from exc
+        raise SheetFileError(_("Filen kan ikke læses som XLSX")) from exc
     try:
         if not workbook.worksheets:
-            raise SheetFileError("XLSX-filen har intet ark")
+            raise SheetFileError(_("XLSX-filen har intet ark"))
         sheet = workbook.worksheets[0]
         # The sheet's own claim first (its <dimension>), then what it really holds.
         if (sheet.max_row or 0) > MAX_ROWS or (sheet.max_column or 0) > MAX_COLUMNS:
             raise SheetFileError(
-                f"Arket fylder {_number(sheet.max_row or 0)} rækker og "
-                f"{_number(sheet.max_column or 0)} kolonner; et konfigurationsark har højst "
-                f"{_number(MAX_ROWS)} rækker og {MAX_COLUMNS} kolonner"
+                _(
+                    "Arket fylder %(rows)s rækker og %(columns)s kolonner; et konfigurationsark "
+                    "har højst %(most_rows)s rækker og %(most_columns)s kolonner"
+                )
+                % {
+                    "rows": _number(sheet.max_row or 0),
+                    "columns": _number(sheet.max_column or 0),
+                    "most_rows": _number(MAX_ROWS),
+                    "most_columns": MAX_COLUMNS,
+                }
             )
         rows = []
         line = 0
@@ -228,7 +272,8 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
                 raise
             except Exception as exc:  # a cell openpyxl cannot convert (a date out of range, …)
                 raise SheetFileError(
-                    f"Linje {line + 1} kan ikke læses ({type(exc).__name__})"
+                    _("Linje %(line)s kan ikke læses (%(error)s)")
+                    % {"line": line + 1, "error": type(exc).__name__}
                 ) from exc
             line += 1
             if line > MAX_ROWS:
@@ -238,8 +283,11 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
                 values.pop()
             if len(values) > MAX_COLUMNS:
                 raise SheetFileError(
-                    f"Linje {line} har over {MAX_COLUMNS} kolonner; "
-                    f"et konfigurationsark har højst {MAX_COLUMNS}"
+                    _(
+                        "Linje %(line)s har over %(most)s kolonner; "
+                        "et konfigurationsark har højst %(most)s"
+                    )
+                    % {"line": line, "most": MAX_COLUMNS}
                 )
             for column, value in enumerate(values, start=1):
                 _cell_check(line=line, column=column, value=value)
@@ -258,7 +306,7 @@ def _decode(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SheetFileError("Filen er hverken UTF-8 eller Windows-1252")
+    raise SheetFileError(_("Filen er hverken UTF-8 eller Windows-1252"))
 
 
 def _csv_rows(content: bytes, *, delimiter: str | None) -> list[tuple[int, list]]:
@@ -266,7 +314,9 @@ def _csv_rows(content: bytes, *, delimiter: str | None) -> list[tuple[int, list]
     if "\x00" in text:
         # No spreadsheet writes NUL into a text file; PostgreSQL cannot store it either.
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise SheetFileError(f"Linje {line}: filen indeholder et NUL-tegn; gem den som tekst")
+        raise SheetFileError(
+            _("Linje %(line)s: filen indeholder et NUL-tegn; gem den som tekst") % {"line": line}
+        )
     if delimiter is None:
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
@@ -282,17 +332,21 @@ def _csv_rows(content: bytes, *, delimiter: str | None) -> list[tuple[int, list]
             # Python's csv refuses a field over its limit (128 KiB) and a few malformed
             # quotings; both are the file's problem, named by its line.
             problem = (
-                f"en celle har over {_number(csv.field_size_limit())} tegn"
+                _("en celle har over %(most)s tegn") % {"most": _number(csv.field_size_limit())}
                 if "field limit" in str(exc)
-                else f"linjen kan ikke læses som CSV ({exc})"
+                else _("linjen kan ikke læses som CSV (%(error)s)") % {"error": exc}
             )
-            raise SheetFileError(f"Linje {line}: {problem}") from exc
+            raise SheetFileError(
+                _("Linje %(line)s: %(problem)s") % {"line": line, "problem": problem}
+            ) from exc
         if len(rows) >= MAX_ROWS:
             raise _too_many_rows()
         if len(cells) > MAX_COLUMNS:
             raise SheetFileError(
-                f"Linje {line} har {_number(len(cells))} kolonner; "
-                f"et konfigurationsark har højst {MAX_COLUMNS}"
+                _(
+                    "Linje %(line)s har %(columns)s kolonner; et konfigurationsark har højst %(most)s"
+                )
+                % {"line": line, "columns": _number(len(cells)), "most": MAX_COLUMNS}
             )
         for column, value in enumerate(cells, start=1):
             _cell_check(line=line, column=column, value=value)
@@ -315,10 +369,12 @@ def sheet_file_rows(*, content: bytes, file_format: str) -> list[tuple[int, list
     """
     if len(content) > MAX_FILE_BYTES:
         raise SheetFileError(
-            f"Filen er større end {_megabytes(MAX_FILE_BYTES)}, "
-            "som et konfigurationsark højst må fylde"
+            _("Filen er større end %(most)s, som et konfigurationsark højst må fylde")
+            % {"most": _megabytes(MAX_FILE_BYTES)}
         )
     reader = READERS.get(file_format)
     if reader is None:
-        raise SheetFileError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv")
+        raise SheetFileError(
+            _("Ukendt format '%(format)s'; brug xlsx, csv eller tsv") % {"format": file_format}
+        )
     return reader(content)

@@ -13,6 +13,7 @@ import tablib
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 from import_export.formats import base_formats
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -152,7 +153,10 @@ def sheet_export(
     """The municipality's sheet as a file in the sheet's columns (an area admin's: the rows
     of their KLE ``areas`` only)."""
     if file_format not in FORMATS:
-        raise SheetError(f"Ukendt format '{file_format}'; brug xlsx, csv eller tsv", field="format")
+        raise SheetError(
+            _("Ukendt format '%(format)s'; brug xlsx, csv eller tsv") % {"format": file_format},
+            field="format",
+        )
     rows = (
         SheetRow.objects.filter(municipality=municipality)
         .select_related("kle_subject", "source_system")
@@ -275,13 +279,13 @@ def sheet_import_plan(
     header_at = next(
         (
             i
-            for i, (_, cells) in enumerate(rows)
+            for i, (_line, cells) in enumerate(rows)
             if any(_HEADING_TO_FIELD.get(_normalise_heading(c)) == "kle_number" for c in cells)
         ),
         None,
     )
     if header_at is None:
-        raise SheetFileError("Filen har ingen overskriftsrække med kolonnen 'KLE-nr.'")
+        raise SheetFileError(_("Filen har ingen overskriftsrække med kolonnen 'KLE-nr.'"))
     headings = rows[header_at][1]
     columns: dict[int, str] = {}
     file_warnings = []
@@ -289,13 +293,15 @@ def sheet_import_plan(
         name = _HEADING_TO_FIELD.get(_normalise_heading(heading))
         if name is None:
             if str(heading or "").strip():
-                file_warnings.append(f"Kolonnen '{heading}' kendes ikke og springes over")
+                file_warnings.append(
+                    _("Kolonnen '%(heading)s' kendes ikke og springes over") % {"heading": heading}
+                )
             continue
         if name in columns.values():
-            raise SheetFileError(f"Kolonnen '{heading}' står to gange")
+            raise SheetFileError(_("Kolonnen '%(heading)s' står to gange") % {"heading": heading})
         columns[index] = name
     if "show_from" not in columns.values():
-        raise SheetFileError("Filen mangler kolonnen 'Fradato for visning'")
+        raise SheetFileError(_("Filen mangler kolonnen 'Fradato for visning'"))
 
     existing = {
         row.kle_subject.number: row
@@ -316,17 +322,23 @@ def sheet_import_plan(
         line = PlannedLine(line=number, kle_number=kle_number, action="reject")
         lines.append(line)
         if marker not in (None, "") and str(marker).strip().upper() != "KLE":
-            line.errors.append(f"{FIRST_COLUMN}: skal være 'KLE', ikke '{marker}'")
+            line.errors.append(
+                FIRST_COLUMN + ": " + _("skal være 'KLE', ikke '%(marker)s'") % {"marker": marker}
+            )
         check = sheet_row_check(municipality=municipality, cells=raw)
         line.errors.extend(check.errors)
         line.warnings.extend(check.warnings)
         if kle_number in seen:
-            line.errors.append(f"KLE-nr.: {kle_number} står også i linje {seen[kle_number]}")
+            line.errors.append(
+                _("KLE-nr.: %(number)s står også i linje %(line)s")
+                % {"number": kle_number, "line": seen[kle_number]}
+            )
         else:
             seen[kle_number] = number
         if kle_number and not _in_areas(kle_number, areas):
             line.errors.append(
-                f"KLE-nr.: {kle_number} ligger uden for dine områder ({', '.join(areas)})"
+                _("KLE-nr.: %(number)s ligger uden for dine områder (%(areas)s)")
+                % {"number": kle_number, "areas": ", ".join(areas)}
             )
         if line.errors:
             continue
@@ -380,9 +392,9 @@ def sheet_import_apply(
     (with ``areas``: every line outside them is rejected, as in the preview)."""
     upload = SheetImport.objects.select_for_update().get(pk=sheet_import.pk)
     if upload.applied_at is not None:
-        raise SheetError("Importen er allerede gennemført")
+        raise SheetError(_("Importen er allerede gennemført"))
     if upload.user_id != user.pk:
-        raise SheetError("Importen tilhører en anden bruger")
+        raise SheetError(_("Importen tilhører en anden bruger"))
     plan = sheet_import_plan(
         municipality=upload.municipality,
         content=bytes(upload.content),

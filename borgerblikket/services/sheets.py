@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from borgerblikket import validators
 from borgerblikket.models import Sheet, SheetChange, SheetRow
@@ -81,16 +82,20 @@ def kle_subject_for_sheet(*, number: str) -> Subject:
     number = validators.kle_topic_number_parse(number)
     subject = Subject.objects.filter(number=number).first()
     if subject is None:
-        raise ValueError(f"KLE-nummer {number} findes ikke i KLE")
+        raise ValueError(_("KLE-nummer %(number)s findes ikke i KLE") % {"number": number})
     if subject.level != Subject.Level.TOPIC:
-        raise ValueError(f"KLE-nummer {number} er ikke et emne")
+        raise ValueError(_("KLE-nummer %(number)s er ikke et emne") % {"number": number})
     if subject.moved_on is not None:
-        successors = ", ".join(s.number for s in subject.successors.all()) or "et andet nummer"
+        successors = ", ".join(s.number for s in subject.successors.all()) or _("et andet nummer")
         raise ValueError(
-            f"KLE-nummer {number} er flyttet {subject.moved_on:%d-%m-%Y} (afløst af {successors})"
+            _("KLE-nummer %(number)s er flyttet %(date)s (afløst af %(successors)s)")
+            % {"number": number, "date": f"{subject.moved_on:%d-%m-%Y}", "successors": successors}
         )
     if subject.expired_on is not None:
-        raise ValueError(f"KLE-nummer {number} er udgået {subject.expired_on:%d-%m-%Y}")
+        raise ValueError(
+            _("KLE-nummer %(number)s er udgået %(date)s")
+            % {"number": number, "date": f"{subject.expired_on:%d-%m-%Y}"}
+        )
     return subject
 
 
@@ -108,9 +113,13 @@ def source_system_for_sheet(*, municipality: Municipality, name: str) -> SourceS
         return by_product[0]
     if len(by_product) > 1:
         raise ValueError(
-            f"fagsystemet '{name}' er tvetydigt: kommunen har flere; skriv systemets navn"
+            _("fagsystemet '%(name)s' er tvetydigt: kommunen har flere; skriv systemets navn")
+            % {"name": name}
         )
-    raise ValueError(f"fagsystemet '{name}' findes ikke i {municipality.name} Kommune")
+    raise ValueError(
+        _("fagsystemet '%(name)s' findes ikke i %(municipality)s Kommune")
+        % {"name": name, "municipality": municipality.name}
+    )
 
 
 def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
@@ -131,12 +140,12 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
     if "display_name" in cells:
         name = str(cells["display_name"] or "").strip()
         if len(name) > 255:
-            check.errors.append(f"{labels['display_name']}: længere end 255 tegn")
+            check.errors.append(labels["display_name"] + ": " + _("længere end 255 tegn"))
         elif subject is not None and name and name != subject.title:
             check.warnings.append(
                 RowWarning(
                     labels["display_name"],
-                    "afviger fra KLE's titel; borgeren ser arkets navn",
+                    _("afviger fra KLE's titel; borgeren ser arkets navn"),
                     f"'{name}', KLE: '{subject.title}'",
                 )
             )
@@ -150,7 +159,10 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
             check.values["source_system"] = system
             if system is not None and not system.is_active:
                 check.warnings.append(
-                    RowWarning(labels["source_system"], f"'{system.name}' er ikke aktivt")
+                    RowWarning(
+                        labels["source_system"],
+                        _("'%(name)s' er ikke aktivt") % {"name": system.name},
+                    )
                 )
         except ValueError as exc:
             check.errors.append(f"{labels['source_system']}: {exc}")
@@ -160,7 +172,7 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
         except ValueError as exc:
             check.errors.append(f"{labels['show_from']}: {exc}")
     elif "kle_number" in cells:
-        check.errors.append(f"{labels['show_from']}: datoen mangler")
+        check.errors.append(labels["show_from"] + ": " + _("datoen mangler"))
     if "contact_phone" in cells:
         try:
             check.values["contact_phone"] = validators.phone_parse(cells["contact_phone"])
@@ -180,7 +192,7 @@ def sheet_row_check(*, municipality: Municipality, cells: dict) -> RowCheck:
         if name in cells:
             text = str(cells[name] or "").strip()
             if len(text) > 255:
-                check.errors.append(f"{labels[name]}: længere end 255 tegn")
+                check.errors.append(labels[name] + ": " + _("længere end 255 tegn"))
             check.values[name] = text
     if "processing_time" in cells:
         try:
@@ -282,7 +294,7 @@ def _log(*, municipality, target, kle_number, before, after, user, via, reverts=
 def _check_source_system(*, municipality: Municipality, values: dict) -> None:
     system = values.get("source_system")
     if system is not None and system.municipality_id != municipality.pk:
-        raise SheetError("Fagsystemet hører til en anden kommune", field="source_system")
+        raise SheetError(_("Fagsystemet hører til en anden kommune"), field="source_system")
 
 
 @transaction.atomic
@@ -299,7 +311,7 @@ def sheet_row_save(
     _check_source_system(municipality=municipality, values=values)
     unknown = set(values) - set(ROW_FIELDS)
     if unknown:
-        raise SheetError(f"Ukendte felter: {sorted(unknown)}")
+        raise SheetError(_("Ukendte felter: %(fields)s") % {"fields": sorted(unknown)})
     row = (
         SheetRow.objects.select_for_update(of=("self",))
         .select_related("kle_subject", "source_system")
@@ -310,7 +322,7 @@ def sheet_row_save(
     before = sheet_row_snapshot(row=row)
     if row is None:
         if "show_from" not in values:
-            raise SheetError("Fradato for visning mangler", field="show_from")
+            raise SheetError(_("Fradato for visning mangler"), field="show_from")
         row = SheetRow(municipality=municipality, kle_subject=kle_subject)
     for name, value in values.items():
         setattr(row, name, value)
@@ -370,7 +382,7 @@ def sheet_settings_update(
     """Change the municipality's switches; log the change if any."""
     unknown = set(values) - set(SETTINGS_FIELDS)
     if unknown:
-        raise SheetError(f"Ukendte felter: {sorted(unknown)}")
+        raise SheetError(_("Ukendte felter: %(fields)s") % {"fields": sorted(unknown)})
     sheet = Sheet.objects.select_for_update().filter(municipality=municipality).first()
     before = sheet_settings_snapshot(sheet=sheet)
     if sheet is None:
@@ -407,7 +419,7 @@ def sheet_change_revert(*, change: SheetChange, user) -> SheetChange | None:
         state = change.before or {
             name: Sheet._meta.get_field(name).default for name in SETTINGS_FIELDS
         }
-        _, new = sheet_settings_update(
+        _settings, new = sheet_settings_update(
             municipality=municipality,
             values=state,
             user=user,
@@ -417,14 +429,16 @@ def sheet_change_revert(*, change: SheetChange, user) -> SheetChange | None:
         return new
     subject = Subject.objects.filter(number=change.kle_number).first()
     if subject is None:
-        raise SheetError(f"KLE-nummer {change.kle_number} findes ikke længere i KLE")
+        raise SheetError(
+            _("KLE-nummer %(number)s findes ikke længere i KLE") % {"number": change.kle_number}
+        )
     row = SheetRow.objects.filter(municipality=municipality, kle_subject=subject).first()
     if change.before is None:
         if row is None:
             return None
         return sheet_row_delete(row=row, user=user, via=SheetChange.Via.REVERT, reverts=change)
     values = _row_values_from_snapshot(municipality=municipality, snapshot=change.before)
-    _, new = sheet_row_save(
+    _row, new = sheet_row_save(
         municipality=municipality,
         kle_subject=subject,
         values=values,
@@ -443,7 +457,8 @@ def _row_values_from_snapshot(*, municipality: Municipality, snapshot: dict) -> 
         ).first()
         if system is None:
             raise SheetError(
-                f"Fagsystemet '{snapshot.get('source_system')}' findes ikke længere",
+                _("Fagsystemet '%(name)s' findes ikke længere")
+                % {"name": snapshot.get("source_system")},
                 field="source_system",
             )
     values = {name: snapshot[name] for name in ROW_FIELDS if name in snapshot}

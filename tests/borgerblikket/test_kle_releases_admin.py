@@ -158,6 +158,27 @@ def test_the_move_preview_saves_nothing_and_the_move_is_in_the_history(released)
     assert SheetRow.objects.filter(municipality_id=ODENSE).count() == 3
 
 
+@pytest.mark.parametrize(
+    ("language", "expected", "absent"),
+    [
+        ("en", "KLE number 15.17.26 has already been moved", "allerede flyttet"),
+        ("da", "KLE-nummer 15.17.26 er allerede flyttet", "already been moved"),
+    ],
+)
+def test_a_refused_move_is_named_in_the_admins_language(released, language, expected, absent):
+    """Issue 16: the refusal comes from the service, in the language the admin chose."""
+    client = admin_client(ODENSE)
+    client.post(reverse("overblik:set_language"), {"language": language, "next": "/admin/"})
+    report = released[ODENSE]
+    item = report.items.get(kle_number="15.17.26")
+    url = reverse("admin:borgerblikket_kleimpactreport_move", args=[report.pk, item.pk])
+    client.post(url, {"remove_old": "1"})
+
+    for again in (client.post(url, follow=True), client.get(url, follow=True)):
+        page = again.content.decode()
+        assert expected in page and absent not in page
+
+
 def test_an_operator_sees_every_report_and_the_releases(released, admin_user):
     operator = Client()
     operator.force_login(admin_user)
