@@ -234,6 +234,9 @@ class CaseAdmin(CitizenRecordAdmin):
         "facet",
         "party_masked",
         "party_cvr",
+        "secondary_parties_shown",
+        "benefit_recipient_shown",
+        "residence_municipality",
         "responsible_unit",
         "primary_caseworker",
         "decision_class",
@@ -253,6 +256,26 @@ class CaseAdmin(CitizenRecordAdmin):
     @admin.display(description=_("KLE"), ordering="kle_subject__number")
     def kle_number(self, obj) -> str:
         return obj.kle_subject.number
+
+    @admin.display(description=_("sekundære parter"))
+    def secondary_parties_shown(self, obj) -> str:
+        return "; ".join(
+            _named_party(party.get("cpr"), party.get("cvr"), party.get("name") or "")
+            for party in obj.secondary_parties or []
+            if isinstance(party, dict)
+        )
+
+    @admin.display(description=_("ydelsesmodtager"))
+    def benefit_recipient_shown(self, obj) -> str:
+        return _named_party(
+            obj.benefit_recipient_cpr, obj.benefit_recipient_cvr, obj.benefit_recipient_name
+        )
+
+
+def _named_party(cpr: str | None, cvr: str | None, name: str) -> str:
+    """A party as an admin page may show it: CPR masked, CVR and name as they are."""
+    number = f"CPR {cpr_mask(cpr)}" if cpr else (f"CVR {cvr}" if cvr else "")
+    return " ".join(part for part in (number, name) if part)
 
 
 class DocumentCaseInline(ReadOnlyInline):
@@ -289,10 +312,7 @@ class DocumentAdmin(IndexRecordAdmin):
     readonly_fields = fields
     inlines = [DocumentCaseInline]
 
-    @staticmethod
-    def _party(cpr: str | None, cvr: str | None, name: str) -> str:
-        number = f"CPR {cpr_mask(cpr)}" if cpr else (f"CVR {cvr}" if cvr else "")
-        return " ".join(part for part in (number, name) if part)
+    _party = staticmethod(_named_party)
 
     @admin.display(description=_("afsender"))
     def sender_shown(self, obj) -> str:
@@ -327,6 +347,7 @@ class GrantAdmin(CitizenRecordAdmin):
     fields = (
         "case_number",
         "party_masked",
+        "recipient_shown",
         "start_on",
         "end_on",
         "reason",
@@ -344,6 +365,10 @@ class GrantAdmin(CitizenRecordAdmin):
     )
     readonly_fields = fields
     inlines = [GrantedBenefitInline]
+
+    @admin.display(description=_("ydelsesmodtager"))
+    def recipient_shown(self, obj) -> str:
+        return _named_party(obj.recipient_cpr, obj.recipient_cvr, obj.recipient_name)
 
 
 @admin.register(Payment)

@@ -483,10 +483,12 @@ class CvrField(WireField, serializers.CharField):
 
 
 def municipality_field(**kwargs) -> PatternField:
+    kwargs.setdefault(
+        "help_text", "Kommunekode of the owner municipality; must be the source system's own."
+    )
     return PatternField(
         pattern=MUNICIPALITY_FORMAT,
         description='a 3-digit municipality code such as "461"',
-        help_text="Kommunekode of the owner municipality; must be the source system's own.",
         **kwargs,
     )
 
@@ -537,6 +539,22 @@ class RecordIn(serializers.Serializer):
     municipality = municipality_field()
 
 
+# Sekundær part: SF1470 allows any number; a case with more is a data error, and the list
+# is kept on the case as one value (its history is one diff).
+MAX_SECONDARY_PARTIES = 20
+
+
+class CasePartyIn(serializers.Serializer):
+    """A case's secondary party or benefit recipient (SF1470 Sagspart *Sekundær part*,
+    *Ydelsesmodtager*), or a grant's (YI Bevillingspart *Ydelsesmodtager*): a CPR or a CVR
+    number, and the name (FuldtNavn). Never shown to citizens, and never a key to a
+    citizen's overview."""
+
+    cpr = CprField(required=False, help_text="DDMMYY-SSSS or 10 digits.")
+    cvr = CvrField(required=False, help_text="8 digits.")
+    name = TextField(max_length=255, required=False, help_text="FuldtNavn, e.g. the person's name.")
+
+
 class CaseIn(RecordIn):
     """A case (Sag) for the case and document index."""
 
@@ -573,6 +591,34 @@ class CaseIn(RecordIn):
         max_length=255, required=False, help_text="Primaer behandler; never shown to citizens."
     )
     party = PartyIn(allow_null=True, help_text="Primaer part; null when there is none.")
+    secondary_parties = CasePartyIn(
+        many=True,
+        required=False,
+        default=list,
+        max_length=MAX_SECONDARY_PARTIES,
+        help_text=(
+            "Sekundaer part: other parties of the case (at most 20), each exactly one of cpr "
+            "or cvr, and a name. Never shown to citizens; they do not see the case."
+        ),
+    )
+    benefit_recipient = CasePartyIn(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Ydelsesmodtager: who receives the benefit, only when it is not the primary party; "
+            "as a secondary party. Null or absent otherwise."
+        ),
+    )
+    residence_municipality = municipality_field(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Bopaelskommune: the kommunekode where the primary party lives, when it is not "
+            "the owner municipality; null or absent otherwise."
+        ),
+    )
     decision_class = TextField(max_length=100, required=False, help_text="Afgoerelsesklasse.")
     created_on = DateField(help_text="The case's own creation date.")
     awaiting_party_since = DateTimeField(
@@ -735,6 +781,16 @@ class GrantIn(RecordIn):
 
     case_number = CaseNumberField(required=False, help_text="BrugervendtNoegle.")
     party = GrantPartyIn(allow_null=True)
+    recipient = CasePartyIn(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "Ydelsesmodtager: who receives the benefit, only when it is not the party (a "
+            "landlord, a provider); exactly one of cpr or cvr, and a name. Null or absent "
+            "otherwise. Never shown to citizens; they do not see the grant."
+        ),
+    )
     start_on = DateField(help_text="Bevillingstartdato.")
     end_on = DateField(required=False, allow_null=True, default=None)
     reason = TextField(max_length=4096, required=False, single_line=False)

@@ -89,7 +89,9 @@ from kle.models import Subject
 _CPR_RE = re.compile(r"^([0-9]{6})-?([0-9]{4})$")
 
 # The columns a citizen's case carries. Never: primary_caseworker, alternative_title,
-# party_cvr, description, source_status_text, responsible_unit, sensitivity.
+# party_cvr, description, source_status_text, responsible_unit, sensitivity, nor the
+# secondary parties, the benefit recipient or the municipality of residence (issue 18:
+# only the primary party sees the case, and the others' names and numbers are not theirs).
 CITIZEN_CASE_FIELDS = (
     "id",
     "municipality",

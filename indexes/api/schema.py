@@ -117,15 +117,15 @@ def payload_constraints(result, generator, request, public):
       ``minItems``/``maxItems``;
     - every leaf's pattern is its field's ``schema()`` (``indexes.payloads``): external
       ids, case numbers, texts without control characters, codes, amounts;
-    - a party names exactly one of ``cpr``/``cvr`` (a document's sender and recipient
-      also a ``name``; either may be null);
+    - a party names exactly one of ``cpr``/``cvr`` (a document's sender and recipient, a
+      case's secondary parties and benefit recipient also a ``name``; either may be null);
     - a bulk item is one of the four kinds with its record's schema, 1-1000 of them;
     - every pattern ends with ``(?!\\n)$`` (``END_OF_VALUE``), not a bare ``$``, so it
       means in Python what it means in JSON Schema.
     """
     from rest_framework import serializers
 
-    from indexes.payloads import DocumentPartyIn, PartyIn
+    from indexes.payloads import CasePartyIn, DocumentPartyIn, PartyIn
     from indexes.services.inbox import MAX_BATCH_RECORDS
 
     schemas = result.get("components", {}).get("schemas", {})
@@ -144,7 +144,7 @@ def payload_constraints(result, generator, request, public):
         component["additionalProperties"] = False
         if serializer_class is PartyIn:
             component["minProperties"] = component["maxProperties"] = 1
-        elif serializer_class is DocumentPartyIn:
+        elif serializer_class in (DocumentPartyIn, CasePartyIn):
             # Exactly one number, and the name or not (both numbers match both branches).
             component["oneOf"] = [{"required": ["cpr"]}, {"required": ["cvr"]}]
         properties = component.get("properties", {})

@@ -16,6 +16,7 @@ ignored; so is one whose role it does not recognise.
 """
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -209,11 +210,12 @@ def _party(builder: _Builder, relation: etree._Element) -> None:
         builder.put("/party/cvr", reference[len(CVR_URN) :], reference_element)
 
 
-def _document_party(builder: _Builder, pointer: str, relation: etree._Element) -> None:
-    """A Dokumentpart *Parter* as the document's sender or recipient: a CPR or CVR URN and
-    the ``FuldtNavn`` of its extension. A party named only otherwise (PersonID, BorgerID,
-    P-nummer, ``urn:oio:fuldtnavn``) is left out, as a party the index cannot identify;
-    data quality then lists the letter as one without a sender or recipient."""
+def _named_party(
+    relation: etree._Element,
+) -> tuple[dict, dict[str, etree._Element]] | None:
+    """A party relation (Dokumentpart, Sagspart) as ``{cpr|cvr, name?}`` and the element of
+    each key, or None: a party named only otherwise (PersonID, BorgerID, P-nummer,
+    ``urn:oio:fuldtnavn``) is one the index cannot identify."""
     reference_element = _first(relation, "gd:ReferenceID")
     reference = _unik_id(reference_element) or ""
     if reference.lower().startswith(CPR_URN):
@@ -221,12 +223,66 @@ def _document_party(builder: _Builder, pointer: str, relation: etree._Element) -
     elif reference.lower().startswith(CVR_URN):
         key, number = "cvr", reference[len(CVR_URN) :]
     else:
-        return
-    builder.put(pointer, {}, relation)
-    builder.put(f"{pointer}/{key}", number, reference_element)
+        return None
+    party, where = {key: number}, {"": relation, f"/{key}": reference_element}
     name = _extension(relation, "FuldtNavn")
     if name is not None and (_text(name) or "").strip():
-        builder.put(f"{pointer}/name", _text(name).strip(), name)
+        party["name"] = _text(name).strip()
+        where["/name"] = name
+    return party, where
+
+
+def _document_party(builder: _Builder, pointer: str, relation: etree._Element) -> None:
+    """A Dokumentpart *Parter* as the document's sender or recipient: a CPR or CVR URN and
+    the ``FuldtNavn`` of its extension. A party named only otherwise is left out; data
+    quality then lists the letter as one without a sender or recipient."""
+    named = _named_party(relation)
+    if named is None:
+        return
+    party, where = named
+    builder.put(pointer, party, None)
+    for suffix, element in where.items():
+        builder.at(f"{pointer}{suffix}", element)
+
+
+# Bopælskommune's BrugervendtNoegle: the kommunekode, written "461" or "0461".
+MUNICIPALITY_KEY = re.compile(r"0?([0-9]{3})")
+
+
+def _case_parties(builder: _Builder, relations: etree._Element | None) -> None:
+    """Sagspart *Sekundær part* (0..*) and *Ydelsesmodtager* (0..1), Sagsaktør
+    *Bopælskommune* (0..1). A party the index cannot identify (no CPR or CVR URN) is left
+    out, not refused (which would drop the case); a Bopælskommune given by UUID alone
+    (no kommunekode in its BrugervendtNoegle) too."""
+    secondary: list[dict] = []
+    builder.put("/secondary_parties", secondary, None)
+    builder.put("/benefit_recipient", None, None)
+    builder.put("/residence_municipality", None, None)
+    for role, relation in _relations(relations, "sag:Sagspart"):
+        if role not in ("sekundaer-part", "ydelsesmodtager"):
+            continue
+        named = _named_party(relation)
+        if named is None:
+            continue
+        party, where = named
+        if role == "sekundaer-part":
+            pointer = f"/secondary_parties/{len(secondary)}"
+            secondary.append(party)
+        elif builder.mapped.record["benefit_recipient"] is None:
+            pointer = "/benefit_recipient"
+            builder.put(pointer, party, None)
+        else:
+            continue
+        for suffix, element in where.items():
+            builder.at(f"{pointer}{suffix}", element)
+    for role, relation in _relations(relations, "sag:Sagsaktoer"):
+        if role != "bopaelskommune":
+            continue
+        key = _extension(relation, "BrugervendtNoegle")
+        code = MUNICIPALITY_KEY.fullmatch((_text(key) or "").strip())
+        if code is not None:
+            builder.put("/residence_municipality", code.group(1), key)
+            break
 
 
 def case_map(sag: etree._Element, *, municipality: str) -> tuple[Mapped, list]:
@@ -297,6 +353,7 @@ def case_map(sag: etree._Element, *, municipality: str) -> tuple[Mapped, list]:
     for role, relation in _relations(relations, "sag:Sagspart"):
         if role == "primaer-part":
             _party(b, relation)
+    _case_parties(b, relations)
     for role, relation in _relations(relations, "sag:Sagsaktoer"):
         name = _extension(relation, "FuldtNavn")
         if role == "ansvarlig" and name is not None:

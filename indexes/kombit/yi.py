@@ -9,7 +9,16 @@ decisions (a grant's and a benefit's status, a benefit's kind) are in docs/sf147
 
 from lxml import etree
 
-from indexes.kombit.sf1470 import CPR_URN, Mapped, _Builder, _date_of, _text, _unik_id
+from indexes.kombit.sf1470 import (
+    CPR_URN,
+    CVR_URN,
+    Mapped,
+    _Builder,
+    _date_of,
+    _role_ids,
+    _text,
+    _unik_id,
+)
 
 YI = "urn:oio:sts:ydelse:ydelseindeks:6"
 NS = {
@@ -41,6 +50,29 @@ def _put_text(b: _Builder, pointer: str, element, *, date: bool = False) -> None
         b.put(pointer, _date_of(value) if date else value, element)
 
 
+def _recipient(b: _Builder, part: etree._Element) -> None:
+    """A Bevillingspart of the role *Ydelsesmodtager* as the grant's ``recipient``: a CPR or
+    CVR URN and its ``FuldtNavn``. Named otherwise (PersonID, BorgerID, P-nummer, a name)
+    it is left out, as a party the index cannot identify (not refused: that would drop the
+    grant and the citizen's benefits)."""
+    reference = _find(part, "gd:ReferenceID")
+    value = _unik_id(reference) or ""
+    if value.lower().startswith(CPR_URN):
+        key, number = "cpr", value[len(CPR_URN) :]
+    elif value.lower().startswith(CVR_URN):
+        key, number = "cvr", value[len(CVR_URN) :]
+    else:
+        return
+    recipient = {key: number}
+    b.put("/recipient", recipient, None)
+    b.at("/recipient", part)
+    b.at(f"/recipient/{key}", reference)
+    name = _find(part, "bi:FuldtNavn")
+    if name is not None and (_text(name) or "").strip():
+        recipient["name"] = _text(name).strip()
+        b.at("/recipient/name", name)
+
+
 def grant_map(bevilling: etree._Element, *, municipality: str) -> Mapped:
     b = _Builder("grant", bevilling, municipality)
     id_element = _find(bevilling, "sd:UUIDIdentifikator")
@@ -63,13 +95,22 @@ def grant_map(bevilling: etree._Element, *, municipality: str) -> Mapped:
         _put_text(b, "/sensitivity", _find(egenskaber, "bi:Foelsomhed"))
     relations = _find(registration, "bi:RelationListe")
     b.put("/party", None, None)
+    b.put("/recipient", None, None)
+    roles, party_seen = _role_ids(), False
     for part in relations.findall("bi:Bevillingspart", NS) if relations is not None else []:
+        role_id = _unik_id(_find(part, "gd:Rolle"))
+        if role_id and roles.get(role_id.lower()) == "ydelsesmodtager":
+            if b.mapped.record["recipient"] is None:
+                _recipient(b, part)
+            continue
+        if party_seen:
+            continue  # the index carries one party: the first other Bevillingspart
+        party_seen = True
         reference = _find(part, "gd:ReferenceID")
         value = _unik_id(reference) or ""
         b.put("/party", {}, part)
         if value.lower().startswith(CPR_URN):
             b.put("/party/cpr", value[len(CPR_URN) :], reference)
-        break  # the index carries one party: the first Bevillingspart
     for sag in relations.findall("bi:Bevillingssag", NS) if relations is not None else []:
         number = _find(sag, "bi:BrugervendtNoegle")
         if number is not None:

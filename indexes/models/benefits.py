@@ -40,6 +40,16 @@ class Grant(IndexedRecord):
 
     case_number = models.CharField(_("sagsnummer"), max_length=100, blank=True)
     party_cpr = models.CharField(_("part (CPR)"), max_length=10, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    # Ydelsesmodtager (a YI Bevillingspart of that role): who receives the benefit when it
+    # is not the party (a landlord, a provider, a guardian). For the municipality's own use:
+    # never shown to citizens and never a key to a citizen's overview.
+    recipient_cpr = models.CharField(  # noqa: DJ001 - NULL: no such party
+        _("ydelsesmodtager (CPR)"), max_length=10, null=True, blank=True
+    )
+    recipient_cvr = models.CharField(  # noqa: DJ001 - NULL: no such party
+        _("ydelsesmodtager (CVR)"), max_length=8, null=True, blank=True
+    )
+    recipient_name = models.CharField(_("ydelsesmodtagers navn"), max_length=255, blank=True)
     start_on = models.DateField(_("startdato"))
     end_on = models.DateField(_("slutdato"), null=True, blank=True)
     reason = models.TextField(_("begrundelse"), blank=True)
@@ -77,6 +87,20 @@ class Grant(IndexedRecord):
         constraints = [
             models.UniqueConstraint(
                 fields=["source_system", "external_id"], name="grant_external_id_unique_per_system"
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient_cpr__isnull=True) | Q(recipient_cpr__regex=r"^[0-9]{10}$"),
+                name="grant_recipient_cpr_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient_cpr__isnull=True) | Q(recipient_cvr__isnull=True),
+                name="grant_recipient_cpr_or_cvr",
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient_name="")
+                | Q(recipient_cpr__isnull=False)
+                | Q(recipient_cvr__isnull=False),
+                name="grant_recipient_name_needs_a_number",
             ),
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(end_on__gte=F("start_on")),

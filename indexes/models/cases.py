@@ -56,6 +56,32 @@ class Case(IndexedRecord):
     # Primaer part: a CPR number (10 digits, no dash) or a CVR number, or none.
     party_cpr = models.CharField(_("primær part (CPR)"), max_length=10, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
     party_cvr = models.CharField(_("primær part (CVR)"), max_length=8, null=True, blank=True)  # noqa: DJ001 - NULL: no such party
+    # Sekundær part (SF1470 Sagspart, 0..*): other parties of the case, a list of
+    # {"cpr"|"cvr": …, "name"?: …} in canonical form (at most MAX_SECONDARY_PARTIES). For the
+    # municipality's own use: they never make the case visible to that person, and are never
+    # shown to citizens (docs/borgerblikket.md).
+    secondary_parties = models.JSONField(_("sekundære parter"), default=list, blank=True)
+    # Ydelsesmodtager (SF1470 Sagspart, 0..1): who receives the benefit when it is not the
+    # primary party. Like the secondary parties, never a key to the citizen's overview.
+    benefit_recipient_cpr = models.CharField(  # noqa: DJ001 - NULL: no such party
+        _("ydelsesmodtager (CPR)"), max_length=10, null=True, blank=True
+    )
+    benefit_recipient_cvr = models.CharField(  # noqa: DJ001 - NULL: no such party
+        _("ydelsesmodtager (CVR)"), max_length=8, null=True, blank=True
+    )
+    benefit_recipient_name = models.CharField(
+        _("ydelsesmodtagers navn"), max_length=255, blank=True
+    )
+    # Bopælskommune (SF1470 Sagsaktør, 0..1): where the primary party lives, when it is not
+    # the owner municipality. NULL: not given.
+    residence_municipality = models.ForeignKey(
+        "indexes.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bopælskommune"),
+    )
     decision_class = models.CharField(  # Afgoerelsesklasse
         _("afgørelsesklasse"), max_length=100, blank=True
     )
@@ -100,6 +126,22 @@ class Case(IndexedRecord):
             models.CheckConstraint(
                 condition=Q(party_cpr__isnull=True) | Q(party_cpr__regex=r"^[0-9]{10}$"),
                 name="case_party_cpr_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(benefit_recipient_cpr__isnull=True)
+                | Q(benefit_recipient_cpr__regex=r"^[0-9]{10}$"),
+                name="case_benefit_recipient_cpr_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(benefit_recipient_cpr__isnull=True)
+                | Q(benefit_recipient_cvr__isnull=True),
+                name="case_benefit_recipient_cpr_or_cvr",
+            ),
+            models.CheckConstraint(
+                condition=Q(benefit_recipient_name="")
+                | Q(benefit_recipient_cpr__isnull=False)
+                | Q(benefit_recipient_cvr__isnull=False),
+                name="case_benefit_recipient_name_needs_a_number",
             ),
             models.CheckConstraint(
                 condition=Q(awaiting_party_since__isnull=True) | ~Q(status=ProgressStatus.CLOSED),

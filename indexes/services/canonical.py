@@ -61,6 +61,11 @@ def _document_party_from_data(party: dict | None) -> dict | None:
     return _document_party(party.get("cpr"), party.get("cvr"), party.get("name") or "")
 
 
+def case_parties(parties: list | None) -> list[dict]:
+    """A case's secondary parties as stored and read back: each ``{cpr|cvr, name?}``."""
+    return [_document_party_from_data(item) for item in parties or []]
+
+
 def _progress(periods) -> list[dict]:
     return [
         {"status": status, "from": iso_datetime(start), "to": iso_datetime(end)}
@@ -89,6 +94,9 @@ def case_from_data(data: dict) -> dict:
         "responsible_unit": data["responsible_unit"],
         "primary_caseworker": data["primary_caseworker"],
         "party": _party(party.get("cpr"), party.get("cvr")),
+        "secondary_parties": case_parties(data.get("secondary_parties")),
+        "benefit_recipient": _document_party_from_data(data.get("benefit_recipient")),
+        "residence_municipality": data.get("residence_municipality"),
         "decision_class": data["decision_class"],
         "created_on": iso_date(data["created_on"]),
         "awaiting_party_since": iso_datetime(data["awaiting_party_since"]),
@@ -164,6 +172,7 @@ def grant_from_data(data: dict) -> dict:
         "municipality": data["municipality"],
         "case_number": data["case_number"],
         "party": _party(party.get("cpr")),
+        "recipient": _document_party_from_data(data.get("recipient")),
         "start_on": iso_date(data["start_on"]),
         "end_on": iso_date(data["end_on"]),
         "reason": data["reason"],
@@ -219,6 +228,11 @@ def case_from_instance(case, *, progress, related_external_ids) -> dict:
         "responsible_unit": case.responsible_unit,
         "primary_caseworker": case.primary_caseworker,
         "party": _party(case.party_cpr, case.party_cvr),
+        "secondary_parties": case_parties(case.secondary_parties),
+        "benefit_recipient": _document_party(
+            case.benefit_recipient_cpr, case.benefit_recipient_cvr, case.benefit_recipient_name
+        ),
+        "residence_municipality": case.residence_municipality_id,
         "decision_class": case.decision_class,
         "created_on": iso_date(case.created_on),
         "awaiting_party_since": iso_datetime(case.awaiting_party_since),
@@ -291,6 +305,9 @@ def grant_from_instance(grant, *, benefits: list[tuple[Any, Any]]) -> dict:
         "municipality": grant.municipality_id,
         "case_number": grant.case_number,
         "party": _party(grant.party_cpr),
+        "recipient": _document_party(
+            grant.recipient_cpr, grant.recipient_cvr, grant.recipient_name
+        ),
         "start_on": iso_date(grant.start_on),
         "end_on": iso_date(grant.end_on),
         "reason": grant.reason,

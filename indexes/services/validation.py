@@ -432,6 +432,19 @@ def case_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None
     _check_facet(data.get("facet"), created_on, lookups, problems)
     if "party" in data:
         _check_party(data["party"], "/party", problems)
+    for index, party in enumerate(data.get("secondary_parties") or []):
+        _check_party(party, f"/secondary_parties/{index}", problems)
+    if data.get("benefit_recipient") is not None:
+        _check_party(data["benefit_recipient"], "/benefit_recipient", problems)
+    residence = data.get("residence_municipality")
+    if residence is not None and residence not in lookups.municipality_codes():
+        problems.append(
+            Problem(
+                "/residence_municipality",
+                "unknown_municipality",
+                "No municipality has this code.",
+            )
+        )
     problems.extend(progress_problems(data.get("progress") or []))
     _check_awaiting_party(data, problems)
     external_id = data.get("external_id")
@@ -488,6 +501,8 @@ def document_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> 
 
 def grant_problems(data: dict, lookups: Lookups, problems: list[Problem]) -> None:
     _check_municipality(data, lookups, problems)
+    if data.get("recipient") is not None:
+        _check_party(data["recipient"], "/recipient", problems)
     _check_period(data.get("start_on"), data.get("end_on"), "/end_on", problems)
     benefits = [b if isinstance(b, dict) else {} for b in data.get("benefits") or []]
     for index in _duplicates(b.get("external_id") for b in benefits):

@@ -314,6 +314,25 @@ class Simulator:
             return party, None, ()
         return None, party, ()
 
+    def case_parties(self, engagement: Engagement) -> dict:
+        """A case's further parties (issue 18), on some cases and derived from the engagement
+        itself (no random draw, so every other simulated record stays as it was): another
+        citizen as a secondary party (a spouse, a co-applicant), a company receiving the
+        benefit (a granted case paid to a landlord or provider), a municipality of residence
+        other than the owner's. None of them sees the case."""
+        if engagement.cvr:
+            return {}
+        extra: dict = {}
+        citizens = self.world.citizens
+        other = citizens[(engagement.number * 7) % len(citizens)] if citizens else None
+        if engagement.number % 6 == 1 and other and other.cpr != engagement.citizen.cpr:
+            extra["secondary_parties"] = [{"cpr": other.cpr, "name": other.name}]
+        if engagement.number % 9 == 4 and engagement.granted:
+            extra["benefit_recipient"] = {"cvr": "29189846", "name": "Boligselskabet Test"}
+        if engagement.number % 10 == 3:
+            extra["residence_municipality"] = "147" if self.municipality == "101" else "101"
+        return extra
+
     def caseworker(self, engagement: Engagement) -> str:
         return danish.CASEWORKERS[engagement.number % len(danish.CASEWORKERS)]
 

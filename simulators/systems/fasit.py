@@ -105,6 +105,7 @@ class FasitSimulator(Simulator):
             "primary_caseworker": self.caseworker(engagement),
             "party": party,
             "created_on": engagement.opened.date().isoformat(),
+            **self.case_parties(engagement),
         }
         status_text = {
             "Opstaaet": "Oprettet",
@@ -201,6 +202,8 @@ class FasitSimulator(Simulator):
                 # What the jobcentre waits for, and by when (null when not waiting).
                 "afventerBorgerFrist": p.get("awaiting_party_due"),
                 "afventerBorgerAarsag": p.get("awaiting_party_reason"),
+                # FASIT's other parties (issue 18): absent when there are none.
+                **_other_parties_out(p),
                 "statusHistorik": [
                     {
                         "status": STATUS_CODES[period["status"]],
@@ -240,4 +243,17 @@ def _party_out(party: dict | None) -> dict | None:
     )
     if party.get("name"):
         out["navn"] = party["name"]
+    return out
+
+
+def _other_parties_out(p: dict) -> dict:
+    """FASIT's ``andreParter``, ``ydelsesmodtager`` and ``bopaelskommune`` of a case, each
+    only when given."""
+    out: dict = {}
+    if p.get("secondary_parties"):
+        out["andreParter"] = [_party_out(party) for party in p["secondary_parties"]]
+    if p.get("benefit_recipient"):
+        out["ydelsesmodtager"] = _party_out(p["benefit_recipient"])
+    if p.get("residence_municipality"):
+        out["bopaelskommune"] = {"kommunekode": p["residence_municipality"]}
     return out

@@ -153,6 +153,10 @@ class PaymentsSimulator(Simulator):
             if ended and end:
                 for holder in (payload, benefit, plan):
                     holder["end_on"] = end.isoformat()
+            if kind.system == KMD_YDELSE and party and engagement.number % 9 == 4:
+                # Housing support paid to the landlord (issue 18): the grant's Ydelsesmodtager,
+                # derived from the engagement (no random draw).
+                payload["recipient"] = {"cvr": "29189846", "name": "Boligselskabet Test"}
             return payload
 
         drafts = [Draft("grant", grant_id, grant_version(registered, registered.year, False),
@@ -266,6 +270,12 @@ class PaymentsSimulator(Simulator):
                 "bevillingsnr": p["external_id"],
                 "sagsnr": p["case_number"],
                 "fagsagsnr": p.get("related_case_number"),
+                # Who receives the benefit when it is not the citizen (absent otherwise).
+                **(
+                    {"modtager": {"cvrnr": p["recipient"]["cvr"], "navn": p["recipient"]["name"]}}
+                    if p.get("recipient")
+                    else {}
+                ),
                 "cpr": party.get("cpr", ""),
                 "fra": p["start_on"],
                 "til": p.get("end_on"),

@@ -225,3 +225,52 @@ def test_progress_history_only_of_a_visible_case(row, fasit):
     assert selectors.case_progress_visible_to_citizen(cpr="0101702222", case=mine) == []
     assert selectors.case_progress_visible_to_citizen(cpr="0101701111", case=hidden) == []
     assert selectors.case_progress_visible_to_citizen(cpr=None, case=mine) == []
+
+
+def test_secondary_parties_and_the_benefit_recipient_do_not_see_the_case(row, fasit):
+    """Issue 18: only the primary party sees a case; a secondary party's or the benefit
+    recipient's CPR never makes it visible to that person, and the citizen's case does not
+    carry them (nor the municipality of residence)."""
+    case = f.CaseFactory(
+        source_system=fasit,
+        party_cpr="0101701111",
+        secondary_parties=[{"cpr": "0202802222", "name": "Anden Part"}],
+        benefit_recipient_cpr="0303903333",
+        benefit_recipient_name="Modtager Modtagersen",
+        residence_municipality=f.municipality("101"),
+    )
+    for other in ("0202802222", "020280-2222", "0303903333"):
+        assert visible_ids(other) == set()
+        assert not selectors.record_visible_to_citizen(
+            cpr=other, record_type="case", record_id=case.pk
+        )
+        assert selectors.municipalities_for_citizen(cpr=other) == []
+    assert visible_ids("0101701111") == {case.pk}
+    assert selectors.record_visible_to_citizen(
+        cpr="0101701111", record_type="case", record_id=case.pk
+    )
+    shown = selectors.cases_visible_to_citizen(cpr="0101701111").get()
+    hidden = {
+        "secondary_parties",
+        "benefit_recipient_cpr",
+        "benefit_recipient_cvr",
+        "benefit_recipient_name",
+        "residence_municipality_id",
+    }
+    assert hidden <= shown.get_deferred_fields()
+
+
+def test_a_grants_recipient_does_not_see_the_benefit_or_its_payments(row, fasit):
+    """Issue 18: a grant's Ydelsesmodtager (a payee) is not its party."""
+    grant = f.GrantFactory(
+        source_system=fasit,
+        party_cpr="0101701111",
+        recipient_cpr="0303903333",
+        recipient_name="Modtager Modtagersen",
+    )
+    benefit = f.GrantedBenefitFactory(grant=grant)
+    f.PaymentFactory(benefit=benefit)
+    assert list(selectors.benefits_visible_to_citizen(cpr="0303903333")) == []
+    assert list(selectors.payments_visible_to_citizen(cpr="0303903333")) == []
+    assert [b.pk for b in selectors.benefits_visible_to_citizen(cpr="0101701111")] == [benefit.pk]
+    assert len(selectors.payments_visible_to_citizen(cpr="0101701111")) == 1

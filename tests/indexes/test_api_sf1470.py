@@ -435,3 +435,102 @@ def test_a_dokumentpart_without_cpr_or_cvr_or_of_another_role_is_left_out(source
     processed(post_xml(source_system_client, IMPORT, copy.replace("12:05:00", "12:06:00")))
     document.refresh_from_db()
     assert document.recipient_cpr is None
+
+
+def _with_case_relations(body: str, *relations: str) -> str:
+    """The sample's case with more relations in the XSD's order: a Sagsaktoer after the
+    sample's one (before its first Sagsklasse), a Sagspart before its Journalpost."""
+    actors = [r for r in relations if "<sag:Sagsaktoer>" in r]
+    parties = [r for r in relations if "<sag:Sagspart>" in r]
+    body = body.replace(
+        "        <sag:Sagsklasse>", "\n".join([*actors, "        <sag:Sagsklasse>"]), 1
+    )
+    return body.replace(
+        "        <sag:Journalpost>", "\n".join([*parties, "        <sag:Journalpost>"]), 1
+    )
+
+
+def _sagspart(role: str, index: int, reference: str, name: str | None = None) -> str:
+    extension = (
+        "<gd:LokalUdvidelseListe><si:SagspartLokalUdvidelse>"
+        f"<si:FuldtNavn>{name}</si:FuldtNavn></si:SagspartLokalUdvidelse></gd:LokalUdvidelseListe>"
+        if name
+        else ""
+    )
+    return f"""        <sag:Sagspart>
+          <gd:Rolle><sd:URNIdentifikator>urn:overblik:sf1470:rolle:{role}</sd:URNIdentifikator></gd:Rolle>
+          <gd:Indeks>{index}</gd:Indeks>
+          <gd:ReferenceID><sd:URNIdentifikator>{reference}</sd:URNIdentifikator></gd:ReferenceID>
+          {extension}
+        </sag:Sagspart>"""
+
+
+def _bopaelskommune(key: str) -> str:
+    return f"""        <sag:Sagsaktoer>
+          <gd:Rolle><sd:URNIdentifikator>urn:overblik:sf1470:rolle:bopaelskommune</sd:URNIdentifikator></gd:Rolle>
+          <gd:ReferenceID><sd:URNIdentifikator>urn:oio:cvr-nr:64942212</sd:URNIdentifikator></gd:ReferenceID>
+          <gd:LokalUdvidelseListe><si:SagsaktoerLokalUdvidelse>
+            <si:BrugervendtNoegle>{key}</si:BrugervendtNoegle><si:FuldtNavn>Københavns Kommune</si:FuldtNavn>
+          </si:SagsaktoerLokalUdvidelse></gd:LokalUdvidelseListe>
+        </sag:Sagsaktoer>"""
+
+
+def test_secondary_parties_benefit_recipient_and_residence_map_as_the_same_json(
+    source_system_client, json_system
+):
+    municipality_ensure("101")
+    body = _with_case_relations(
+        sample(),
+        _sagspart("sekundaer-part", 1, "urn:oio:cpr-nr:0202802345", "Anden Part"),
+        _sagspart("sekundaer-part", 2, "urn:oio:cvr-nr:29189846"),
+        # Not identifiable by the index: left out, the case is still taken.
+        _sagspart("sekundaer-part", 3, "urn:oio:us:personid:1234567", "Uden Cpr"),
+        _sagspart("ydelsesmodtager", 1, "urn:oio:cpr-nr:0303903456", "Modtager Modtagersen"),
+        _bopaelskommune("0101"),
+    )
+    processed(post_xml(source_system_client, IMPORT, body))
+    json_record = {
+        **CASE_JSON,
+        "secondary_parties": [{"cpr": "020280-2345", "name": "Anden Part"}, {"cvr": "29189846"}],
+        "benefit_recipient": {"cpr": "0303903456", "name": "Modtager Modtagersen"},
+        "residence_municipality": "101",
+    }
+    response = client_for(json_system).put(
+        f"/api/v1/cases/{CASE_ID}", data=json.dumps(json_record), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    xml_source = SourceSystem.objects.exclude(pk=json_system.pk).get()
+    from_xml = record_to_payload(
+        kind="case", instance=record_get(source_system=xml_source, kind="case", external_id=CASE_ID)
+    )
+    from_json = record_to_payload(
+        kind="case",
+        instance=record_get(source_system=json_system, kind="case", external_id=CASE_ID),
+    )
+    assert from_xml == from_json
+    assert from_xml["secondary_parties"] == [
+        {"cpr": "0202802345", "name": "Anden Part"},
+        {"cvr": "29189846"},
+    ]
+    assert from_xml["benefit_recipient"] == {"cpr": "0303903456", "name": "Modtager Modtagersen"}
+    assert from_xml["residence_municipality"] == "101"
+
+
+def test_a_bad_secondary_party_or_residence_names_its_element(source_system_client):
+    body = _with_case_relations(
+        sample(),
+        _sagspart("sekundaer-part", 1, "urn:oio:cvr-nr:29189846"),
+        _sagspart("sekundaer-part", 2, "urn:oio:cpr-nr:3202802345"),
+        _bopaelskommune("999"),
+    )
+    response = post_xml(source_system_client, IMPORT, body)
+    assert response.status_code == 422, response.content
+    by_code = {error["code"]: error for error in errors_of(response)}
+    assert by_code["invalid_cpr"]["pointer"] == (
+        f"{SAG}/sag:RelationListe/sag:Sagspart[3]/gd:ReferenceID"
+    )
+    assert by_code["unknown_municipality"]["pointer"] == (
+        f"{SAG}/sag:RelationListe/sag:Sagsaktoer[2]/gd:LokalUdvidelseListe"
+        "/si:SagsaktoerLokalUdvidelse/si:BrugervendtNoegle"
+    )
+    assert "3202802345" not in response.content.decode()

@@ -158,3 +158,47 @@ def test_the_openapi_schema_lists_the_yi_import():
     committed = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
     operation = yaml.safe_load(committed.read_text())["paths"][IMPORT]["post"]
     assert "application/xml" in operation["requestBody"]["content"]
+
+
+def _with_recipient(body: str, reference: str, name: str | None, *, first: bool = False) -> str:
+    """The sample's grant with a Bevillingspart of the role Ydelsesmodtager (before or
+    after the citizen's)."""
+    part = (
+        "<bi:Bevillingspart>"
+        "<gd:Rolle><sd:URNIdentifikator>urn:overblik:sf1470:rolle:ydelsesmodtager"
+        "</sd:URNIdentifikator></gd:Rolle>"
+        f"<gd:ReferenceID><sd:URNIdentifikator>{reference}</sd:URNIdentifikator></gd:ReferenceID>"
+        + (f"<bi:FuldtNavn>{name}</bi:FuldtNavn>" if name else "")
+        + "</bi:Bevillingspart>"
+    )
+    if first:
+        return body.replace("<bi:RelationListe>", f"<bi:RelationListe>{part}", 1)
+    return body.replace("</bi:Bevillingspart>", f"</bi:Bevillingspart>{part}", 1)
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_a_ydelsesmodtager_is_the_grants_recipient_not_its_party(source_system_client, first):
+    body = _with_recipient(sample(), "urn:oio:cvr-nr:29189846", "Boligselskabet Test", first=first)
+    processed(post_xml(source_system_client, IMPORT, body))
+    grant = Grant.objects.get(external_id=GRANT_ID)
+    assert grant.party_cpr == "0101701234"
+    assert (grant.recipient_cvr, grant.recipient_cpr, grant.recipient_name) == (
+        "29189846",
+        None,
+        "Boligselskabet Test",
+    )
+    payload = record_to_payload(kind="grant", instance=grant)
+    assert payload["recipient"] == {"cvr": "29189846", "name": "Boligselskabet Test"}
+    assert payload["party"] == {"cpr": "0101701234"}
+
+
+def test_a_bad_ydelsesmodtager_names_its_element_without_the_number(source_system_client):
+    body = _with_recipient(sample(), "urn:oio:cpr-nr:3201701234", None)
+    response = post_xml(source_system_client, IMPORT, body)
+    assert response.status_code == 422, response.content
+    errors = response.json()["errors"]
+    by_code = {error["code"]: error for error in errors}
+    assert by_code["invalid_cpr"]["pointer"].endswith(
+        "/bi:RelationListe/bi:Bevillingspart[2]/gd:ReferenceID"
+    )
+    assert "3201701234" not in response.content.decode()

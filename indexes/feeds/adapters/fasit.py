@@ -95,6 +95,13 @@ class FasitAdapter(Adapter):
             payload["awaiting_party_due"] = sag["afventerBorgerFrist"]
         if sag.get("afventerBorgerAarsag"):
             payload["awaiting_party_reason"] = sag["afventerBorgerAarsag"]
+        # Other parties and the citizen's municipality of residence (issue 18).
+        if sag.get("andreParter"):
+            payload["secondary_parties"] = [_party_in(party) for party in sag["andreParter"]]
+        if sag.get("ydelsesmodtager"):
+            payload["benefit_recipient"] = _party_in(sag["ydelsesmodtager"])
+        if (sag.get("bopaelskommune") or {}).get("kommunekode"):
+            payload["residence_municipality"] = sag["bopaelskommune"]["kommunekode"]
         return payload
 
     def _letter(self, brev: dict, registered: str, municipality: str) -> dict:

@@ -135,6 +135,13 @@ class PaymentsAdapter(Adapter):
             payload["end_on"] = line["til"]
         if line.get("fagsagsnr"):  # the jobcentre's case (FASIT) the grant belongs to
             payload["related_case_number"] = line["fagsagsnr"]
+        if line.get("modtager"):  # the Ydelsesmodtager, when not the citizen (issue 18)
+            recipient = line["modtager"]
+            payload["recipient"] = (
+                {"cvr": recipient["cvrnr"]}
+                if recipient.get("cvrnr")
+                else {"cpr": recipient.get("cprnr", "")}
+            ) | ({"name": recipient["navn"]} if recipient.get("navn") else {})
         return payload
 
     def _payment(self, line: dict) -> dict:

@@ -24,6 +24,19 @@ from indexes.services.ingestion.engine import KLE_RULE_FIELDS, RELATED_BULK, Bat
 from kle.models import Facet
 
 
+def _case_parties(data: dict) -> dict:
+    """The model's columns of the secondary parties, the benefit recipient and the
+    municipality of residence, in canonical form."""
+    recipient = data.get("benefit_recipient") or {}
+    return {
+        "secondary_parties": canonical.case_parties(data.get("secondary_parties")),
+        "benefit_recipient_cpr": recipient.get("cpr"),
+        "benefit_recipient_cvr": recipient.get("cvr"),
+        "benefit_recipient_name": recipient.get("name", ""),
+        "residence_municipality_id": data.get("residence_municipality"),
+    }
+
+
 @dataclass
 class KnownCases:
     """Cases validated earlier in a validate-only batch (nothing is written there)."""
@@ -167,6 +180,7 @@ class CaseHandler(Handler):
                 "primary_caseworker": data["primary_caseworker"],
                 "party_cpr": party.get("cpr"),
                 "party_cvr": party.get("cvr"),
+                **_case_parties(data),
                 "decision_class": data["decision_class"],
                 "created_on": data["created_on"],
                 "awaiting_party_since": data["awaiting_party_since"],

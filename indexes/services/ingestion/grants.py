@@ -107,10 +107,14 @@ class GrantHandler(Handler):
 
         def fields_of(data):
             party = data["party"] or {}
+            recipient = data.get("recipient") or {}
             return {
                 "municipality_id": data["municipality"],
                 "case_number": data["case_number"],
                 "party_cpr": party.get("cpr"),
+                "recipient_cpr": recipient.get("cpr"),
+                "recipient_cvr": recipient.get("cvr"),
+                "recipient_name": recipient.get("name", ""),
                 "start_on": data["start_on"],
                 "end_on": data["end_on"],
                 "reason": data["reason"],
