@@ -71,6 +71,11 @@ def objects():
     WebhookSubscription.objects.create(
         source_system=system, url="https://fasit.example.dk/hooks", created_at=WHEN
     )
+    from borgerblikket.models import ApprovedKleNumber
+
+    ApprovedKleNumber.objects.create(
+        municipality=odense, source_system=system, unit="Ydelseskontoret", kle_number="32.24.04"
+    )
     return {"admin_user": admin_user}
 
 
