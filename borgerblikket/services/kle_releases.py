@@ -16,10 +16,14 @@ reclassifies them.
 """
 
 import logging
+import smtplib
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,9 +31,11 @@ from borgerblikket.models import (
     KleImpactItem,
     KleImpactReport,
     KleRelease,
+    Membership,
     SheetChange,
     SheetRow,
 )
+from borgerblikket.selectors.scoping import kle_number_in_areas
 from borgerblikket.services.sheets import (
     ROW_FIELDS,
     SheetError,
@@ -179,17 +185,69 @@ def successors_proposed(*, subject: Subject) -> list[Subject]:
 def kle_impact_report_notify(*, report: KleImpactReport) -> None:
     """Tell the municipality's admins that a KLE release changed their sheet.
 
-    Today they are told in the admin (``borgerblikket.selectors.kle_releases``: a message
-    on the admin's start page and the sheet's list). E-mail to the municipality's admins
-    belongs here once the project sends e-mail (issue "Tell the citizen: …"); it must name
-    the release and the number of rows, never a citizen.
+    In the admin (``borgerblikket.selectors.kle_releases``: a message on the admin's start
+    page and the sheet's list), and by e-mail to each active member with an address who
+    may move the report's rows: lead and admin, and an area admin with a row of their
+    areas in the report. The mail names the release, the municipality and the number of
+    rows, with a link to the report; never a citizen or a case. Sent once, after the
+    report is committed; a mail server that does not answer is logged, not retried (the
+    admin's message stays until every row is handled).
     """
+    numbers = list(report.items.values_list("kle_number", flat=True))
     logger.info(
         "KLE impact report: %s, municipality %s, %d rows on expired or moved numbers",
         report.release,
         report.municipality_id,
-        report.items.count(),
+        len(numbers),
     )
+    recipients = sorted(
+        {
+            member.user.email
+            for member in Membership.objects.filter(
+                municipality_id=report.municipality_id,
+                user__is_active=True,
+                role__in=(Membership.Role.LEAD, Membership.Role.ADMIN, Membership.Role.AREA),
+            )
+            .exclude(user__email="")
+            .select_related("user")
+            .prefetch_related("areas")
+            if member.role != Membership.Role.AREA
+            or any(
+                kle_number_in_areas(number=n, areas=tuple(a.number for a in member.areas.all()))
+                for n in numbers
+            )
+        }
+    )
+    if not recipients:
+        return
+    link = settings.OVERBLIK_PUBLIC_URL + reverse(
+        "admin:borgerblikket_kleimpactreport_change", args=[report.pk]
+    )
+    subject = _("KLE-ændringer berører %(municipality)s Kommunes konfigurationsark") % {
+        "municipality": report.municipality.name
+    }
+    body = _(
+        "KL har udgivet en ny version af KLE (%(release)s). %(count)d rækker i "
+        "%(municipality)s Kommunes konfigurationsark står på KLE-numre, der er udgået eller "
+        "flyttet. Se rækkerne og flyt dem til deres afløsere her:\n\n%(link)s\n"
+    ) % {
+        "release": report.release,
+        "count": len(numbers),
+        "municipality": report.municipality.name,
+        "link": link,
+    }
+    try:
+        # One message per recipient: no admin sees another's address.
+        with get_connection() as connection:
+            for address in recipients:
+                EmailMessage(subject, body, to=[address], connection=connection).send()
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning(
+            "KLE impact report %s: the mail to %d admins was not sent (%s)",
+            report.pk,
+            len(recipients),
+            type(exc).__name__,
+        )
 
 
 # --- moving a row to its successors ---------------------------------------------------------

@@ -268,3 +268,54 @@ def test_an_area_admin_of_another_municipality_gets_nothing(released):
     report = released[ODENSE]
     page = client.get(reverse("admin:borgerblikket_kleimpactreport_change", args=[report.pk]))
     assert page.status_code in (302, 404)
+
+
+def _member(code: str, role: str, email: str, *areas: str):
+    user = f.municipal_admin(code)
+    user.email = email
+    user.save(update_fields=["email"])
+    membership = Membership.objects.get(user=user)
+    membership.role = role
+    membership.save()
+    membership.areas.set([f.kle_subject(a) for a in areas])
+    return user
+
+
+def test_the_municipalitys_admins_are_told_by_e_mail_once_with_a_link_and_no_citizen(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    """Lead and admin with an address, and an area admin with a row of their areas in the
+    report, get one mail each (their own); an area admin of other areas, a member of
+    another municipality and a member without an address get none."""
+    Role = Membership.Role
+    kle_import(source=str(OLDER_EMNEPLAN))
+    row(ODENSE, "15.17.26")
+    row(ODENSE, "15.62.05")
+    row(FREDENSBORG, "15.62.05")
+    _member(ODENSE, Role.LEAD, "lead@odense.dk")
+    _member(ODENSE, Role.ADMIN, "")
+    _member(ODENSE, Role.AREA, "jobcenter@odense.dk", "15.17")
+    _member(ODENSE, Role.AREA, "aeldre@odense.dk", "27")
+    _member(ODENSE, Role.MANAGER, "chef@odense.dk")
+    _member(FREDENSBORG, Role.ADMIN, "admin@fredensborg.dk")
+    _member(SYDDJURS, Role.ADMIN, "admin@syddjurs.dk")
+    kle_import(source=str(NEWER_EMNEPLAN))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        kle_releases_build_pending()
+
+    assert sorted(address for mail in mailoutbox for address in mail.to) == [
+        "admin@fredensborg.dk",
+        "jobcenter@odense.dk",
+        "lead@odense.dk",
+    ]
+    odense = KleImpactReport.objects.get(municipality_id=ODENSE)
+    [to_lead] = [m for m in mailoutbox if m.to == ["lead@odense.dk"]]
+    assert "Odense Kommunes konfigurationsark" in to_lead.subject
+    assert "2 rækker" in to_lead.body
+    assert reverse("admin:borgerblikket_kleimpactreport_change", args=[odense.pk]) in to_lead.body
+    assert not re.search(r"\d{6}-?\d{4}", to_lead.body)
+    # Built once: a second run sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        kle_releases_build_pending()
+    assert len(mailoutbox) == 3
