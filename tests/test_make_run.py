@@ -90,6 +90,20 @@ def manage(env: dict, *command: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def serve_start(env: dict, log: Path) -> subprocess.Popen:
+    """scripts/serve as a terminal starts `make run` (a process group of its own), its
+    output in ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            ["bash", "scripts/serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=as_a_terminal_starts_it,
+        )
+
+
 def as_a_terminal_starts_it() -> None:
     """In the child before exec: a process group of its own, SIGINT and SIGTERM at their
     defaults. (A process that ignores SIGINT hands that on, and bash cannot trap a signal
@@ -119,15 +133,7 @@ def test_ctrl_c_stops_every_server_cleanly_and_quietly(tmp_path):
     )
     manage(env, "migrate", "--no-input", "-v", "0")
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["bash", "scripts/serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=as_a_terminal_starts_it,  # as a terminal starts `make run`
-        )
+    process = serve_start(env, log)
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{env['PORT']}/"), "the portal")
         wait_for(lambda: answers(f"http://127.0.0.1:{env['OIDC_MOCK_PORT']}/"), "the login mock")
@@ -158,15 +164,7 @@ def test_a_terminate_signal_to_the_script_alone_stops_its_servers_too(tmp_path, 
     env = serve_env(tmp_path)
     manage(env, "migrate", "--no-input", "-v", "0")
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["bash", "scripts/serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=as_a_terminal_starts_it,
-        )
+    process = serve_start(env, log)
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{env['PORT']}/"), "the portal")
         wait_for(lambda: answers(f"http://127.0.0.1:{env['OIDC_MOCK_PORT']}/"), "the login mock")
@@ -290,15 +288,7 @@ def test_without_a_broker_the_schedule_still_runs_and_a_due_mail_is_sent(tmp_pat
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "shell", "-c", prepare)
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["bash", "scripts/serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=as_a_terminal_starts_it,
-        )
+    process = serve_start(env, log)
     mails = f"http://127.0.0.1:{env['MAIL_PAGE_PORT']}/messages.json"
     try:
         wait_for(lambda: answers(mails), "the demo mail server")

@@ -221,13 +221,15 @@ def _benefit_withheld_q(cpr, *, path: str = "") -> Q:
     return sensitive & where
 
 
-def _neutral_benefit_name(*, path: str = ""):
-    """ "Ydelse inden for <the KLE main group's name>" ("Ydelse inden for sociale ydelser")."""
+def _neutral_name(lead: str, *, path: str = ""):
+    """``lead`` and the record's KLE main group's name, in lower case: "Sag om sundhed" for
+    a case, "Ydelse inden for sociale ydelser" for a benefit; ``path`` leads from the
+    queried model to the record (``"benefit__"`` from a payment)."""
     main_group = Subject.objects.filter(
         number=Substr(OuterRef(f"{path}kle_subject__number"), 1, 2)
     ).values("title")[:1]
     return Concat(
-        Value(str(_("Ydelse inden for "))),
+        Value(lead),
         Lower(Subquery(main_group, output_field=CharField())),
         output_field=CharField(),
     )
@@ -235,14 +237,12 @@ def _neutral_benefit_name(*, path: str = ""):
 
 def _neutral_title():
     """ "Sag om <the KLE main group's name>" for the outer case ("Sag om sundhed")."""
-    main_group = Subject.objects.filter(
-        number=Substr(OuterRef("kle_subject__number"), 1, 2)
-    ).values("title")[:1]
-    return Concat(
-        Value(str(_("Sag om "))),
-        Lower(Subquery(main_group, output_field=CharField())),
-        output_field=CharField(),
-    )
+    return _neutral_name(str(_("Sag om ")))
+
+
+def _neutral_benefit_name(*, path: str = ""):
+    """ "Ydelse inden for <the KLE main group's name>" ("Ydelse inden for sociale ydelser")."""
+    return _neutral_name(str(_("Ydelse inden for ")), path=path)
 
 
 # A resolved viewer: whose CPR (normalised), and the KLE areas (None: every area).
